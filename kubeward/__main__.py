@@ -1,0 +1,3 @@
+from kubeward.cli.main import main
+
+main()

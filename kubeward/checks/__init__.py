@@ -1,0 +1,22 @@
+"""The check library. Each module below registers its checks on import;
+``load_all`` imports them once. Add a module here to add a family."""
+
+from __future__ import annotations
+
+import importlib
+
+CHECK_MODULES: tuple[str, ...] = (
+    "kubeward.checks.meta",
+    "kubeward.checks.pss",
+)
+
+_loaded = False
+
+
+def load_all() -> None:
+    global _loaded
+    if _loaded:
+        return
+    for name in CHECK_MODULES:
+        importlib.import_module(name)
+    _loaded = True

@@ -1,0 +1,193 @@
+"""The check API.
+
+A check is a small stateless class::
+
+    class PrivilegedContainer(Check):
+        \"\"\"
+        ## What it does
+        ...
+        ## Why is this bad?
+        ...
+        ## Example
+        ```yaml
+        ...
+        ```
+        ## Use instead
+        ```yaml
+        ...
+        ```
+        ## Fix safety
+        ...
+        \"\"\"
+        id = "PSS002"
+        name = "Privileged container"
+        severity = Severity.CRITICAL
+        workloads_only = True
+        frameworks = {"pss-baseline": ("privileged",), "cis": ("5.2.2",)}
+        fix_safety = FixSafety.UNSAFE
+        remediation = "Remove securityContext.privileged or set it to false."
+
+        def check(self, obj, ctx):
+            for c in obj.pod.containers:
+                if c.security_context.get("privileged") is True:
+                    yield self.finding(obj, c.sc_path + ("privileged",),
+                                       f"container {c.name!r} is privileged", value=True,
+                                       edits=[Edit("set", c.sc_path + ("privileged",), False)])
+
+Checks import only :mod:`kubeward.model`, :mod:`kubeward.findings`,
+:mod:`kubeward.paths` and this module. Subclassing registers the check
+(any class with an ``id``). ``CrossCheck`` sees every object of the scan at
+once (network, RBAC, references).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Iterable, Iterator
+
+from kubeward.findings import Edit, Finding, FixSafety, Severity  # noqa: F401  (re-exported)
+from kubeward.model import K8sObject
+from kubeward.paths import Path, format_path
+
+_REGISTRY: dict[str, type["BaseCheck"]] = {}
+_ID_RE = re.compile(r"[A-Z]{2,6}\d{3}\Z")
+
+DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
+
+DEFAULT_K8S_VERSION = (1, 35)
+
+
+@dataclass
+class Context:
+    """What a check may know besides the object: the target Kubernetes
+    version, per-check options from the config, and (for cross checks and
+    checks that consult neighbours, such as LimitRange defaults) every
+    object of the scan."""
+
+    k8s_version: tuple[int, int] = DEFAULT_K8S_VERSION
+    options: dict = field(default_factory=dict)  # check id -> {option: value}
+    objects: list = field(default_factory=list)  # every K8sObject of the scan
+    complete: bool = False  # the input is the whole cluster (--complete, audit)
+    _index: dict | None = None
+
+    def option(self, check_id: str, name: str, default: Any = None) -> Any:
+        return self.options.get(check_id, {}).get(name, default)
+
+    def by_kind(self, kind: str) -> list:
+        """Objects of ``kind`` (built once per scan)."""
+        if self._index is None:
+            idx: dict[str, list] = {}
+            for o in self.objects:
+                idx.setdefault(o.kind, []).append(o)
+            self._index = idx
+        return self._index.get(kind, [])
+
+
+class BaseCheck:
+    id: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    severity: ClassVar[Severity] = Severity.MEDIUM
+    #: kinds this check looks at; None with ``workloads_only`` False: every kind
+    kinds: ClassVar[frozenset[str] | None] = None
+    #: only objects that hold a pod spec (``obj.pod`` is not None), CRDs included
+    workloads_only: ClassVar[bool] = False
+    #: framework name -> control ids (e.g. {"cis": ("5.2.2",), "nsa": ("...",)})
+    frameworks: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: equivalent rule ids in other tools: {"kube-linter": ("privileged-container",), ...}
+    crosswalk: ClassVar[dict[str, tuple[str, ...]]] = {}
+    default_enabled: ClassVar[bool] = True
+    remediation: ClassVar[str] = ""
+    #: FixSafety.SAFE / UNSAFE / DISPLAY, or None when the check has no fix
+    fix_safety: ClassVar[str | None] = None
+    #: options this check reads from the config, with defaults
+    options: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if cls.__dict__.get("id"):
+            if not _ID_RE.match(cls.id):
+                raise ValueError(f"check id {cls.id!r} must look like ABC123")
+            if cls.id in _REGISTRY and _REGISTRY[cls.id] is not cls:
+                raise ValueError(f"duplicate check id {cls.id}")
+            _REGISTRY[cls.id] = cls
+
+    # -- helpers for check() ------------------------------------------------
+    def finding(self, obj: K8sObject, path: Path, message: str, *, value: Any = None,
+                remediation: str | None = None, edits: Iterable[Edit] = (),
+                severity: Severity | None = None) -> Finding:
+        line, col, _exact = obj.locate(path)
+        return Finding(
+            check_id=self.id,
+            check_name=self.name,
+            severity=severity if severity is not None else self.severity,
+            object=obj.ref(),
+            file=obj.source.file,
+            line=line,
+            column=col,
+            path=tuple(path),
+            message=message,
+            remediation=remediation if remediation is not None else self.remediation,
+            frameworks=self.frameworks,
+            value=value,
+            fix_safety=self.fix_safety if edits or self.fix_safety == FixSafety.DISPLAY else None,
+            edits=tuple(edits),
+            doc_index=obj.source.doc_index,
+        )
+
+    @classmethod
+    def applies_to(cls, obj: K8sObject) -> bool:
+        if cls.workloads_only and obj.pod is None:
+            return False
+        return cls.kinds is None or obj.kind in cls.kinds
+
+    @classmethod
+    def doc(cls) -> str:
+        import inspect
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def doc_sections(cls) -> dict[str, str]:
+        """The docstring split by its ``## `` headings."""
+        out: dict[str, str] = {}
+        current = None
+        for line in cls.doc().splitlines():
+            if line.startswith("## "):
+                current = line[3:].strip()
+                out[current] = ""
+            elif current is not None:
+                out[current] += line + "\n"
+        return {k: v.strip() for k, v in out.items()}
+
+
+class Check(BaseCheck):
+    """A check of one object at a time."""
+
+    def check(self, obj: K8sObject, ctx: Context) -> Iterator[Finding]:  # pragma: no cover
+        raise NotImplementedError
+
+
+class CrossCheck(BaseCheck):
+    """A check over every object of the scan at once. Findings still point
+    at the object (file, line) that must change."""
+
+    def check_all(self, objects: list[K8sObject], ctx: Context) -> Iterator[Finding]:  # pragma: no cover
+        raise NotImplementedError
+
+
+def registry() -> dict[str, type[BaseCheck]]:
+    """Every registered check, by id (imports the check modules once)."""
+    from kubeward.checks import load_all
+    load_all()
+    return _REGISTRY
+
+
+def describe_value(value: Any, limit: int = 80) -> str:
+    """A short, safe rendering of an offending value for messages."""
+    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+__all__ = ["BaseCheck", "Check", "CrossCheck", "Context", "Edit", "Finding", "FixSafety",
+           "Severity", "K8sObject", "Path", "format_path", "registry", "describe_value",
+           "DOC_SECTIONS", "DEFAULT_K8S_VERSION"]

@@ -1,0 +1,150 @@
+"""Options and report emission shared by ``scan``, ``audit`` and friends."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+import click
+
+from kubeward.cli.main import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+
+DEFAULT_FAIL_ON = "low"
+
+
+def report_options(f):
+    """-o, --config, --framework, --k8s-version, --fail-on, --check,
+    --skip-check, --show-suppressed, --color."""
+    opts = [
+        click.option("-o", "--output", "outputs", multiple=True, default=("text",),
+                     show_default=True, metavar="FORMAT[=FILE]",
+                     help="Report format (text, json, ...); repeat with =FILE to write "
+                          "several formats at once, e.g. -o json=report.json -o text."),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                     help="Config file (default: .kubeward.yaml found upward from the "
+                          "working directory)."),
+        click.option("--framework", "frameworks", multiple=True, metavar="NAME",
+                     help="Policy set to run: pss-baseline, pss-restricted, cis, nsa, mitre, "
+                          "all. Repeatable. Default: every check that is on by default."),
+        click.option("--k8s-version", metavar="X.Y",
+                     help="Target Kubernetes version (default 1.35)."),
+        click.option("--fail-on", type=click.Choice(["critical", "high", "medium", "low", "info"],
+                                                    case_sensitive=False),
+                     help=f"Exit 1 when a finding is at or above this severity "
+                          f"(default: {DEFAULT_FAIL_ON}, or failOn in the config)."),
+        click.option("--check", "checks", multiple=True, metavar="ID",
+                     help="Run only this check (repeatable)."),
+        click.option("--skip-check", "skip_checks", multiple=True, metavar="ID",
+                     help="Do not run this check (repeatable)."),
+        click.option("--show-suppressed", is_flag=True,
+                     help="List suppressed findings too (with their reasons)."),
+        click.option("--color/--no-color", default=None,
+                     help="Colour in text output (default: when stdout is a terminal)."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def fail(message: str) -> "NoReturn":  # type: ignore[name-defined]
+    click.echo(f"kubeward: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def build_options(*, config_path, frameworks, k8s_version, checks, skip_checks, jobs=1,
+                  complete=False, **_ignored):
+    """ScanOptions from CLI values; usage problems exit 2 with one line."""
+    from kubeward.checks.base import registry
+    from kubeward.config import Config, ConfigError, find_config, load_config, parse_version
+    from kubeward.engine import ScanOptions
+
+    path = config_path or find_config()
+    cfg = Config()
+    if config_path and not os.path.isfile(config_path):
+        fail(f"{config_path}: config file not found")
+    if path:
+        try:
+            cfg = load_config(path, known_ids=set(registry()))
+        except ConfigError as e:
+            click.echo(e.one_line(), err=True)
+            sys.exit(EXIT_ERROR)
+    version = None
+    if k8s_version:
+        try:
+            version = parse_version(k8s_version)
+        except ValueError as e:
+            fail(str(e))
+    return ScanOptions(frameworks=tuple(frameworks), k8s_version=version,
+                       checks=tuple(c.upper() for c in checks),
+                       skip_checks=tuple(c.upper() for c in skip_checks),
+                       config=cfg, jobs=jobs, complete=complete)
+
+
+def parse_outputs(outputs) -> list[tuple[str, str | None]]:
+    from kubeward.outputs import FORMATS
+
+    parsed = []
+    to_stdout = 0
+    for spec in outputs:
+        fmt, sep, target = spec.partition("=")
+        fmt = fmt.strip().lower()
+        if fmt not in FORMATS:
+            fail(f"unknown output format {fmt!r} (known: {', '.join(sorted(FORMATS))})")
+        if sep and not target:
+            fail(f"-o {spec}: missing file name after '='")
+        if not sep:
+            to_stdout += 1
+        parsed.append((fmt, target or None))
+    if to_stdout > 1:
+        fail("only one -o format can go to standard output; give the others =FILE")
+    return parsed
+
+
+def emit_report(report, outputs, *, fail_on=None, show_suppressed=False, color=None,
+                config=None, extra=None) -> int:
+    """Write every requested output, print diagnostics to stderr, and return
+    the exit code."""
+    from kubeward.findings import Severity
+    from kubeward.outputs import RenderContext, get_renderer
+
+    for e in report.errors:
+        click.echo(e.one_line(), err=True)
+    for n in report.notes:
+        click.echo(f"kubeward: note: {n}", err=True)
+    threshold = Severity.parse(fail_on or (config.fail_on.label if config and config.fail_on
+                                           else DEFAULT_FAIL_ON))
+    for fmt, target in parse_outputs(outputs):
+        if target is None:
+            use_color = color if color is not None else (sys.stdout.isatty()
+                                                        and not os.environ.get("NO_COLOR"))
+            ctx = RenderContext(color=bool(use_color) and fmt == "text",
+                                show_suppressed=show_suppressed, fail_on=threshold,
+                                extra=dict(extra or {}))
+            get_renderer(fmt)(report, sys.stdout, ctx)
+            sys.stdout.flush()
+        else:
+            ctx = RenderContext(color=False, show_suppressed=show_suppressed, fail_on=threshold,
+                                extra=dict(extra or {}))
+            try:
+                with open(target, "w", encoding="utf-8") as fh:
+                    get_renderer(fmt)(report, fh, ctx)
+            except OSError as e:
+                fail(f"{target}: cannot write report: {e.strerror or e}")
+    if report.errors:
+        return EXIT_ERROR
+    if any(f.severity >= threshold for f in report.findings):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def with_usage_errors(f):
+    """Turn engine UsageError into one line and exit 2."""
+    @functools.wraps(f)
+    def wrapper(*a, **kw):
+        from kubeward.engine import UsageError
+        try:
+            return f(*a, **kw)
+        except UsageError as e:
+            fail(str(e))
+    return wrapper

@@ -1,0 +1,328 @@
+"""The engine: selects checks by config and framework, runs them over
+loaded objects, applies suppressions and exemptions, and returns a Report.
+
+Loaders feed it objects; outputs, ``fix``, the admission server and the
+cluster auditor consume its Report. It never imports a concrete check: it
+finds them through the registry.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from kubeward.checks.base import (DEFAULT_K8S_VERSION, BaseCheck, Context, CrossCheck,
+                                  registry)
+from kubeward.config import Config
+from kubeward.findings import Finding, LoadError, Severity
+from kubeward.model import K8sObject
+from kubeward.model.suppress import suppressions_of
+
+SCHEMA_VERSION = "1.0"
+DEBUG = bool(os.environ.get("KUBEWARD_DEBUG"))
+
+
+class UsageError(Exception):
+    """A bad option value (unknown check id, framework, ...)."""
+
+
+@dataclass
+class ScanOptions:
+    frameworks: tuple[str, ...] = ()
+    k8s_version: tuple[int, int] | None = None
+    checks: tuple[str, ...] = ()  # only these (--check)
+    skip_checks: tuple[str, ...] = ()
+    config: Config = field(default_factory=Config)
+    jobs: int = 1
+    complete: bool = False
+    render_options: dict = field(default_factory=dict)
+    today: _dt.date | None = None  # for exemption expiry; default: today
+
+    @property
+    def version(self) -> tuple[int, int]:
+        return self.k8s_version or self.config.k8s_version or DEFAULT_K8S_VERSION
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Finding] = field(default_factory=list)
+    errors: list[LoadError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    objects: int = 0
+    files: int = 0
+    skipped_documents: int = 0
+    empty_documents: int = 0
+    checks: list[str] = field(default_factory=list)
+    frameworks: tuple[str, ...] = ()
+    k8s_version: tuple[int, int] = DEFAULT_K8S_VERSION
+    #: the objects scanned (kept for framework summaries and cross views)
+    scanned: list[K8sObject] = field(default_factory=list, repr=False)
+
+    def by_severity(self) -> dict[str, int]:
+        counts = {s.label: 0 for s in sorted(Severity, reverse=True)}
+        for f in self.findings:
+            counts[f.severity.label] += 1
+        return counts
+
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.findings), default=None)
+
+    def summary(self) -> dict:
+        return {
+            "files": self.files,
+            "objectsScanned": self.objects,
+            "documentsSkipped": self.skipped_documents,
+            "emptyDocuments": self.empty_documents,
+            "findings": len(self.findings),
+            "findingsBySeverity": self.by_severity(),
+            "suppressed": len(self.suppressed),
+            "errors": len(self.errors),
+            "checksRun": len(self.checks),
+            "k8sVersion": "%d.%d" % self.k8s_version,
+            "frameworks": list(self.frameworks),
+        }
+
+
+FRAMEWORK_ALIASES = {"pss": "pss-restricted"}
+
+
+def known_frameworks() -> set[str]:
+    names = {"all"}
+    for cls in registry().values():
+        names.update(cls.frameworks)
+    return names
+
+
+def select_checks(options: ScanOptions) -> list[BaseCheck]:
+    reg = registry()
+    cfg = options.config
+    for cid in (*options.checks, *options.skip_checks):
+        if cid not in reg:
+            raise UsageError(f"unknown check id {cid!r} (see `kubeward checks`)")
+    frameworks = tuple(FRAMEWORK_ALIASES.get(f, f) for f in (options.frameworks or cfg.frameworks))
+    if frameworks:
+        known = known_frameworks()
+        for f in frameworks:
+            if f not in known:
+                raise UsageError(f"unknown framework {f!r} (known: {', '.join(sorted(known))})")
+    if options.checks:
+        ids = set(options.checks)
+    elif frameworks:
+        if "all" in frameworks:
+            ids = set(reg)
+        else:
+            ids = {cid for cid, cls in reg.items() if any(f in cls.frameworks for f in frameworks)}
+    else:
+        ids = {cid for cid, cls in reg.items() if cls.default_enabled}
+        ids |= set(cfg.enable) if "*" not in cfg.enable else set(reg)
+    if not options.checks:
+        ids -= set(cfg.disable) if "*" not in cfg.disable else set(reg)
+    ids -= set(options.skip_checks)
+    return [reg[cid]() for cid in sorted(ids)]
+
+
+class _Dispatcher:
+    """Which per-object checks apply to which objects, decided once per
+    (kind, has-pod-spec) pair rather than per object."""
+
+    def __init__(self, checks: list[BaseCheck]):
+        self.checks = [c for c in checks if not isinstance(c, CrossCheck)]
+        self.cache: dict[tuple[str, bool], list[BaseCheck]] = {}
+
+    def for_object(self, obj: K8sObject) -> list[BaseCheck]:
+        key = (obj.kind, obj.pod is not None)
+        got = self.cache.get(key)
+        if got is None:
+            got = [c for c in self.checks if c.applies_to(obj)]
+            self.cache[key] = got
+        return got
+
+
+def _internal_error(check: BaseCheck, obj: K8sObject | None, exc: Exception) -> LoadError:
+    if DEBUG:
+        raise exc
+    where = f" on {obj.kind} {obj.name}" if obj is not None else ""
+    return LoadError(obj.source.file if obj is not None else "<scan>",
+                     f"internal error in check {check.id}{where}: {type(exc).__name__}: {exc} "
+                     "(please report this; set KUBEWARD_DEBUG=1 for details)",
+                     kind="internal")
+
+
+def run_checks(objects: list[K8sObject], checks: list[BaseCheck], ctx: Context,
+               errors: list[LoadError]) -> list[tuple[Finding, K8sObject | None]]:
+    out: list[tuple[Finding, K8sObject | None]] = []
+    dispatch = _Dispatcher(checks)
+    for obj in objects:
+        for check in dispatch.for_object(obj):
+            try:
+                for f in check.check(obj, ctx):
+                    out.append((f, obj))
+            except Exception as exc:  # a bug in a check must not hide other results
+                errors.append(_internal_error(check, obj, exc))
+    cross = [c for c in checks if isinstance(c, CrossCheck)]
+    if cross:
+        keyed = {_obj_key(o.source.file, o.source.doc_index, o.kind, o.namespace, o.name): o
+                 for o in objects}
+        for check in cross:
+            try:
+                for f in check.check_all(objects, ctx):
+                    out.append((f, keyed.get(_obj_key(f.file, f.doc_index, f.object.kind,
+                                                      f.object.namespace, f.object.name))))
+            except Exception as exc:
+                errors.append(_internal_error(check, None, exc))
+    return out
+
+
+def _obj_key(file, doc_index, kind, namespace, name):
+    return (file, doc_index, kind, namespace, name)
+
+
+def apply_policy(pairs, options: ScanOptions, report: Report) -> None:
+    """Severity overrides, suppression annotations and config exemptions."""
+    cfg = options.config
+    today = options.today or _dt.date.today()
+    expired_noted: set[int] = set()
+    sup_cache: dict[int, list] = {}
+    for f, obj in pairs:
+        if f.check_id in cfg.severity:
+            f.severity = cfg.severity[f.check_id]
+        labels = obj.labels if obj is not None else {}
+        for ov in cfg.overrides:
+            if ov.scope.matches(f.object.kind, f.object.namespace, f.object.name, labels):
+                sev = ov.severity.get(f.check_id, ov.severity.get("*"))
+                if sev is not None:
+                    f.severity = sev
+        if obj is not None and f.check_id != "SUP001":
+            sups = sup_cache.get(id(obj))
+            if sups is None:
+                sups = sup_cache[id(obj)] = suppressions_of(obj)
+            hit = next((s for s in sups if not s.problem and (f.check_id in s.ids or "*" in s.ids)),
+                       None)
+            if hit is not None:
+                f.suppressed, f.suppressed_by = hit.reason, "annotation"
+                report.suppressed.append(f)
+                continue
+        exempted = False
+        for i, ex in enumerate(cfg.exemptions):
+            if not ex.covers(f.check_id):
+                continue
+            if not ex.scope.matches(f.object.kind, f.object.namespace, f.object.name, labels):
+                continue
+            if ex.expires is not None and ex.expires < today:
+                if i not in expired_noted:
+                    expired_noted.add(i)
+                    report.notes.append(
+                        f"{cfg.file}:{ex.line}: exemption expired on {ex.expires.isoformat()} "
+                        f"and no longer applies ({ex.reason})")
+                continue
+            f.suppressed, f.suppressed_by = ex.reason, "config"
+            report.suppressed.append(f)
+            exempted = True
+            break
+        if not exempted:
+            report.findings.append(f)
+
+
+def _sort_key(f: Finding):
+    return (f.file, f.line, f.column, f.check_id, f.field_path)
+
+
+def scan_objects(objects: list[K8sObject], options: ScanOptions,
+                 report: Report | None = None) -> Report:
+    """Run the selected checks over already loaded objects."""
+    report = report or Report()
+    checks = select_checks(options)
+    ctx = Context(k8s_version=options.version, options=options.config.options,
+                  objects=objects, complete=options.complete)
+    pairs = run_checks(objects, checks, ctx, report.errors)
+    apply_policy(pairs, options, report)
+    report.findings.sort(key=_sort_key)
+    report.suppressed.sort(key=_sort_key)
+    report.objects += len(objects)
+    report.checks = [c.id for c in checks]
+    report.frameworks = tuple(options.frameworks or options.config.frameworks)
+    report.k8s_version = options.version
+    report.scanned = objects
+    return report
+
+
+def scan(paths: Iterable[str], options: ScanOptions | None = None) -> Report:
+    """Load ``paths`` (files, directories, ``-``) and scan them."""
+    from kubeward.loading.files import load_paths
+
+    options = options or ScanOptions()
+    select_checks(options)  # fail fast on usage errors, before reading input
+    paths = list(paths)
+    if options.jobs > 1 and "-" not in paths:
+        return _scan_parallel(paths, options)
+    loaded = load_paths(paths, options.render_options)
+    report = Report(errors=loaded.errors, files=loaded.files,
+                    skipped_documents=loaded.skipped_documents,
+                    empty_documents=loaded.empty_documents)
+    return scan_objects(loaded.objects, options, report)
+
+
+def _scan_parallel(paths: list[str], options: ScanOptions) -> Report:
+    """Per-object checks in worker processes, file by file; checks that need
+    every object at once run afterwards in this process."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from kubeward.loading.files import LoadResult, iter_files, load_paths
+
+    errors: list[LoadError] = []
+    files = list(iter_files(paths, errors))
+    checks = select_checks(options)
+    has_cross = any(isinstance(c, CrossCheck) for c in checks)
+    chunks = [files[i::options.jobs] for i in range(options.jobs)]
+    report = Report(errors=errors)
+    with ProcessPoolExecutor(max_workers=options.jobs) as pool:
+        parts = list(pool.map(_worker, [(c, options) for c in chunks if c]))
+    all_objects = []
+    for part in parts:
+        for name in ("findings", "suppressed", "errors", "notes"):
+            getattr(report, name).extend(getattr(part, name))
+        report.objects += part.objects
+        report.files += part.files
+        report.skipped_documents += part.skipped_documents
+        report.empty_documents += part.empty_documents
+    if has_cross:
+        loaded: LoadResult = load_paths(files, options.render_options)
+        all_objects = loaded.objects
+        cross_only = ScanOptions(**{**options.__dict__, "jobs": 1})
+        sub = Report()
+        ctx = Context(k8s_version=options.version, options=options.config.options,
+                      objects=all_objects, complete=options.complete)
+        pairs = run_checks(all_objects, [c for c in checks if isinstance(c, CrossCheck)], ctx,
+                           report.errors)
+        apply_policy(pairs, cross_only, sub)
+        report.findings.extend(sub.findings)
+        report.suppressed.extend(sub.suppressed)
+    report.notes = list(dict.fromkeys(report.notes))
+    report.findings.sort(key=_sort_key)
+    report.suppressed.sort(key=_sort_key)
+    report.errors.sort(key=lambda e: (e.file, e.line or 0))
+    report.checks = [c.id for c in checks]
+    report.frameworks = tuple(options.frameworks or options.config.frameworks)
+    report.k8s_version = options.version
+    report.scanned = all_objects
+    return report
+
+
+def _worker(arg) -> Report:
+    files, options = arg
+    from kubeward.loading.files import load_paths
+
+    loaded = load_paths(files, options.render_options)
+    report = Report(errors=loaded.errors, files=loaded.files,
+                    skipped_documents=loaded.skipped_documents,
+                    empty_documents=loaded.empty_documents)
+    checks = [c for c in select_checks(options) if not isinstance(c, CrossCheck)]
+    ctx = Context(k8s_version=options.version, options=options.config.options,
+                  objects=loaded.objects, complete=options.complete)
+    pairs = run_checks(loaded.objects, checks, ctx, report.errors)
+    apply_policy(pairs, options, report)
+    report.objects = len(loaded.objects)
+    return report

@@ -1,0 +1,135 @@
+"""Findings, load errors and severities: what every check produces and every
+output consumes. Nothing here imports a check, a loader or an output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from kubeward.paths import Path, format_path
+
+
+class Severity(IntEnum):
+    """Ordered severities; see docs/severity.md for the rubric."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        try:
+            return cls[str(text).strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in sorted(cls, reverse=True))
+            raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
+
+
+class FixSafety:
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    DISPLAY = "display-only"
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One path edit of a fix. ``op`` is ``set`` (create missing parent
+    mappings and set the value), ``remove`` (delete the key or list item) or
+    ``append`` (append ``value`` to the list at ``path``, creating it)."""
+
+    op: str
+    path: Path
+    value: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRef:
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None
+
+    def display(self) -> str:
+        ns = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {ns}{self.name}"
+
+    def to_dict(self) -> dict:
+        return {"apiVersion": self.api_version, "kind": self.kind,
+                "namespace": self.namespace, "name": self.name}
+
+
+@dataclass(slots=True)
+class Finding:
+    check_id: str
+    check_name: str
+    severity: Severity
+    object: ObjectRef
+    file: str
+    line: int
+    column: int
+    path: Path
+    message: str
+    remediation: str = ""
+    frameworks: dict = field(default_factory=dict)
+    value: Any = None
+    fix_safety: str | None = None
+    edits: tuple = ()
+    doc_index: int = 0
+    suppressed: str | None = None  # reason, when suppressed
+    suppressed_by: str | None = None  # "annotation" or "config"
+
+    @property
+    def field_path(self) -> str:
+        return format_path(self.path)
+
+    def to_dict(self) -> dict:
+        d = {
+            "checkId": self.check_id,
+            "checkName": self.check_name,
+            "severity": self.severity.label,
+            "object": self.object.to_dict(),
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "fieldPath": self.field_path,
+            "message": self.message,
+            "remediation": self.remediation,
+            "frameworks": {k: list(v) for k, v in self.frameworks.items()},
+            "fix": ({"safety": self.fix_safety,
+                     "edits": [{"op": e.op, "path": format_path(e.path), "value": e.value}
+                               for e in self.edits]} if self.fix_safety else None),
+        }
+        if self.suppressed is not None:
+            d["suppressed"] = {"by": self.suppressed_by, "reason": self.suppressed}
+        return d
+
+
+@dataclass(slots=True)
+class LoadError:
+    """Input that could not be read or understood. Always names the file,
+    and the line where it is known."""
+
+    file: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    kind: str = "input"
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "line": self.line, "column": self.column,
+                "kind": self.kind, "message": self.message}
+
+    def one_line(self) -> str:
+        loc = self.file
+        if self.line is not None:
+            loc += f":{self.line}"
+            if self.column is not None:
+                loc += f":{self.column}"
+        return f"{loc}: error: {self.message}"

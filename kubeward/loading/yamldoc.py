@@ -1,0 +1,278 @@
+"""YAML and JSON documents with a field-to-position table.
+
+Parsing uses libyaml (PyYAML's C parser and composer); the node tree is then
+turned into plain ``dict``/``list``/scalars by :func:`_construct`, which also
+records, for every mapping and list it builds, where each key and item
+started. That table (``Document.positions``: ``id(container) -> {key: (line,
+col)}`` or ``[(line, col), ...]``) is what turns a field path into a line.
+
+Guards, each reported as one error with file and line, never a crash:
+duplicate keys, alias expansion beyond a budget ("billion laughs"), nesting
+deeper than ``MAX_DEPTH``, invalid UTF-8, binary data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import yaml
+
+from kubeward.findings import LoadError
+
+try:  # libyaml is a hard requirement for speed; fall back loudly if absent
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_DEPTH = 200
+MAX_EXPANDED_NODES = 1_000_000  # per document, counting alias expansion
+_DEPTH_PRECHECK = 5000  # below this bound the C composer's recursion is safe
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_FLOAT = "tag:yaml.org,2002:float"
+_MERGE = "tag:yaml.org,2002:merge"
+_BINARY = "tag:yaml.org,2002:binary"
+_MAP = "tag:yaml.org,2002:map"
+_TRUE = frozenset(("yes", "true", "on", "y"))
+
+_int_ctor = yaml.constructor.SafeConstructor.construct_yaml_int
+_float_ctor = yaml.constructor.SafeConstructor.construct_yaml_float
+_helper = yaml.constructor.SafeConstructor()
+
+
+class DocumentError(Exception):
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+@dataclass(slots=True)
+class Document:
+    data: object
+    index: int  # 0-based position of the document in its file
+    line: int  # 1-based line where the document's content starts
+    positions: dict  # id(container) -> {key: (line, col)} | [(line, col), ...]
+
+
+def _scalar(node):
+    tag = node.tag
+    value = node.value
+    if tag == _STR:
+        return value
+    if tag == _INT:
+        if value.isdigit() and (value[0] != "0" or len(value) == 1):
+            return int(value)
+        return _int_ctor(_helper, node)  # YAML 1.1 forms: 0755, 0x1F, 1_000
+    if tag == _BOOL:
+        return value.lower() in _TRUE
+    if tag == _NULL:
+        return None
+    if tag == _FLOAT:
+        return _float_ctor(_helper, node)
+    # timestamps, the YAML 1.1 "=" value tag, custom tags: keep the text, as
+    # Kubernetes' own YAML-to-JSON conversion does for anything not a number.
+    return value
+
+
+class _Builder:
+    __slots__ = ("positions", "sizes", "memo")
+
+    def __init__(self):
+        self.positions: dict = {}
+        self.sizes: dict = {}
+        self.memo: dict = {}
+
+    def expanded_size(self, node, depth=0) -> int:
+        """Number of nodes after alias expansion, memoised per node."""
+        key = id(node)
+        size = self.sizes.get(key)
+        if size is not None:
+            return size
+        if depth > MAX_DEPTH:
+            raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels",
+                                node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            size = 1
+        elif isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(self.expanded_size(n, depth + 1) for n in node.value)
+        else:
+            size = 1 + sum(self.expanded_size(k, depth + 1) + self.expanded_size(v, depth + 1)
+                           for k, v in node.value)
+        self.sizes[key] = size
+        return size
+
+    def build(self, node, depth=0):
+        cls = node.__class__
+        if cls is yaml.ScalarNode:
+            return _scalar(node)
+        memo = self.memo.get(id(node))
+        if memo is not None:  # an alias: share the object, as YAML does
+            return memo
+        if depth > MAX_DEPTH:
+            raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels",
+                                node.start_mark.line + 1, node.start_mark.column + 1)
+        if cls is yaml.SequenceNode:
+            out: list = []
+            self.memo[id(node)] = out
+            pos = []
+            for item in node.value:
+                m = item.start_mark
+                pos.append((m.line + 1, m.column + 1))
+                out.append(self.build(item, depth + 1))
+            self.positions[id(out)] = pos
+            return out
+        # mapping
+        result: dict = {}
+        self.memo[id(node)] = result
+        pos = {}
+        merges = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merges.append(value_node)
+                continue
+            if key_node.__class__ is yaml.ScalarNode:
+                key = _scalar(key_node)
+                if not isinstance(key, str):
+                    key = str(key) if not isinstance(key, bool) else str(key).lower()
+            else:
+                raise DocumentError("a mapping key must be a scalar",
+                                    key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if key in pos:
+                m = key_node.start_mark
+                raise DocumentError(
+                    f"duplicate key {key!r} (first defined on line {pos[key][0]})",
+                    m.line + 1, m.column + 1)
+            m = key_node.start_mark
+            pos[key] = (m.line + 1, m.column + 1)
+            result[key] = self.build(value_node, depth + 1)
+        for merge in merges:  # YAML merge keys: explicit keys win
+            sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
+            for src in sources:
+                merged = self.build(src, depth + 1)
+                if not isinstance(merged, dict):
+                    raise DocumentError("a merge key (<<) must refer to a mapping",
+                                        src.start_mark.line + 1, src.start_mark.column + 1)
+                src_pos = self.positions.get(id(merged), {})
+                for k, v in merged.items():
+                    if k not in result:
+                        result[k] = v
+                        pos[k] = src_pos.get(k, (merge.start_mark.line + 1, merge.start_mark.column + 1))
+        self.positions[id(result)] = pos
+        return result
+
+
+def decode(raw: bytes) -> str:
+    """Bytes to text; raises DocumentError naming the line of a bad byte."""
+    if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DocumentError("binary file (contains NUL bytes), not YAML or JSON")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as e:
+            raise DocumentError(f"invalid UTF-16: {e.reason}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise DocumentError(f"invalid UTF-8 (byte 0x{raw[e.start]:02x})", line, col) from None
+
+
+_LONG_INDENT = re.compile(r"^[ \t-]{%d,}" % 1000, re.M)
+
+
+def _needs_depth_precheck(text: str) -> bool:
+    bound = text.count("[") + text.count("{")
+    if bound >= _DEPTH_PRECHECK:
+        return True
+    return _LONG_INDENT.search(text) is not None
+
+
+def _check_depth_by_events(text: str) -> None:
+    """Walk parser events (no recursion) to reject deep nesting before the
+    recursive C composer sees it."""
+    depth = 0
+    loader = _Loader(text)
+    try:
+        while loader.check_event():
+            ev = loader.get_event()
+            cls = ev.__class__
+            if cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+                depth += 1
+                if depth > MAX_DEPTH:
+                    m = ev.start_mark
+                    raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels",
+                                        m.line + 1, m.column + 1)
+            elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+                depth -= 1
+    finally:
+        loader.dispose()
+
+
+def parse_documents(text: str, is_json: bool = False):
+    """Yield ``Document`` objects or ``DocumentError`` (for a document that
+    failed to build; later documents still come). A syntax error ends the
+    stream: it is yielded as the last item."""
+    if is_json and "\t" in text:
+        # Raw tabs can only be whitespace in valid JSON; YAML forbids them
+        # in some places. Same width, same positions.
+        text = text.replace("\t", " ")
+    if _needs_depth_precheck(text):
+        try:
+            _check_depth_by_events(text)
+        except DocumentError as e:
+            yield e
+            return
+        except yaml.YAMLError:
+            pass  # the composer below reports the syntax error with its line
+    loader = _Loader(text)
+    index = 0
+    try:
+        while True:
+            try:
+                if not loader.check_node():
+                    break
+                node = loader.get_node()
+            except yaml.MarkedYAMLError as e:
+                mark = e.problem_mark or e.context_mark
+                msg = " ".join(x for x in (e.context, e.problem) if x) or "invalid YAML"
+                yield DocumentError(f"invalid YAML: {msg}",
+                                    mark.line + 1 if mark else None,
+                                    mark.column + 1 if mark else None)
+                return
+            except yaml.YAMLError as e:
+                yield DocumentError(f"invalid YAML: {e}")
+                return
+            if node is None:
+                index += 1
+                continue
+            builder = _Builder()
+            try:
+                if not isinstance(node, yaml.ScalarNode):
+                    size = builder.expanded_size(node)
+                    if size > MAX_EXPANDED_NODES:
+                        raise DocumentError(
+                            f"document expands to more than {MAX_EXPANDED_NODES:,} nodes through "
+                            "YAML aliases (an alias bomb?)",
+                            node.start_mark.line + 1, node.start_mark.column + 1)
+                data = builder.build(node)
+            except DocumentError as e:
+                e.doc_index = index  # type: ignore[attr-defined]
+                yield e
+            except (ValueError, TypeError, yaml.YAMLError) as e:
+                err = DocumentError(f"invalid value: {e}", node.start_mark.line + 1)
+                err.doc_index = index  # type: ignore[attr-defined]
+                yield err
+            else:
+                yield Document(data, index, node.start_mark.line + 1, builder.positions)
+            index += 1
+    finally:
+        loader.dispose()
