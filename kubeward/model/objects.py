@@ -170,9 +170,16 @@ class PodView:
         return os_.get("name") if isinstance(os_, dict) else None
 
 
-def _find_pod(raw: dict, kind: str) -> PodView | None:
-    path = _POD_PATHS.get(kind)
-    candidates = (path,) if path is not None else (() if kind in _NO_POD else _SHAPE_PATHS)
+def _builtin_group(api_version: str) -> bool:
+    group = api_version.rpartition("/")[0]
+    return "." not in group or group.endswith(".k8s.io")
+
+
+def _find_pod(raw: dict, kind: str, api_version: str) -> PodView | None:
+    path = _POD_PATHS.get(kind) if _builtin_group(api_version) else None
+    if path is None and kind in _NO_POD and _builtin_group(api_version):
+        return None
+    candidates = (path,) if path is not None else _SHAPE_PATHS
     for cand in candidates:
         cur: Any = raw
         for part in cand:
@@ -208,7 +215,7 @@ class K8sObject:
         ns = meta.get("namespace")
         self.namespace: str | None = str(ns) if ns else None
         self.source = source
-        self.pod: PodView | None = _find_pod(raw, self.kind)
+        self.pod: PodView | None = _find_pod(raw, self.kind, self.api_version)
 
     # -- metadata helpers -------------------------------------------------
     @property
