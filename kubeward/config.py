@@ -61,6 +61,15 @@ SCHEMA: dict[str, Any] = {
                 }),
             },
         },
+        "admission": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": dict({m: {"type": "string"} for m in ("enforce", "warn", "audit")}, **{
+                "exemptNamespaces": _GLOBS, "exemptUsers": _GLOBS, "exemptGroups": _GLOBS,
+                "mutate": {"type": "array", "items": {"type": "string",
+                                                      "pattern": r"^([A-Z]{2,6}\d{3}|safe)$"}},
+            }),
+        },
         "overrides": {
             "type": "array",
             "items": {
@@ -139,6 +148,7 @@ class Config:
     options: dict[str, dict] = field(default_factory=dict)
     exemptions: list[Exemption] = field(default_factory=list)
     overrides: list[Override] = field(default_factory=list)
+    admission: dict = field(default_factory=dict)  # the `admission:` section, validated
 
 
 def find_config(start: str | None = None) -> str | None:
@@ -212,6 +222,7 @@ def load_config(path: str, known_ids: set[str] | None = None) -> Config:
     except ValueError as e:
         raise ConfigError(path, str(e), _line_of(doc, ["k8sVersion"])) from None
     cfg.frameworks = tuple(data.get("frameworks", ()))
+    cfg.admission = dict(data.get("admission", {}))
     checks = data.get("checks", {})
     cfg.enable = frozenset(checks.get("enable", ()))
     cfg.disable = frozenset(checks.get("disable", ()))
