@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "scan": "kubeward.cli.scan:scan",
     "checks": "kubeward.cli.checks:checks",
     "explain": "kubeward.cli.checks:explain",
+    "audit": "kubeward.cli.audit:audit",
 }
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
