@@ -1229,10 +1229,11 @@ class SeccompRestricted(PSSCheck):
     Requires a seccomp profile (PSA control `seccompProfile_restricted`,
     Restricted, from policy 1.19; from 1.25 Windows pods are exempt): every
     container must have `seccompProfile.type` `RuntimeDefault` or
-    `Localhost`, its own or inherited from the pod. Reports each container
-    with no profile when the pod level sets none (pointing at the pod's
-    securityContext, or the pod spec). A profile set to a forbidden value is
-    reported by PSS009, which both profiles include.
+    `Localhost`, its own or inherited from the pod. When the pod level sets
+    no profile and some container sets none either, reports one finding at
+    the pod's securityContext (or the pod spec) naming those containers. A
+    profile set to a forbidden value is reported by PSS009, which both
+    profiles include.
 
     ## Why is this bad?
     Without a profile the runtime may run the container unconfined, with
@@ -1283,13 +1284,15 @@ class SeccompRestricted(PSSCheck):
             return
         if pod.security_context.get("seccompProfile") is not None:
             return  # set: a bad value is PSS009's finding, a good one covers every container
-        target = pod.sc_path + ("seccompProfile",)
-        where = nearest(obj, target)
-        for c in pod.containers:
-            if c.security_context.get("seccompProfile") is None:
-                yield self.finding(obj, where, f"neither the pod nor {_cname(c)} sets "
-                                   "securityContext.seccompProfile.type",
-                                   edits=[Edit("set", target, {"type": "RuntimeDefault"})])
+        missing = [_cname(c) for c in pod.containers
+                   if c.security_context.get("seccompProfile") is None]
+        if missing:
+            target = pod.sc_path + ("seccompProfile",)
+            yield self.finding(obj, nearest(obj, target),
+                               "pod sets no securityContext.seccompProfile and "
+                               f"{', '.join(missing)} {'sets' if len(missing) == 1 else 'set'} "
+                               "none either", value=missing,
+                               edits=[Edit("set", target, {"type": "RuntimeDefault"})])
 
 
 class CapabilitiesRestricted(PSSCheck):
