@@ -8,6 +8,7 @@ import importlib
 CHECK_MODULES: tuple[str, ...] = (
     "kubeward.checks.meta",
     "kubeward.checks.pss",
+    "kubeward.checks.container",
 )
 
 _loaded = False
