@@ -156,6 +156,7 @@ class FakeKubeAPI:
         self.cond = threading.Condition()
         self.closing = False
         self.open_watches = 0
+        self.fail_watches = 0  # the next N watch requests answer 500
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -224,7 +225,11 @@ class FakeKubeAPI:
     def modify(self, obj: dict) -> dict:
         return self._put(obj, "MODIFIED")
 
-    def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict:
+    def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None,
+               *, silent: bool = False) -> dict:
+        """Delete an object; open watches see DELETED. ``silent``: no event
+        (a change a client missed while its resourceVersion was compacted
+        away; only a fresh list shows it)."""
         res = self.resource_for(api_version, kind)
         key = (namespace or "default" if res.namespaced else "", name)
         with self.cond:
@@ -232,7 +237,8 @@ class FakeKubeAPI:
             self.rv += 1
             obj = copy.deepcopy(obj)
             obj["metadata"]["resourceVersion"] = str(self.rv)
-            self.events.append(_Event(self.rv, res, "DELETED", obj))
+            if not silent:
+                self.events.append(_Event(self.rv, res, "DELETED", obj))
             self.cond.notify_all()
         return obj
 
@@ -265,6 +271,7 @@ class FakeKubeAPI:
         old for a watch or a continue token (410 Gone / Expired)."""
         with self.cond:
             self.compacted_rv = self.rv
+            self.rv += 1  # lists made after the compaction are valid
             self.events.clear()
             self.snapshots.clear()
             self.cond.notify_all()
@@ -424,6 +431,12 @@ class _Handler(BaseHTTPRequestHandler):
                 {"group": group, "kind": plural}))
         if method == "GET" and name is None:
             if _truthy(query.get("watch")):
+                with api.cond:
+                    failing = api.fail_watches > 0
+                    api.fail_watches -= failing
+                if failing:
+                    return self._send_json(500, _status(500, "InternalError",
+                                                        "etcdserver: request timed out"))
                 return self._watch(res, namespace, query)
             return self._list(res, namespace, query)
         return self._single(method, res, namespace, name, body)
