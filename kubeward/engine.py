@@ -249,8 +249,10 @@ def scan_objects(objects: list[K8sObject], options: ScanOptions,
     return report
 
 
-def scan(paths: Iterable[str], options: ScanOptions | None = None) -> Report:
-    """Load ``paths`` (files, directories, ``-``) and scan them."""
+def scan(paths: Iterable[str], options: ScanOptions | None = None,
+         on_file=None) -> Report:
+    """Load ``paths`` (files, directories, ``-``) and scan them. ``on_file``
+    (a callable taking the path) is called after each file is loaded."""
     from kubeward.loading.files import load_paths
 
     options = options or ScanOptions()
@@ -258,7 +260,7 @@ def scan(paths: Iterable[str], options: ScanOptions | None = None) -> Report:
     paths = list(paths)
     if options.jobs > 1 and "-" not in paths:
         return _scan_parallel(paths, options)
-    loaded = load_paths(paths, options.render_options)
+    loaded = load_paths(paths, options.render_options, on_file=on_file)
     report = Report(errors=loaded.errors, files=loaded.files,
                     skipped_documents=loaded.skipped_documents,
                     empty_documents=loaded.empty_documents)

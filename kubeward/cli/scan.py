@@ -16,16 +16,66 @@ from kubeward.cli.common import build_options, emit_report, report_options, with
               help="Worker processes for large scans.")
 @click.option("--complete", is_flag=True,
               help="The input is the whole cluster: report references to objects not in it.")
+@click.option("--values", "-f", "helm_values", multiple=True, metavar="FILE",
+              type=click.Path(dir_okay=False),
+              help="Helm values file for charts (repeatable; later files win).")
+@click.option("--set", "helm_set", multiple=True, metavar="KEY=VALUE",
+              help="Helm value for charts, as `helm --set` (repeatable).")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Report and fail only on findings not recorded in this baseline file.")
+@click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False),
+              metavar="FILE", help="Record today's findings in FILE (exit 0 unless input errors).")
+@click.option("--changed-since", metavar="GIT_REF",
+              help="Scan only files changed since this git ref (plus untracked files); a Helm "
+                   "chart or Kustomize directory is scanned whole when any file in it changed.")
 @with_usage_errors
 def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, skip_checks,
-         show_suppressed, color, jobs, complete):
-    """Scan manifests: files, directories (recursive *.yaml, *.yml, *.json) or - for stdin."""
+         show_suppressed, color, jobs, complete, helm_values, helm_set, baseline_path,
+         write_baseline_path, changed_since):
+    """Scan manifests: files, directories (recursive *.yaml, *.yml, *.json) or - for stdin.
+
+    A directory holding Chart.yaml is rendered with Helm, one holding
+    kustomization.yaml is built with Kustomize, and the result is scanned."""
+    from kubeward.cli.common import fail, parse_outputs
+    from kubeward.cli.progress import progress
     from kubeward.engine import scan as run_scan
 
+    parse_outputs(outputs)  # usage errors before any work
     options = build_options(config_path=config_path, frameworks=frameworks,
                             k8s_version=k8s_version, checks=checks, skip_checks=skip_checks,
                             jobs=jobs, complete=complete)
-    report = run_scan(paths, options)
+    options.render_options = {**options.render_options, "values": list(helm_values),
+                              "set": list(helm_set)}
+    known = None
+    if baseline_path:
+        from kubeward.baseline import BaselineError, load_baseline
+        try:
+            known = load_baseline(baseline_path)
+        except BaselineError as e:
+            fail(str(e))
+    pre_errors = []
+    paths = list(paths)
+    if changed_since:
+        from kubeward.loading.changed import ChangedSinceError, changed_files, filter_changed
+        try:
+            changed = changed_files(changed_since)
+        except ChangedSinceError as e:
+            fail(str(e))
+        paths = filter_changed(paths, changed, pre_errors)
+    with progress(paths, enabled=jobs == 1) as on_file:
+        report = run_scan(paths, options, on_file=on_file) if paths else _empty(options)
+    report.errors[:0] = pre_errors
+    if changed_since:
+        report.notes.append(f"--changed-since {changed_since}: scanned {len(paths)} changed "
+                            f"input{'s' if len(paths) != 1 else ''}")
+    if write_baseline_path:
+        from kubeward.baseline import write_baseline
+        try:
+            n = write_baseline(report.findings, write_baseline_path)
+        except OSError as e:
+            fail(f"{write_baseline_path}: cannot write baseline: {e.strerror or e}")
+        click.echo(f"kubeward: wrote {n} finding{'s' if n != 1 else ''} to baseline "
+                   f"{write_baseline_path}", err=True)
     extra = {}
     if report.frameworks:
         try:
@@ -34,5 +84,19 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
             summarize = None
         if summarize is not None:
             extra["compliance"] = summarize(report)
-    sys.exit(emit_report(report, outputs, fail_on=fail_on, show_suppressed=show_suppressed,
-                         color=color, config=options.config, extra=extra))
+    if known is not None:
+        from kubeward.baseline import filter_new
+        report.findings, old = filter_new(report.findings, known)
+        report.notes.append(f"{len(old)} finding{'s' if len(old) != 1 else ''} already in "
+                            f"baseline {baseline_path} not reported")
+        extra["baseline"] = baseline_path
+    code = emit_report(report, outputs, fail_on=fail_on, show_suppressed=show_suppressed,
+                       color=color, config=options.config, extra=extra)
+    if write_baseline_path and code == 1:
+        code = 0  # recording a baseline accepts today's findings
+    sys.exit(code)
+
+
+def _empty(options):
+    from kubeward.engine import scan_objects
+    return scan_objects([], options)

@@ -24,7 +24,12 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 
 #: name of a marker file -> function(dir, options) -> LoadResult. Filled by
 #: the Helm and Kustomize loaders (kubeward.loading.helm / .kustomize).
-RENDERERS: dict[str, str] = {}
+RENDERERS: dict[str, str] = {
+    "Chart.yaml": "kubeward.loading.helm:load_chart",
+    "kustomization.yaml": "kubeward.loading.kustomize:load_overlay",
+    "kustomization.yml": "kubeward.loading.kustomize:load_overlay",
+    "Kustomization": "kubeward.loading.kustomize:load_overlay",
+}
 
 
 @dataclass

@@ -10,6 +10,11 @@ from dataclasses import dataclass, field
 FORMATS: dict[str, str] = {
     "text": "kubeward.outputs.text:render",
     "json": "kubeward.outputs.json:render",
+    "sarif": "kubeward.outputs.sarif:render",
+    "junit": "kubeward.outputs.junit:render",
+    "markdown": "kubeward.outputs.markdown:render",
+    "github": "kubeward.outputs.github:render",
+    "codequality": "kubeward.outputs.codequality:render",
 }
 
 

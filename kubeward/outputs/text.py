@@ -1,63 +1,157 @@
 """Human-readable output: findings grouped by file, each with its location,
-field path, message, the offending source line and how to fix it; then a
-summary. Colour (via rich) only when the stream is a terminal."""
+severity, check, message, object and field path, the offending source line
+with a marker under the field, and how to fix it; then a summary table
+(findings by severity, the most frequent checks) and one closing line.
+
+Colour (via rich) only when the caller says the stream supports it
+(``RenderContext.color``: a terminal without NO_COLOR, or ``--color``);
+otherwise plain text with no escape codes.
+"""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from itertools import groupby
 
 _SEV_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan",
               "info": "dim"}
+TOP_CHECKS = 5
+_TOKEN = re.compile(r'-\s+|"(?:[^"\\]|\\.)*"|\'[^\']*\'|[^\s:]+')
 
 
-def _source_line(cache: dict, file: str, line: int) -> str | None:
+def _source_lines(cache: dict, file: str) -> list[str]:
     if file not in cache:
         try:
             with open(file, encoding="utf-8", errors="replace") as fh:
                 cache[file] = fh.read().splitlines()
         except OSError:
             cache[file] = []
-    lines = cache[file]
+    return cache[file]
+
+
+def _source_line(cache: dict, file: str, line: int) -> str | None:
+    if file.startswith(("<", "cluster:")):
+        return None
+    lines = _source_lines(cache, file)
     return lines[line - 1] if 0 < line <= len(lines) else None
 
 
+def marker_span(src: str, column: int) -> tuple[int, int]:
+    """(start, width) of the marker under ``src`` for a finding at
+    ``column`` (1-based): the key or item that starts there."""
+    start = max(0, min(column - 1, len(src)))
+    if start >= len(src) or src[start].isspace():
+        stripped = len(src) - len(src.lstrip())
+        start = stripped if stripped < len(src) else start
+    m = _TOKEN.match(src, start)
+    width = len(m.group(0).rstrip()) if m else 1
+    if m and m.group(0).startswith("-"):  # list item: mark the first key after "- "
+        m2 = _TOKEN.match(src, m.end())
+        if m2:
+            start, width = m2.start(), len(m2.group(0))
+    return start, max(1, width)
+
+
+class _Writer:
+    def __init__(self, out, color: bool):
+        self.out = out
+        self.console = None
+        if color:
+            from rich.console import Console
+            self.console = Console(file=out, highlight=False, soft_wrap=True,
+                                   force_terminal=True)
+
+    def line(self, *parts) -> None:
+        """``parts``: strings or (text, style) pairs."""
+        if self.console is None:
+            self.out.write("".join(p if isinstance(p, str) else p[0] for p in parts) + "\n")
+            return
+        from rich.text import Text
+        t = Text()
+        for p in parts:
+            if isinstance(p, str):
+                t.append(p)
+            else:
+                t.append(p[0], style=p[1] or "")
+        self.console.print(t)
+
+
+def _summary_table(w: _Writer, report) -> None:
+    s = report.summary()
+    if not s["findings"]:
+        return
+    sev_counts = [(k, n) for k, n in s["findingsBySeverity"].items()]
+    checks = Counter(f.check_id for f in report.findings)
+    names = {f.check_id: f.check_name for f in report.findings}
+    top = sorted(checks.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_CHECKS]
+    if w.console is not None:
+        from rich import box
+        from rich.table import Table
+        t1 = Table(title="Findings by severity", box=box.SIMPLE, title_justify="left")
+        t1.add_column("severity")
+        t1.add_column("count", justify="right")
+        for k, n in sev_counts:
+            t1.add_row(k, str(n), style=_SEV_STYLE[k] if n else "dim")
+        t2 = Table(title="Top checks", box=box.SIMPLE, title_justify="left")
+        t2.add_column("check")
+        t2.add_column("name")
+        t2.add_column("count", justify="right")
+        for cid, n in top:
+            t2.add_row(cid, names[cid], str(n))
+        w.console.print(t1)
+        w.console.print(t2)
+        return
+    width = max(len(k) for k, _ in sev_counts)
+    w.line("Findings by severity")
+    for k, n in sev_counts:
+        w.line(f"  {k:<{width}}  {n:>5}")
+    w.line("")
+    w.line("Top checks")
+    name_w = max(len(names[c]) for c, _ in top)
+    for cid, n in top:
+        w.line(f"  {cid:<8} {names[cid]:<{name_w}}  {n:>5}")
+    w.line("")
+
+
 def render(report, out, ctx) -> None:
-    console = None
-    if ctx.color:
-        from rich.console import Console
-        console = Console(file=out, highlight=False, soft_wrap=True)
-
-    def emit(text: str, style: str | None = None) -> None:
-        if console is not None:
-            from rich.text import Text
-            console.print(Text(text, style=style or ""))
-        else:
-            out.write(text + "\n")
-
+    w = _Writer(out, bool(ctx.color))
     cache: dict = {}
     shown = list(report.findings)
     if ctx.show_suppressed:
         shown += report.suppressed
-        shown.sort(key=lambda f: (f.file, f.line, f.check_id))
+        shown.sort(key=lambda f: (f.file, f.line, f.column, f.check_id))
     for file, group in groupby(shown, key=lambda f: f.file):
-        emit(file, "bold underline")
+        w.line((file, "bold underline"))
         for f in group:
             sev = f.severity.label
+            style = _SEV_STYLE[sev] if f.suppressed is None else "dim"
             tag = f" (suppressed: {f.suppressed})" if f.suppressed is not None else ""
-            emit(f"  {f.line}:{f.column} {sev.upper():8} {f.check_id} {f.message}{tag}",
-                 _SEV_STYLE[sev] if f.suppressed is None else "dim")
-            emit(f"      {f.object.display()}  field: {f.field_path}", "dim")
-            src = _source_line(cache, f.file, f.line) if not f.file.startswith(("<", "cluster:")) else None
+            w.line(f"  {f.line}:{f.column} ", (f"{sev.upper():8}", style), " ",
+                   (f.check_id, "bold"), f" {f.message}", (tag, "dim"))
+            w.line(("      " + f"{f.object.display()}  field: {f.field_path}", "dim"))
+            src = _source_line(cache, f.file, f.line)
             if src is not None and src.strip():
-                emit(f"      {f.line:>4} | {src.rstrip()}")
+                src = src.rstrip().expandtabs(1)
+                gutter = f"{f.line:>4}"
+                w.line(("    > ", "bold"), (gutter + " | ", "dim"), src)
+                start, width = marker_span(src, f.column)
+                w.line(" " * (7 + len(gutter)), ("| ", "dim"), " " * start,
+                       ("^" * width, style))
             if f.remediation:
-                emit(f"      fix: {f.remediation}", "green")
-        emit("")
+                w.line(("      fix: " + f.remediation, "green"))
+        w.line("")
+    if ctx.extra.get("compliance"):
+        from kubeward.compliance import text_lines
+        for line in text_lines(ctx.extra["compliance"]):
+            w.line(line)
+        w.line("")
     for n in report.notes:
-        emit(f"note: {n}", "yellow")
+        w.line((f"note: {n}", "yellow"))
+    _summary_table(w, report)
     s = report.summary()
     sev = ", ".join(f"{n} {k}" for k, n in s["findingsBySeverity"].items() if n)
-    emit(f"{s['findings']} finding{'s' if s['findings'] != 1 else ''}"
-         f"{' (' + sev + ')' if sev else ''} in {s['objectsScanned']} objects from {s['files']} files; "
-         f"{s['suppressed']} suppressed, {s['documentsSkipped']} documents skipped, "
-         f"{s['errors']} error{'s' if s['errors'] != 1 else ''}.", "bold")
+    w.line((f"{s['findings']} finding{'s' if s['findings'] != 1 else ''}"
+            f"{' (' + sev + ')' if sev else ''} in {s['objectsScanned']} objects from "
+            f"{s['files']} files; {s['suppressed']} suppressed, {s['documentsSkipped']} documents "
+            f"skipped, {s['errors']} error{'s' if s['errors'] != 1 else ''}.", "bold"))

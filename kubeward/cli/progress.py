@@ -1,0 +1,51 @@
+"""A progress bar on standard error for large scans, only when standard
+error is a terminal (never in CI logs, pipes or tests). Non-terminal runs
+pay nothing: no file walk, no rich import."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+#: fewer inputs than this finish too fast for a bar to help
+MIN_FILES = 50
+
+
+def wanted(stream=None) -> bool:
+    stream = stream or sys.stderr
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+    return tty and not os.environ.get("CI") and os.environ.get("TERM") != "dumb"
+
+
+@contextlib.contextmanager
+def progress(paths, enabled: bool = True, stream=None, min_files: int = MIN_FILES):
+    """Yields an ``on_file(path)`` callback, or None when no bar is shown."""
+    stream = stream or sys.stderr
+    if not enabled or "-" in paths or not wanted(stream):
+        yield None
+        return
+    from kubeward.loading.files import iter_files
+
+    total = sum(1 for _ in iter_files(paths, []))
+    if total < min_files:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeRemainingColumn)
+
+    bar = Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(),
+                   TimeRemainingColumn(), TextColumn("{task.fields[current]}"),
+                   console=Console(file=stream), transient=True)
+    with bar:
+        task = bar.add_task("scan", total=total, current="")
+
+        def on_file(path: str) -> None:
+            name = os.path.basename(path.rstrip("/")) or path
+            bar.update(task, advance=1, current=name[-40:])
+
+        yield on_file
