@@ -19,6 +19,8 @@ COMMANDS: dict[str, str] = {
     "checks": "kubeward.cli.checks:checks",
     "explain": "kubeward.cli.checks:explain",
     "audit": "kubeward.cli.audit:audit",
+    "fix": "kubeward.cli.fix:fix",
+    "admission": "kubeward.admission.cli:admission",
 }
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2

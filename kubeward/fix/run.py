@@ -1,0 +1,258 @@
+"""Fix files in place: scan, pick the fixes allowed by their safety label,
+apply them per file with :func:`kubeward.fix.rewrite.fix_text`, write
+atomically, and scan again.
+
+Used by ``kubeward fix`` (:mod:`kubeward.cli.fix`); everything here runs
+in-process so tests can call :func:`fix_paths` directly.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+import tempfile
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from kubeward.findings import Finding, FixSafety, LoadError
+
+
+@dataclass
+class FileFix:
+    path: str  # the path on disk
+    display: str  # as findings name it
+    old_text: str = ""
+    new_text: str = ""
+    applied: list = field(default_factory=list)  # Finding
+    failed: list = field(default_factory=list)  # (Finding, reason)
+    skipped_unsafe: list = field(default_factory=list)  # Finding
+    error: str | None = None  # the whole file was not touched
+    written: bool = False
+    bom: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.error is None and self.new_text != self.old_text
+
+    def diff(self) -> str:
+        a = self.old_text.splitlines(keepends=True)
+        b = self.new_text.splitlines(keepends=True)
+        out = []
+        rel = not os.path.isabs(self.display)
+        old, new = (f"a/{self.display}", f"b/{self.display}") if rel else (self.display,) * 2
+        for line in difflib.unified_diff(a, b, old, new):
+            out.append(line)
+            if not line.endswith(("\n", "\r")):
+                out.append("\n\\ No newline at end of file\n")
+        return "".join(out)
+
+
+@dataclass
+class FixRun:
+    files: list = field(default_factory=list)  # FileFix, in path order
+    suggestions: list = field(default_factory=list)  # display-only findings
+    before: object = None  # the Report of the first scan
+    after: object = None  # the Report of the scan after fixing
+
+    @property
+    def applied(self) -> list:
+        return [f for ff in self.files for f in ff.applied]
+
+    @property
+    def failed(self) -> list:
+        return [x for ff in self.files for x in ff.failed]
+
+    @property
+    def skipped_unsafe(self) -> list:
+        return [f for ff in self.files for f in ff.skipped_unsafe]
+
+
+def _obj_index(report) -> dict:
+    return {(o.source.file, o.source.doc_index, o.kind, o.namespace, o.name): o
+            for o in report.scanned}
+
+
+def _prefixed(finding: Finding, index: dict) -> tuple:
+    obj = index.get((finding.file, finding.doc_index, finding.object.kind,
+                     finding.object.namespace, finding.object.name))
+    prefix = tuple(obj.source.doc_path) if obj is not None else ()
+    if not prefix:
+        return tuple(finding.edits)
+    from kubeward.findings import Edit
+    return tuple(Edit(e.op, prefix + tuple(e.path), e.value) for e in finding.edits)
+
+
+def plain_files(paths: Iterable[str]) -> tuple[dict, list[LoadError]]:
+    """display path -> path on disk, for every file (not rendered dir) of ``paths``."""
+    from kubeward.loading.files import display_path, iter_files
+
+    errors: list[LoadError] = []
+    out = {}
+    for p in iter_files(paths, errors):
+        if p.startswith("\0") or p == "-" or os.path.isdir(p):
+            continue
+        out[display_path(p)] = p
+    return out, errors
+
+
+def read_text(path: str) -> tuple[str, bool]:
+    """(text, has UTF-8 BOM); raises ValueError for text we cannot write back."""
+    from kubeward.loading.yamldoc import DocumentError, decode
+
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValueError("UTF-16 files are not rewritten")
+    try:
+        return decode(raw), raw.startswith(b"\xef\xbb\xbf")
+    except DocumentError as e:
+        raise ValueError(e.message) from None
+
+
+def write_atomic(path: str, text: str, bom: bool = False) -> None:
+    """Write via a temporary file in the same directory and ``os.replace``,
+    keeping the file mode (symlinks are followed, not replaced)."""
+    target = os.path.realpath(path)
+    mode = stat.S_IMODE(os.stat(target).st_mode)
+    directory = os.path.dirname(target) or "."
+    fd, tmp = tempfile.mkstemp(prefix=".kubeward-fix-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def fix_paths(paths: Iterable[str], options=None, *, unsafe: bool = False,
+              write: bool = True) -> FixRun:
+    """Scan ``paths``, apply the allowed fixes, write the changed files
+    (unless ``write`` is False) and scan again (the fixed texts, when not
+    written)."""
+    from kubeward.engine import ScanOptions, scan
+    from kubeward.fix.rewrite import fix_text
+
+    paths = list(paths)
+    options = options or ScanOptions()
+    if options.jobs != 1:
+        options = ScanOptions(**{**options.__dict__, "jobs": 1})
+    run = FixRun()
+    before = scan(paths, options)
+    run.before = before
+    files, _ = plain_files(paths)
+    index = _obj_index(before)
+    bad_files = {e.file for e in before.errors if e.kind != "schema"}
+    allowed = {FixSafety.SAFE} | ({FixSafety.UNSAFE} if unsafe else set())
+
+    per_file: dict[str, FileFix] = {}
+    groups: dict[str, list] = {}
+    for f in before.findings:
+        if f.fix_safety == FixSafety.DISPLAY:
+            run.suggestions.append(f)
+            continue
+        if not f.edits or f.fix_safety is None:
+            continue
+        ff = per_file.get(f.file)
+        if ff is None:
+            ff = per_file[f.file] = FileFix(files.get(f.file, f.file), f.file)
+        if f.fix_safety not in allowed:
+            ff.skipped_unsafe.append(f)
+            continue
+        if f.file not in files:
+            ff.failed.append((f, "not a plain file (rendered from a chart, kustomization "
+                                 "or standard input); fix the source"))
+            continue
+        if f.file in bad_files:
+            ff.failed.append((f, "the file does not parse"))
+            continue
+        groups.setdefault(f.file, []).append((f, f.doc_index, _prefixed(f, index)))
+
+    changed_texts: dict[str, str] = {}
+    for display, group in groups.items():
+        ff = per_file[display]
+        try:
+            ff.old_text, ff.bom = read_text(ff.path)
+        except (OSError, ValueError) as e:
+            msg = getattr(e, "strerror", None) or str(e)
+            ff.error = f"cannot read: {msg}"
+            ff.failed += [(g[0], ff.error) for g in group]
+            continue
+        is_json = ff.path.endswith(".json")
+        outcome = fix_text(ff.old_text, group, is_json=is_json)
+        failed = dict((id(k), reason) for k, reason in outcome.failed)
+        for finding, _doc, _edits in group:
+            if id(finding) in failed:
+                ff.failed.append((finding, failed[id(finding)]))
+            else:
+                ff.applied.append(finding)
+        ff.new_text = outcome.text
+        if ff.changed:
+            changed_texts[display] = ff.new_text
+            if write:
+                try:
+                    write_atomic(ff.path, ff.new_text, ff.bom)
+                    ff.written = True
+                except OSError as e:
+                    ff.error = f"cannot write: {e.strerror or e}"
+                    ff.failed += [(f, ff.error) for f in ff.applied]
+                    ff.applied = []
+                    changed_texts.pop(display)
+    run.files = [per_file[k] for k in sorted(per_file)]
+    if write:
+        run.after = scan(paths, options)
+    else:
+        run.after = rescan_texts(paths, options, changed_texts)
+    _drop_noops(run)
+    return run
+
+
+def _drop_noops(run: FixRun) -> None:
+    """A fix counts as applied only when the finding is gone afterwards."""
+    remaining = {(f.check_id, f.file, f.doc_index, f.object.kind, f.object.namespace,
+                  f.object.name, f.path) for f in run.after.findings}
+    for ff in run.files:
+        keep = []
+        for f in ff.applied:
+            key = (f.check_id, f.file, f.doc_index, f.object.kind, f.object.namespace,
+                   f.object.name, f.path)
+            if key in remaining:
+                ff.failed.append((f, "the fix did not resolve the finding"))
+            else:
+                keep.append(f)
+        ff.applied = keep
+
+
+def rescan_texts(paths: list[str], options, texts: dict[str, str]):
+    """Scan ``paths`` as if the files named in ``texts`` (display path ->
+    text) held that text."""
+    from kubeward.engine import Report, scan_objects
+    from kubeward.loading.files import (LoadResult, display_path, iter_files, load_file,
+                                        load_paths, load_text)
+
+    loaded = LoadResult()
+    for p in iter_files(paths, loaded.errors):
+        if p.startswith("\0") or os.path.isdir(p) or p == "-":
+            loaded.extend(load_paths([p[1:].split("\0")[0] if p.startswith("\0") else p],
+                                     options.render_options))
+            continue
+        d = display_path(p)
+        if d in texts:
+            loaded.files += 1
+            load_text(texts[d], d, loaded, is_json=p.endswith(".json"))
+        else:
+            load_file(p, loaded)
+    report = Report(errors=loaded.errors, files=loaded.files,
+                    skipped_documents=loaded.skipped_documents,
+                    empty_documents=loaded.empty_documents)
+    return scan_objects(loaded.objects, options, report)
+
+
+__all__ = ["FileFix", "FixRun", "fix_paths", "read_text", "rescan_texts", "write_atomic"]
