@@ -9,6 +9,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "kubeward.checks.meta",
     "kubeward.checks.pss",
     "kubeward.checks.container",
+    "kubeward.checks.secrets",
 )
 
 _loaded = False

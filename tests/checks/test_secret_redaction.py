@@ -1,0 +1,59 @@
+"""No secret value ever reaches a finding, a message or an output."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from kubeward.engine import ScanOptions, scan
+from kubeward.outputs import RenderContext, get_renderer
+
+DATA = Path(__file__).parent / "_secrets_data" / "leaky.yaml"
+LITERALS = ("Arg-Literal-9731", "Flow-Literal-4242", "Block-Literal-1717", "Url-Literal-5151",
+            "q8Vz3LmN0pXr7TbK2wYe5HsJ9dGf4AcU", "Cm-Literal-2323", "Prop-Literal-8888",
+            "Secret-Literal-6060")
+CHECKS = tuple(f"SEC{n:03d}" for n in range(1, 13))
+
+
+@pytest.fixture(scope="module")
+def report():
+    return scan([str(DATA)], ScanOptions(checks=CHECKS))
+
+
+def test_every_literal_is_reported(report):
+    ids = {f.check_id for f in report.findings}
+    assert {"SEC001", "SEC002", "SEC003", "SEC004", "SEC005", "SEC011"} <= ids
+    assert not report.errors
+
+
+def test_findings_carry_no_value(report):
+    for f in report.findings:
+        assert f.value in (None, "<redacted>", True, "default") or f.check_id in ("SEC010",)
+        blob = f.message + repr(f.value) + f.remediation
+        for lit in LITERALS:
+            assert lit not in blob, (f.check_id, f.message)
+
+
+def _render(report, fmt: str) -> str:
+    out = io.StringIO()
+    get_renderer(fmt)(report, out, RenderContext(color=False))
+    return out.getvalue()
+
+
+def test_json_output_has_no_literal(report):
+    text = _render(report, "json")
+    json.loads(text)
+    for lit in LITERALS:
+        assert lit not in text
+
+
+@pytest.mark.xfail(strict=True, reason="the text renderer prints the offending source line, "
+                   "which holds the literal; kubeward/outputs/text.py must mask the snippet of "
+                   "findings whose value is '<redacted>'")
+def test_text_output_has_no_literal(report):
+    text = _render(report, "text")
+    for lit in LITERALS:
+        assert lit not in text, lit
