@@ -10,6 +10,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "kubeward.checks.pss",
     "kubeward.checks.container",
     "kubeward.checks.secrets",
+    "kubeward.checks.images",
 )
 
 _loaded = False
