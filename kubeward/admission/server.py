@@ -1,0 +1,472 @@
+"""The HTTPS server of the admission webhook (aiohttp).
+
+Routes: ``POST /validate``, ``POST /mutate`` (AdmissionReview v1),
+``GET /healthz`` (the process answers), ``GET /readyz`` (certificate loaded,
+namespace view synced, not shutting down), ``GET /metrics`` (Prometheus).
+
+Each request is decided in the event loop, synchronously: the decision is
+short CPU work and threads would only add GIL hand-offs. More cores are used
+with ``workers`` > 1: that many processes, each with its own listening
+socket bound with ``SO_REUSEPORT`` to the same port, so the kernel spreads
+connections across them (metrics then use prometheus_client's multiprocess
+mode). Every process polls the certificate files and swaps in a new TLS
+context when they change.
+
+Limits: a body larger than ``max_body`` bytes gets 413 (before it is read
+when Content-Length says so), a body that does not arrive within
+``body_timeout`` seconds gets 408, idle keep-alive connections close after
+``keepalive_timeout`` seconds. Every malformed request gets a 4xx JSON
+answer ``{"error": ..., "code": ...}`` and the server keeps serving; an
+unexpected error in the decision is a 500 for that request only.
+
+One JSON log line per request on standard error: time, path, HTTP status,
+review uid, operation, kind, namespace, name, user, dry run, modes,
+decision, check ids found, latency. Never object content (no field values,
+no Secret data).
+
+SIGTERM/SIGINT: ``/readyz`` turns 503, the server waits ``shutdown_delay``
+seconds (so endpoints stop sending), stops accepting, lets in-flight
+requests finish (up to ``shutdown_timeout``), then exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from kubeward.admission.policy import AdmissionPolicy, BadReview, Decision
+from kubeward.admission.tls import CertStore
+
+MiB = 1024 * 1024
+
+
+@dataclass
+class Settings:
+    host: str = "0.0.0.0"
+    port: int = 8443
+    workers: int = 1
+    max_body: int = 3 * MiB
+    body_timeout: float = 10.0
+    keepalive_timeout: float = 75.0
+    reload_interval: float = 5.0
+    shutdown_delay: float = 3.0
+    shutdown_timeout: float = 20.0
+    access_log: bool = True
+
+
+class JsonLog:
+    """One JSON object per line; ``enabled`` False drops request lines
+    (start-up, reload and shutdown events are always written)."""
+
+    def __init__(self, stream=None, enabled: bool = True):
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.pid = os.getpid()
+
+    def event(self, event: str, level: str = "info", **fields) -> None:
+        rec = {"ts": round(time.time(), 3), "level": level, "event": event, "pid": self.pid}
+        rec.update(fields)
+        self._write(rec)
+
+    def request(self, rec: dict) -> None:
+        if self.enabled:
+            rec["ts"] = round(time.time(), 3)
+            self._write(rec)
+
+    def _write(self, rec: dict) -> None:
+        try:
+            self.stream.write(json.dumps(rec, separators=(",", ":"), default=str) + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):  # a closed stderr must not fail requests
+            pass
+
+
+class Metrics:
+    def __init__(self, multiprocess: bool = False):
+        from prometheus_client import CollectorRegistry, Counter, Histogram
+
+        self.multiprocess = multiprocess
+        reg = None if multiprocess else CollectorRegistry()
+        self.registry = reg
+        kw = {"registry": reg}
+        self.requests = Counter("kubeward_admission_http_requests",
+                                "HTTP requests by path and status code", ["path", "code"], **kw)
+        self.reviews = Counter("kubeward_admission_reviews",
+                               "AdmissionReviews answered, by endpoint, operation and result "
+                               "(allowed, denied, exempt, patched)",
+                               ["endpoint", "operation", "result"], **kw)
+        self.decisions = Counter("kubeward_admission_findings",
+                                 "Findings acted on, by mode (enforce: denied, warn, audit), "
+                                 "check id and namespace", ["mode", "check", "namespace"], **kw)
+        self.latency = Histogram("kubeward_admission_request_duration_seconds",
+                                 "Time to answer an AdmissionReview, from the first byte of "
+                                 "the body to the response", ["endpoint"],
+                                 buckets=(.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1,
+                                          2.5, 10), **kw)
+        self.cert_reloads = Counter("kubeward_admission_certificate_reloads",
+                                    "Times a changed TLS certificate was loaded", **kw)
+        self.errors = Counter("kubeward_admission_check_errors",
+                              "Internal errors in checks (the request is still answered)",
+                              ["check"], **kw)
+
+    def render(self) -> tuple[bytes, str]:
+        from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+        if self.multiprocess:
+            from prometheus_client import multiprocess
+            reg = CollectorRegistry()
+            multiprocess.MultiProcessCollector(reg)
+            return generate_latest(reg), CONTENT_TYPE_LATEST
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class AdmissionServer:
+    """One server process: the aiohttp app on one listening socket."""
+
+    def __init__(self, policy: AdmissionPolicy, certs: CertStore, settings: Settings,
+                 namespaces=None, log: JsonLog | None = None, metrics: Metrics | None = None):
+        from aiohttp import web
+
+        self.policy = policy
+        self.certs = certs
+        self.settings = settings
+        self.namespaces = namespaces
+        self.log = log or JsonLog(enabled=settings.access_log)
+        self.metrics = metrics or Metrics()
+        self.shutting_down = False
+        self.port: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._runner = None
+        self._last_cert_error: str | None = None
+        app = web.Application(client_max_size=settings.max_body,
+                              handler_args={"auto_decompress": False})
+        app.router.add_post("/validate", self._validate)
+        app.router.add_post("/mutate", self._mutate)
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/readyz", self._readyz)
+        app.router.add_get("/metrics", self._metrics)
+        self.app = app
+
+    # -- handlers ----------------------------------------------------------
+    async def _validate(self, request):
+        return await self._review(request, "validate", self.policy.validate)
+
+    async def _mutate(self, request):
+        return await self._review(request, "mutate", self.policy.mutate)
+
+    async def _review(self, request, endpoint: str, decide: Callable[[Any], Decision]):
+        from aiohttp import web
+
+        t0 = time.perf_counter()
+        status = 200
+        decision: Decision | None = None
+        error = None
+        try:
+            ctype = request.content_type
+            if ctype != "application/json":
+                raise BadReview(f"Content-Type must be application/json, not {ctype or 'missing'}",
+                                415)
+            length = request.content_length
+            if length is not None and length > self.settings.max_body:
+                raise BadReview(f"the body is {length} bytes; the limit is "
+                                f"{self.settings.max_body} bytes", 413)
+            try:
+                body = await asyncio.wait_for(request.read(), self.settings.body_timeout)
+            except web.HTTPRequestEntityTooLarge:
+                raise BadReview(f"the body is larger than {self.settings.max_body} bytes",
+                                413) from None
+            except asyncio.TimeoutError:
+                raise BadReview(f"the body did not arrive within {self.settings.body_timeout:g}s",
+                                408) from None
+            if not body:
+                raise BadReview("the body is empty (expected an AdmissionReview)")
+            try:
+                review = json.loads(body)
+            except (ValueError, RecursionError):
+                raise BadReview("the body is not valid JSON (expected an AdmissionReview)") \
+                    from None
+            decision = decide(review)
+            payload = json.dumps(decision.review(), separators=(",", ":")).encode()
+            resp = web.Response(body=payload, content_type="application/json")
+        except BadReview as e:
+            status, error = e.status, e.message
+            resp = web.json_response({"error": e.message, "code": e.status}, status=e.status)
+        except Exception as e:  # never crash the server: this request only
+            status, error = 500, f"internal error: {type(e).__name__}"
+            resp = web.json_response({"error": error, "code": 500}, status=500)
+        elapsed = time.perf_counter() - t0
+        self._record(request, endpoint, status, decision, error, elapsed)
+        return resp
+
+    def _record(self, request, endpoint, status, d: Decision | None, error, elapsed) -> None:
+        m = self.metrics
+        path = "/" + endpoint
+        m.requests.labels(path, str(status)).inc()
+        m.latency.labels(endpoint).observe(elapsed)
+        rec: dict[str, Any] = {"level": "info" if status < 500 else "error",
+                               "event": "review", "path": path, "status": status,
+                               "ms": round(elapsed * 1000, 3)}
+        if error:
+            rec["error"] = error
+            rec["remote"] = request.remote
+        if d is not None:
+            if d.exempt:
+                result = "exempt"
+            elif not d.allowed:
+                result = "denied"
+            elif d.patched:
+                result = "patched"
+            else:
+                result = "allowed"
+            m.reviews.labels(endpoint, d.operation or "-", result).inc()
+            ns = d.namespace or "-"
+            for mode, findings in d.by_mode.items():
+                for f in findings:
+                    m.decisions.labels(mode, f.check_id, ns).inc()
+            for cid, _text in d.errors:
+                m.errors.labels(cid).inc()
+            rec.update(uid=d.uid, operation=d.operation, kind=d.kind, namespace=d.namespace,
+                       name=d.name, user=d.user, dryRun=d.dry_run, result=result)
+            if d.levels:
+                rec["modes"] = d.levels
+            found = {mode: sorted({f.check_id for f in fs}) for mode, fs in d.by_mode.items() if fs}
+            if found:
+                rec["checks"] = found
+            if d.patched:
+                rec["patched"] = d.patched
+            if d.errors:
+                rec["checkErrors"] = [text for _cid, text in d.errors]
+        self.log.request(rec)
+
+    async def _healthz(self, request):
+        from aiohttp import web
+        return web.Response(text="ok\n")
+
+    async def _readyz(self, request):
+        from aiohttp import web
+        if self.shutting_down:
+            return web.Response(text="shutting down\n", status=503)
+        if self.namespaces is not None and not self.namespaces.ready():
+            return web.Response(text="namespace labels not synced yet\n", status=503)
+        return web.Response(text="ok\n")
+
+    async def _metrics(self, request):
+        from aiohttp import web
+        body, ctype = self.metrics.render()
+        return web.Response(body=body, headers={"Content-Type": ctype})
+
+    # -- life cycle ----------------------------------------------------------
+    async def _cert_poller(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.reload_interval)
+            if self.certs.maybe_reload():
+                self.metrics.cert_reloads.inc()
+                self.log.event("certificate-reloaded", certFile=self.certs.cert_file)
+                self._last_cert_error = None
+            elif self.certs.last_error and self.certs.last_error != self._last_cert_error:
+                self._last_cert_error = self.certs.last_error
+                self.log.event("certificate-reload-failed", level="error",
+                               reason=self.certs.last_error)
+
+    async def start(self, sock: socket.socket) -> None:
+        from aiohttp import web
+
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        runner = web.AppRunner(self.app, handle_signals=False, access_log=None,
+                               keepalive_timeout=self.settings.keepalive_timeout)
+        await runner.setup()
+        site = web.SockSite(runner, sock, ssl_context=self.certs.server_context,
+                            shutdown_timeout=self.settings.shutdown_timeout, backlog=1024)
+        await site.start()
+        self._runner = runner
+        self.port = sock.getsockname()[1]
+        self._poller = asyncio.ensure_future(self._cert_poller())
+        self.log.event("listening", host=sock.getsockname()[0], port=self.port,
+                       checks=len(self.policy.instances),
+                       modes={m: lv.name for m, lv in self.policy.defaults.items()},
+                       mutate=sorted(self.policy.mutate_ids),
+                       namespaces=getattr(self.namespaces, "source", "config defaults only"))
+        for note in self.policy.notes:
+            self.log.event("note", message=note)
+
+    async def run(self, sock: socket.socket, install_signals: bool = True,
+                  started: threading.Event | None = None) -> None:
+        await self.start(sock)
+        if install_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self._stop.set)
+        if started is not None:
+            started.set()
+        await self._stop.wait()
+        await self.shutdown()
+
+    async def shutdown(self) -> None:
+        self.shutting_down = True
+        self.log.event("shutting-down", delaySeconds=self.settings.shutdown_delay)
+        if self.settings.shutdown_delay > 0:
+            await asyncio.sleep(self.settings.shutdown_delay)
+        self._poller.cancel()
+        if self._runner is not None:
+            await self._runner.cleanup()  # stop accepting; wait for in-flight requests
+        if self.namespaces is not None and hasattr(self.namespaces, "stop"):
+            self.namespaces.stop()
+        self.log.event("stopped")
+
+    def request_stop(self) -> None:
+        """Thread-safe: begin the graceful shutdown."""
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+
+
+def listen_socket(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+class ServerThread:
+    """A server in a background thread (tests, embedding): ``start()``
+    returns once it listens; ``port`` is the bound port."""
+
+    def __init__(self, server: AdmissionServer, host: str = "127.0.0.1", port: int = 0):
+        self.server = server
+        self.sock = listen_socket(host, port)
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=self._main, daemon=True, name="kubeward-admission")
+        self._error: BaseException | None = None
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self.server.run(self.sock, install_signals=False, started=self._started))
+        except BaseException as e:  # pragma: no cover - surfaced by start()
+            self._error = e
+            self._started.set()
+
+    @property
+    def port(self) -> int:
+        return self.sock.getsockname()[1]
+
+    def start(self, timeout: float = 10.0) -> "ServerThread":
+        self._thread.start()
+        if not self._started.wait(timeout) or self._error:
+            raise RuntimeError(f"the admission server did not start: {self._error!r}")
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.server.request_stop()
+        self._thread.join(timeout)
+
+
+# -- the command's entry point -----------------------------------------------------
+
+def _serve_process(policy, cert_file, key_file, settings, make_namespaces, sock=None,
+                   multiprocess=False) -> int:
+    """Run one server process until SIGTERM/SIGINT."""
+    log = JsonLog(enabled=settings.access_log)
+    certs = CertStore(cert_file, key_file)
+    namespaces = make_namespaces() if make_namespaces else None
+    if sock is None:
+        sock = listen_socket(settings.host, settings.port, reuse_port=settings.workers > 1)
+    server = AdmissionServer(policy, certs, settings, namespaces=namespaces, log=log,
+                             metrics=Metrics(multiprocess=multiprocess))
+    asyncio.run(server.run(sock))
+    return 0
+
+
+def serve(policy: AdmissionPolicy, cert_file: str, key_file: str, settings: Settings,
+          make_namespaces: Callable[[], Any] | None = None) -> int:
+    """Serve until SIGTERM/SIGINT; with ``settings.workers`` > 1, in that many
+    processes sharing the port through SO_REUSEPORT."""
+    CertStore(cert_file, key_file)  # fail early, with one line, on unusable files
+    if settings.workers <= 1:
+        return _serve_process(policy, cert_file, key_file, settings, make_namespaces)
+    return _serve_workers(policy, cert_file, key_file, settings, make_namespaces)
+
+
+def _serve_workers(policy, cert_file, key_file, settings: Settings, make_namespaces) -> int:
+    import multiprocessing
+    import shutil
+
+    log = JsonLog()
+    own_dir = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        own_dir = tempfile.mkdtemp(prefix="kubeward-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = own_dir
+    # with port 0, reserve a port every worker then binds with SO_REUSEPORT
+    reserve = None
+    if settings.port == 0:
+        reserve = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
+        reserve.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        reserve.bind((settings.host, 0))  # bound, never listening: receives nothing
+        settings = Settings(**{**settings.__dict__, "port": reserve.getsockname()[1]})
+    ctx = multiprocessing.get_context("fork")
+    stopping = threading.Event()
+
+    def start_one(i: int):
+        p = ctx.Process(target=_worker_main, name=f"kubeward-admission-{i}",
+                        args=(policy, cert_file, key_file, settings, make_namespaces))
+        p.start()
+        return p
+
+    procs = [start_one(i) for i in range(settings.workers)]
+    log.event("workers-started", workers=settings.workers, port=settings.port,
+              pids=[p.pid for p in procs])
+
+    def on_signal(signum, frame):
+        stopping.set()
+        for p in procs:
+            if p.is_alive():
+                os.kill(p.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        while not stopping.is_set():
+            for i, p in enumerate(procs):
+                p.join(timeout=0.2)
+                if p.exitcode is not None and not stopping.is_set():
+                    log.event("worker-exited", level="error", pid=p.pid, exitcode=p.exitcode)
+                    try:
+                        from prometheus_client import multiprocess
+                        multiprocess.mark_process_dead(p.pid)
+                    except Exception:  # pragma: no cover
+                        pass
+                    procs[i] = start_one(i)
+        for p in procs:
+            p.join(settings.shutdown_delay + settings.shutdown_timeout + 5)
+            if p.is_alive():  # pragma: no cover
+                p.kill()
+    finally:
+        if reserve is not None:
+            reserve.close()
+        if own_dir:
+            shutil.rmtree(own_dir, ignore_errors=True)
+    return 0
+
+
+def _worker_main(policy, cert_file, key_file, settings, make_namespaces) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        sys.exit(_serve_process(policy, cert_file, key_file, settings, make_namespaces,
+                                multiprocess=True))
+    except KeyboardInterrupt:  # pragma: no cover
+        sys.exit(0)
