@@ -58,8 +58,10 @@ class Report:
     checks: list[str] = field(default_factory=list)
     frameworks: tuple[str, ...] = ()
     k8s_version: tuple[int, int] = DEFAULT_K8S_VERSION
-    #: the objects scanned (kept for framework summaries and cross views)
+    #: the objects scanned (kept for cross views; empty with --jobs)
     scanned: list[K8sObject] = field(default_factory=list, repr=False)
+    #: (kind, has a pod spec) of every object scanned, for compliance
+    kinds_seen: set = field(default_factory=set)
 
     def by_severity(self) -> dict[str, int]:
         counts = {s.label: 0 for s in sorted(Severity, reverse=True)}
@@ -86,7 +88,7 @@ class Report:
         }
 
 
-FRAMEWORK_ALIASES = {"pss": "pss-restricted"}
+FRAMEWORK_ALIASES: dict[str, str] = {}
 
 
 def known_frameworks() -> set[str]:
@@ -242,6 +244,7 @@ def scan_objects(objects: list[K8sObject], options: ScanOptions,
     report.findings.sort(key=_sort_key)
     report.suppressed.sort(key=_sort_key)
     report.objects += len(objects)
+    report.kinds_seen.update((o.kind, o.pod is not None) for o in objects)
     report.checks = [c.id for c in checks]
     report.frameworks = tuple(options.frameworks or options.config.frameworks)
     report.k8s_version = options.version
@@ -287,6 +290,7 @@ def _scan_parallel(paths: list[str], options: ScanOptions) -> Report:
         for name in ("findings", "suppressed", "errors", "notes"):
             getattr(report, name).extend(getattr(part, name))
         report.objects += part.objects
+        report.kinds_seen |= part.kinds_seen
         report.files += part.files
         report.skipped_documents += part.skipped_documents
         report.empty_documents += part.empty_documents
@@ -327,4 +331,5 @@ def _worker(arg) -> Report:
     pairs = run_checks(loaded.objects, checks, ctx, report.errors)
     apply_policy(pairs, options, report)
     report.objects = len(loaded.objects)
+    report.kinds_seen.update((o.kind, o.pod is not None) for o in loaded.objects)
     return report

@@ -81,12 +81,15 @@ def _scalar(node):
 
 
 class _Builder:
-    __slots__ = ("positions", "sizes", "memo")
+    __slots__ = ("positions", "sizes", "memo", "anchors")
 
-    def __init__(self):
+    def __init__(self, anchors: bool = True):
         self.positions: dict = {}
         self.sizes: dict = {}
         self.memo: dict = {}
+        #: False when the text has no "&": no node can be shared, so the
+        #: alias memo and the expansion budget are skipped
+        self.anchors = anchors
 
     def expanded_size(self, node, depth=0) -> int:
         """Number of nodes after alias expansion, memoised per node."""
@@ -111,15 +114,17 @@ class _Builder:
         cls = node.__class__
         if cls is yaml.ScalarNode:
             return _scalar(node)
-        memo = self.memo.get(id(node))
-        if memo is not None:  # an alias: share the object, as YAML does
-            return memo
+        if self.anchors:
+            memo = self.memo.get(id(node))
+            if memo is not None:  # an alias: share the object, as YAML does
+                return memo
         if depth > MAX_DEPTH:
             raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels",
                                 node.start_mark.line + 1, node.start_mark.column + 1)
         if cls is yaml.SequenceNode:
             out: list = []
-            self.memo[id(node)] = out
+            if self.anchors:
+                self.memo[id(node)] = out
             pos = []
             for item in node.value:
                 m = item.start_mark
@@ -129,7 +134,8 @@ class _Builder:
             return out
         # mapping
         result: dict = {}
-        self.memo[id(node)] = result
+        if self.anchors:
+            self.memo[id(node)] = result
         pos = {}
         merges = []
         for key_node, value_node in node.value:
@@ -165,6 +171,29 @@ class _Builder:
                         pos[k] = src_pos.get(k, (merge.start_mark.line + 1, merge.start_mark.column + 1))
         self.positions[id(result)] = pos
         return result
+
+
+_RESOLVE = yaml.resolver.Resolver.resolve
+_RESOLVED: dict = {}
+
+
+def _memo_resolve(self, kind, value, implicit):
+    """Tag resolution is a pure function of (kind, value, implicit); Kubernetes
+    manifests repeat the same keys and values endlessly, so remember it."""
+    key = (kind, value, implicit)
+    try:
+        return _RESOLVED[key]
+    except KeyError:
+        if len(_RESOLVED) > 200_000:
+            _RESOLVED.clear()
+        tag = _RESOLVED[key] = _RESOLVE(self, kind, value, implicit)
+        return tag
+    except TypeError:  # unhashable: never for libyaml's str/bool tuples
+        return _RESOLVE(self, kind, value, implicit)
+
+
+class _FastLoader(_Loader):  # type: ignore[misc, valid-type]
+    resolve = _memo_resolve
 
 
 def decode(raw: bytes) -> str:
@@ -233,7 +262,8 @@ def parse_documents(text: str, is_json: bool = False):
             return
         except yaml.YAMLError:
             pass  # the composer below reports the syntax error with its line
-    loader = _Loader(text)
+    anchors = "&" in text
+    loader = _FastLoader(text)
     index = 0
     try:
         while True:
@@ -254,9 +284,9 @@ def parse_documents(text: str, is_json: bool = False):
             if node is None:
                 index += 1
                 continue
-            builder = _Builder()
+            builder = _Builder(anchors)
             try:
-                if not isinstance(node, yaml.ScalarNode):
+                if anchors and not isinstance(node, yaml.ScalarNode):
                     size = builder.expanded_size(node)
                     if size > MAX_EXPANDED_NODES:
                         raise DocumentError(

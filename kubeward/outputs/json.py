@@ -30,6 +30,18 @@ def report_dict(report, ctx) -> dict:
     return d
 
 
+def dumps(data) -> str:
+    """Indented JSON; orjson (C) when installed, the standard library else."""
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson is a dependency
+        return json.dumps(data, indent=2, default=str) + "\n"
+    try:
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE,
+                            default=str).decode()
+    except TypeError:  # e.g. an integer beyond 64 bits in an offending value
+        return json.dumps(data, indent=2, default=str) + "\n"
+
+
 def render(report, out, ctx) -> None:
-    json.dump(report_dict(report, ctx), out, indent=2, default=str)
-    out.write("\n")
+    out.write(dumps(report_dict(report, ctx)))
