@@ -11,6 +11,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "kubeward.checks.container",
     "kubeward.checks.secrets",
     "kubeward.checks.images",
+    "kubeward.checks.mounts",
 )
 
 _loaded = False
