@@ -146,15 +146,21 @@ def _watch(client, snap, options, namespace, outputs, emit, metrics_address, met
     def on_signal(signum, frame):
         stop.set()
 
+    previous_handlers = {}
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
-            signal.signal(sig, on_signal)
+            previous_handlers[sig] = signal.signal(sig, on_signal)
         except ValueError:  # not the main thread (tests)
             pass
-    auditor.start()
-    stop.wait(duration)
-    auditor.stop()
-    server.shutdown()
+    try:
+        auditor.start()
+        stop.wait(duration)
+    finally:
+        for sig, handler in previous_handlers.items():
+            signal.signal(sig, handler)
+        auditor.stop()
+        server.shutdown()
+        server.server_close()
     _log(f"stopped after {auditor.stats.evaluations} evaluations")
     sys.exit(0)
 

@@ -59,8 +59,9 @@ class ApiError(Exception):
         self.message = message
 
 
-def _status_error(resp) -> ApiError:
-    data = resp.data if hasattr(resp, "data") else b""
+def _status_error(resp, data: bytes | None = None) -> ApiError:
+    if data is None:
+        data = resp.data if hasattr(resp, "data") else b""
     try:
         body = json.loads(data)
         return ApiError(int(body.get("code") or resp.status), str(body.get("reason") or ""),
@@ -113,6 +114,8 @@ class Client:
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
             raise ClusterError(f"cannot read kubeconfig {path}: {type(e).__name__}: {e}") from None
         cfg.retries = 1
+        # one connection per watch stream (about 25) plus lists and writes
+        cfg.connection_pool_maxsize = max(cfg.connection_pool_maxsize or 0, 64)
         del kubernetes
         return cls(ApiClient(configuration=cfg), source)
 
@@ -267,10 +270,10 @@ class Client:
             resp = self.request("GET", path, query, timeout=(CONNECT_TIMEOUT, read))
             if not 200 <= resp.status <= 299:
                 try:
-                    resp.read()
+                    data = resp.read()
                 finally:
                     resp.release_conn()
-                raise _status_error(resp)
+                raise _status_error(resp, data)
             return resp
 
         list_resource.__name__ = f"list_{res.plural}"

@@ -37,6 +37,7 @@ import base64
 import copy
 import itertools
 import json
+import socket
 import threading
 import time
 import uuid
@@ -334,6 +335,11 @@ class _Handler(BaseHTTPRequestHandler):
     api: FakeKubeAPI
     protocol_version = "HTTP/1.1"
     server_version = "fake-kube-apiserver/1.35"
+
+    def setup(self):
+        super().setup()
+        # as Go's net/http does: no Nagle delay between headers and body
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format, *args):  # keep test output clean
         pass
