@@ -12,6 +12,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "kubeward.checks.secrets",
     "kubeward.checks.images",
     "kubeward.checks.mounts",
+    "kubeward.checks.placement",
 )
 
 _loaded = False
