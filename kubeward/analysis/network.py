@@ -437,6 +437,9 @@ class NetworkAnalysis:
         self.namespace_objects: dict[str, K8sObject] = {}
         self.services: list[K8sObject] = []
         self.ingresses: list[K8sObject] = []
+        #: namespace -> label sets of custom resources that may create pods
+        #: (operators: Prometheus, Alertmanager, ...), which selectors may target
+        self.owner_labels: dict[str, list[dict]] = {}
         for o in objects:
             if o.pod is not None and o.kind not in NOT_RUNNING:
                 self.workloads.append(Workload(o, len(self.workloads)))
@@ -448,6 +451,9 @@ class NetworkAnalysis:
                 self.services.append(o)
             elif o.kind == "Ingress":
                 self.ingresses.append(o)
+            elif _maybe_pod_owner(o):
+                self.owner_labels.setdefault(default_namespace(o), []).extend(
+                    _owner_labels(o))
         self.by_namespace: dict[str, list[Workload]] = {}
         self._label_index: dict[tuple[str, str, str], set[int]] = {}
         for w in self.workloads:
@@ -532,6 +538,11 @@ class NetworkAnalysis:
         sets = [self._label_index.get((ns, str(k), str(v)), set()) for k, v in selector.items()]
         hit = set.intersection(*sets) if sets else set()
         return [self.workloads[i] for i in sorted(hit)]
+
+    def custom_owner_matches(self, ns: str, matches) -> bool:
+        """True when a custom resource of ``ns`` (an operator's object that
+        creates pods not in the input) carries labels ``matches`` accepts."""
+        return any(matches(labels) for labels in self.owner_labels.get(ns, ()))
 
     # -- connectivity between workloads -------------------------------------
     def _direction_ports(self, owner: Workload, direction: str, other: Workload) -> PortSet:
@@ -680,6 +691,21 @@ def ingress_backends(ing: K8sObject) -> list[tuple[str, Any, str, tuple]]:
                 where = f"{rule.get('host') or '*'}{p.get('path') or '/'}"
                 add(p.get("backend"), where, ("spec", "rules", i, "http", "paths", j,
                                               "backend"))
+    return out
+
+
+def _maybe_pod_owner(o: K8sObject) -> bool:
+    group = o.group
+    return "." in group and not group.endswith((".k8s.io", ".kubernetes.io")) \
+        and o.kind != "CustomResourceDefinition"
+
+
+def _owner_labels(o: K8sObject) -> list[dict]:
+    out = [{str(k): str(v) for k, v in o.labels.items()}]
+    spec = o.raw.get("spec") if isinstance(o.raw.get("spec"), dict) else {}
+    pm = spec.get("podMetadata")
+    if isinstance(pm, dict) and isinstance(pm.get("labels"), dict):
+        out.append({str(k): str(v) for k, v in pm["labels"].items()})
     return out
 
 

@@ -1,0 +1,389 @@
+"""Network checks over every object of the scan: pod isolation by
+NetworkPolicies, default-deny per namespace, policies that select nothing or
+restrict one direction, and toxic combinations of exposure and privilege.
+
+Semantics live in :mod:`kubeward.analysis.network` (shared with
+``kubeward network``)."""
+
+from __future__ import annotations
+
+from kubeward.analysis import network as net
+from kubeward.analysis import rbac
+from kubeward.analysis.selectors import is_empty_selector, selector_matches
+from kubeward.checks.base import CrossCheck, Severity
+
+
+class _NotIsolated(CrossCheck):
+    direction = ""
+
+    def check_all(self, objects, ctx):
+        a = net.analyse(objects)
+        word = self.direction.lower()
+        for w in a.workloads:
+            v = a.view(w, self.direction)
+            if v.isolated:
+                continue
+            note = ""
+            if w.obj.pod.spec.get("hostNetwork") is True:
+                note = " (it uses hostNetwork, which NetworkPolicies do not govern at all)"
+            yield self.finding(
+                w.obj, w.obj.pod.metadata_path,
+                f"{w.key}: no NetworkPolicy in the input selects its pods for {word}, so "
+                f"they {'accept traffic from' if word == 'ingress' else 'may connect to'} "
+                f"any pod and any address{note}")
+
+
+class IngressNotIsolated(_NotIsolated):
+    """
+    ## What it does
+    Reports workloads whose pods no NetworkPolicy isolates for ingress: no
+    policy of their namespace selects their pod labels with `Ingress` in its
+    `policyTypes` (explicit, or by default).
+
+    ## Why is this bad?
+    A pod that is not isolated accepts connections from every pod of every
+    namespace and from any address that can route to it. One compromised pod
+    anywhere in the cluster can then reach it.
+
+    ## Example
+    ```yaml
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: api, namespace: shop}
+    spec:
+      template:
+        metadata:
+          labels: {app: api}
+    # no NetworkPolicy selects app=api
+    ```
+
+    ## Use instead
+    ```yaml
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: default-deny, namespace: shop}
+    spec:
+      podSelector: {}
+      policyTypes: ["Ingress", "Egress"]
+    ```
+
+    ## Fix safety
+    No automatic fix; `kubeward generate netpol --namespace NS` writes a
+    default-deny policy to start from.
+    """
+
+    id = "XNET001"
+    name = "Workload not isolated for ingress"
+    severity = Severity.MEDIUM
+    direction = net.INGRESS
+    frameworks = {"cis": ("5.3.2",), "nsa": ("network-separation",), "mitre": ("T1210",)}
+    crosswalk = {"kube-linter": ("non-isolated-pod",)}
+    remediation = ("Add a NetworkPolicy that selects these pods with policyTypes Ingress "
+                   "(a namespace-wide default deny plus allow rules).")
+
+
+class EgressNotIsolated(_NotIsolated):
+    """
+    ## What it does
+    Reports workloads whose pods no NetworkPolicy isolates for egress: no
+    policy of their namespace selects their pod labels with `Egress` in its
+    `policyTypes` (explicit, or implied by egress rules).
+
+    ## Why is this bad?
+    Unrestricted egress lets a compromised pod reach the cloud metadata
+    service, internal databases, the kubelet, and the internet to exfiltrate
+    data or fetch tooling.
+
+    ## Example
+    ```yaml
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: ingress-only, namespace: shop}
+    spec:
+      podSelector: {}
+      policyTypes: ["Ingress"]
+    ```
+
+    ## Use instead
+    ```yaml
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: default-deny, namespace: shop}
+    spec:
+      podSelector: {}
+      policyTypes: ["Ingress", "Egress"]
+    ```
+
+    ## Fix safety
+    No automatic fix; `kubeward generate netpol --namespace NS` writes a
+    default-deny policy with the DNS allowance.
+    """
+
+    id = "XNET002"
+    name = "Workload not isolated for egress"
+    severity = Severity.LOW
+    direction = net.EGRESS
+    frameworks = {"nsa": ("network-separation",), "mitre": ("T1552.005",)}
+    remediation = ("Add a NetworkPolicy that selects these pods with policyTypes Egress, "
+                   "allowing only the destinations they need (and DNS).")
+
+
+def _is_default_deny(p: net.Policy, direction: str) -> bool:
+    return (direction in p.types and is_empty_selector(p.pod_selector)
+            and not p.rules(direction))
+
+
+class NamespaceWithoutDefaultDeny(CrossCheck):
+    """
+    ## What it does
+    Reports namespaces that hold workloads but no default-deny NetworkPolicy
+    (empty `podSelector`, the direction in `policyTypes`, no rules for it),
+    for ingress, egress or both. The finding is on the Namespace object when
+    it is in the input, otherwise on the first workload of the namespace.
+    Off by default: XNET001 and XNET002 report the same gap per workload.
+
+    ## Why is this bad?
+    Without a namespace-wide default deny every new workload starts out
+    reachable and unrestricted until someone remembers to write its policy.
+
+    ## Example
+    ```yaml
+    apiVersion: v1
+    kind: Namespace
+    metadata: {name: shop}
+    # and no NetworkPolicy with podSelector: {} in shop
+    ```
+
+    ## Use instead
+    ```yaml
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: default-deny, namespace: shop}
+    spec:
+      podSelector: {}
+      policyTypes: ["Ingress", "Egress"]
+    ```
+
+    ## Fix safety
+    No automatic fix; see `kubeward generate netpol`.
+    """
+
+    id = "XNET003"
+    name = "Namespace without default-deny NetworkPolicy"
+    severity = Severity.LOW
+    default_enabled = False
+    frameworks = {"cis": ("5.3.2",), "nsa": ("network-separation",)}
+    remediation = "Add a default-deny NetworkPolicy (podSelector: {}) for ingress and egress."
+
+    def check_all(self, objects, ctx):
+        a = net.analyse(objects)
+        for ns, workloads in sorted(a.by_namespace.items()):
+            pols = a.policies_by_namespace.get(ns, [])
+            missing = [d.lower() for d in (net.INGRESS, net.EGRESS)
+                       if not any(_is_default_deny(p, d) for p in pols)]
+            if not missing:
+                continue
+            nso = a.namespace_objects.get(ns)
+            target, path = (nso, ("metadata", "name")) if nso is not None else \
+                (workloads[0].obj, ("metadata", "namespace")
+                 if workloads[0].obj.namespace else ("metadata",))
+            yield self.finding(
+                target, path,
+                f"namespace {ns} has {len(workloads)} workload(s) and no default-deny "
+                f"NetworkPolicy for {' and '.join(missing)} in the input")
+
+
+class PolicySelectsNothing(CrossCheck):
+    """
+    ## What it does
+    Reports NetworkPolicies whose `podSelector` selects no workload of the
+    input, in namespaces where the input does hold workloads (with
+    `--complete` or on a live cluster, in every namespace). Custom resources
+    whose labels (or `spec.podMetadata.labels`) match count as workloads:
+    operators create pods for them.
+
+    ## Why is this bad?
+    A policy that selects nothing protects nothing: usually its labels drifted
+    from the pod template's, and the pods it was written for are open.
+
+    ## Example
+    ```yaml
+    kind: NetworkPolicy
+    spec:
+      podSelector:
+        matchLabels: {app: web-v1}   # pods are labelled app: web
+    ```
+
+    ## Use instead
+    ```yaml
+    kind: NetworkPolicy
+    spec:
+      podSelector:
+        matchLabels: {app: web}
+    ```
+
+    ## Fix safety
+    No automatic fix: which labels were meant is a judgement call.
+    """
+
+    id = "XNET004"
+    name = "NetworkPolicy selects no workload"
+    severity = Severity.LOW
+    remediation = "Make spec.podSelector match the labels of the pods the policy is for."
+
+    def check_all(self, objects, ctx):
+        a = net.analyse(objects)
+        for p in a.policies:
+            if a.selected_by(p) or a.custom_owner_matches(
+                    p.namespace, lambda labels: selector_matches(p.pod_selector, labels)):
+                continue
+            if not ctx.complete and not a.by_namespace.get(p.namespace):
+                continue  # the namespace's workloads are simply not in the input
+            yield self.finding(
+                p.obj, ("spec", "podSelector"),
+                f"NetworkPolicy {p.ref} selects no workload of the input in namespace "
+                f"{p.namespace}" + ("" if ctx.complete else
+                                    " (pods from outside the input may still match)"))
+
+
+class OneDirectionOnly(CrossCheck):
+    """
+    ## What it does
+    Reports NetworkPolicies that restrict only one direction (only `Ingress`
+    or only `Egress` in `policyTypes`) for pods that no other policy isolates
+    in the other direction. Off by default (XNET001/XNET002 cover the
+    workloads).
+
+    ## Why is this bad?
+    An ingress-only policy leaves the same pods free to connect anywhere,
+    which is often not what the author believed.
+
+    ## Example
+    ```yaml
+    kind: NetworkPolicy
+    spec:
+      podSelector: {matchLabels: {app: web}}
+      policyTypes: ["Ingress"]
+    ```
+
+    ## Use instead
+    ```yaml
+    kind: NetworkPolicy
+    spec:
+      podSelector: {matchLabels: {app: web}}
+      policyTypes: ["Ingress", "Egress"]
+      egress:
+        - to:
+            - namespaceSelector: {}
+              podSelector: {matchLabels: {k8s-app: kube-dns}}
+          ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
+    ```
+
+    ## Fix safety
+    No automatic fix.
+    """
+
+    id = "XNET005"
+    name = "NetworkPolicy restricts only one direction"
+    severity = Severity.LOW
+    default_enabled = False
+    remediation = "Restrict the other direction too, in this policy or another one."
+
+    def check_all(self, objects, ctx):
+        a = net.analyse(objects)
+        for p in a.policies:
+            if len(p.types & {net.INGRESS, net.EGRESS}) != 1:
+                continue
+            other = net.EGRESS if net.INGRESS in p.types else net.INGRESS
+            open_ = [w for w in a.selected_by(p) if not a.view(w, other).isolated]
+            if not open_:
+                continue
+            path = ("spec", "policyTypes") if not p.types_defaulted else ("spec",)
+            names = ", ".join(w.key for w in open_[:3]) + (" ..." if len(open_) > 3 else "")
+            yield self.finding(
+                p.obj, path,
+                f"NetworkPolicy {p.ref} restricts only {next(iter(p.types)).lower()}; "
+                f"nothing restricts {other.lower()} of {names}")
+
+
+def _host_risks(obj) -> list[tuple[tuple, str]]:
+    out = []
+    for c in obj.pod.containers:
+        if c.security_context.get("privileged") is True:
+            out.append((c.sc_path + ("privileged",), f"container {c.name} is privileged"))
+    for path, v in obj.pod.volumes:
+        if isinstance(v.get("hostPath"), dict):
+            out.append((path + ("hostPath",),
+                        f"mounts host path {v['hostPath'].get('path')}"))
+    return out
+
+
+class ExposedAndPowerful(CrossCheck):
+    """
+    ## What it does
+    Reports workloads reachable from outside the cluster (a NodePort or
+    LoadBalancer Service selects them, or an Ingress routes to such a
+    Service) that are also privileged, mount host paths, or run with a
+    ServiceAccount (token mounted) that can escalate to cluster admin.
+
+    ## Why is this bad?
+    Each half is a risk; together they are a direct path from the internet to
+    the node or the whole cluster: one remote code execution bug in the
+    exposed process is enough.
+
+    ## Example
+    ```yaml
+    kind: Service
+    spec: {type: LoadBalancer, selector: {app: agent}}
+    ---
+    kind: DaemonSet
+    spec:
+      template:
+        metadata: {labels: {app: agent}}
+        spec:
+          containers:
+            - name: agent
+              securityContext: {privileged: true}
+    ```
+
+    ## Use instead
+    ```yaml
+    kind: Service
+    spec: {type: ClusterIP, selector: {app: agent}}
+    ```
+
+    ## Fix safety
+    No automatic fix: either the exposure or the privilege has to go.
+    """
+
+    id = "XNET006"
+    name = "Exposed outside the cluster and privileged"
+    severity = Severity.CRITICAL
+    frameworks = {"mitre": ("T1190", "T1611")}
+    remediation = ("Do not expose privileged workloads: drop the privilege (privileged, "
+                   "hostPath, powerful ServiceAccount) or serve through an unprivileged proxy.")
+
+    def check_all(self, objects, ctx):
+        a = net.analyse(objects)
+        model = esc = None
+        for w in a.workloads:
+            exp = a.exposed_outside(w)
+            if not exp:
+                continue
+            risks = _host_risks(w.obj)
+            if model is None:
+                model, esc = rbac.analyse(objects)
+            ns, sa, sa_path = rbac.workload_service_account(w.obj)
+            if rbac.token_mounted(w.obj, model.service_accounts.get((ns, sa))):
+                steps = esc.path(rbac.Subject("ServiceAccount", sa, ns))
+                if steps:
+                    risks.append((sa_path, f"runs as ServiceAccount {ns}/{sa}, which "
+                                  f"{steps[0].text}" + (f" (+{len(steps) - 1} more step(s))"
+                                                        if len(steps) > 1 else "")))
+            if not risks:
+                continue
+            vias = "; ".join(e.via for e in exp[:3])
+            yield self.finding(
+                w.obj, risks[0][0],
+                f"{w.key} is reachable from outside the cluster ({vias}) and "
+                + "; ".join(r for _, r in risks))

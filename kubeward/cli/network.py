@@ -1,0 +1,89 @@
+"""``kubeward network``: per workload, who can reach it, how it is exposed
+outside the cluster, and what it can reach."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from kubeward.cli.main import EXIT_ERROR, EXIT_OK
+
+
+def load_objects(paths) -> tuple[list, bool]:
+    """Objects of ``paths``; load errors are printed (one line each)."""
+    from kubeward.loading.files import load_paths
+
+    loaded = load_paths(list(paths))
+    for e in loaded.errors:
+        click.echo(e.one_line(), err=True)
+    return loaded.objects, bool(loaded.errors)
+
+
+def _level_text(d: dict, what: str) -> str | None:
+    if d["level"] == "none":
+        return None
+    ports = "all ports" if d["ports"] == ["*"] else ", ".join(d["ports"])
+    return f"{what}: {d['level']} ({ports})"
+
+
+def _direction_text(name: str, s: dict) -> list[str]:
+    if not s["isolated"]:
+        return [f"  {name}: not isolated (no NetworkPolicy selects it for {name}): "
+                "any pod, any namespace, any address"]
+    out = [f"  {name}: isolated by {', '.join(s['policies'])}"]
+    words = ("from" if name == "ingress" else "to")
+    parts = [t for t in (_level_text(s["sameNamespace"], "same namespace"),
+                         _level_text(s["otherNamespaces"], "other namespaces"),
+                         _level_text(s["anyAddress"], "any address")) if t]
+    if not parts and not s["cidrs"]:
+        out.append(f"    nothing allowed {words} anywhere")
+    for t in parts:
+        out.append(f"    {t}")
+    for r in s["rules"]:
+        ports = "all ports" if r["ports"] == ["*"] else ", ".join(r["ports"] + r.get(
+            "namedPorts", [])) or "no port"
+        out.append(f"    - {words} {r['peer']['description']} on {ports} "
+                   f"[{r['policy']} rule {r['rule']}]")
+    return out
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def network(paths, output):
+    """Show, per workload, who can reach it (same namespace, other namespaces,
+    any address), its exposure outside the cluster (NodePort/LoadBalancer
+    Services, Ingress, hostPort) and what it can reach, under the
+    NetworkPolicies of the input."""
+    from kubeward.analysis.network import analyse
+
+    objects, had_errors = load_objects(paths)
+    a = analyse(objects)
+    report = a.report()
+    if output == "json":
+        json.dump({"workloads": report}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        if not report:
+            click.echo("no workloads in the input")
+        for w in report:
+            click.echo(f"{w['workload']} ({w['file']}:{w['line']})")
+            click.echo("\n".join(_direction_text("ingress", w["ingress"])))
+            click.echo("\n".join(_direction_text("egress", w["egress"])))
+            if w["exposure"]:
+                for e in w["exposure"]:
+                    click.echo(f"  exposed outside the cluster: {e['via']} "
+                               f"({', '.join(e['ports'])})")
+            else:
+                click.echo("  exposed outside the cluster: no")
+            if w["reachableFrom"]:
+                click.echo("  reachable from workloads of the input: " + "; ".join(
+                    f"{r['workload']} ({', '.join(r['ports'])})" for r in w["reachableFrom"]))
+            if w["canReach"]:
+                click.echo("  can reach workloads of the input: " + "; ".join(
+                    f"{r['workload']} ({', '.join(r['ports'])})" for r in w["canReach"]))
+            click.echo("")
+    sys.exit(EXIT_ERROR if had_errors else EXIT_OK)
