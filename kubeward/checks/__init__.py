@@ -13,6 +13,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "kubeward.checks.images",
     "kubeward.checks.mounts",
     "kubeward.checks.placement",
+    "kubeward.checks.rbac",
 )
 
 _loaded = False
