@@ -284,10 +284,10 @@ class AdmissionServer:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         runner = web.AppRunner(self.app, handle_signals=False, access_log=None,
-                               keepalive_timeout=self.settings.keepalive_timeout)
+                               keepalive_timeout=self.settings.keepalive_timeout,
+                               shutdown_timeout=self.settings.shutdown_timeout)
         await runner.setup()
-        site = web.SockSite(runner, sock, ssl_context=self.certs.server_context,
-                            shutdown_timeout=self.settings.shutdown_timeout, backlog=1024)
+        site = web.SockSite(runner, sock, ssl_context=self.certs.server_context, backlog=1024)
         await site.start()
         self._runner = runner
         self.port = sock.getsockname()[1]
