@@ -14,6 +14,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "kubeward.checks.mounts",
     "kubeward.checks.placement",
     "kubeward.checks.rbac",
+    "kubeward.checks.reliability",
 )
 
 _loaded = False
