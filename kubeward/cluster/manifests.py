@@ -3,8 +3,10 @@
 A Namespace (Pod Security ``restricted`` enforced), a ServiceAccount, a
 read-only ClusterRole granting ``list`` and ``watch`` on exactly the
 resources the audit reads (never Secrets) and its binding, a Deployment
-running ``kubeward audit --watch`` under the restricted profile, a Service
-for ``/metrics`` and a NetworkPolicy letting only that port in. With
+running ``kubeward audit --watch`` under the restricted profile (no
+automounted token: a projected, hourly-rotated one at the usual path), a Service
+for ``/metrics`` and a NetworkPolicy letting only that port in and only
+the API server ports and DNS out. With
 ``policy_reports``, a second ClusterRole allows writing the PolicyReports
 (get/create/update on ``wgpolicyk8s.io`` reports, nothing else).
 """
@@ -94,7 +96,17 @@ def build(namespace: str = NAME, image: str | None = None, policy_reports: bool 
                  "metadata": {"labels": labels},
                  "spec": {
                      "serviceAccountName": NAME,
-                     "automountServiceAccountToken": True,
+                     # no automatic token: an explicit, short-lived projected one
+                     # at the path the in-cluster config reads (and re-reads)
+                     "automountServiceAccountToken": False,
+                     "volumes": [{"name": "api-token", "projected": {"sources": [
+                         {"serviceAccountToken": {"path": "token",
+                                                  "expirationSeconds": 3600}},
+                         {"configMap": {"name": "kube-root-ca.crt",
+                                        "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+                         {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {
+                             "apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}},
+                     ]}}],
                      "securityContext": {"runAsNonRoot": True, "runAsUser": 65532,
                                          "runAsGroup": 65532, "fsGroup": 65532,
                                          "seccompProfile": {"type": "RuntimeDefault"}},
@@ -107,13 +119,17 @@ def build(namespace: str = NAME, image: str | None = None, policy_reports: bool 
                                     "protocol": "TCP"}],
                          "resources": {"requests": {"cpu": "100m", "memory": "256Mi"},
                                        "limits": {"cpu": "1", "memory": "1Gi"}},
+                         "volumeMounts": [{"name": "api-token", "readOnly": True,
+                                           "mountPath": "/var/run/secrets/kubernetes.io/"
+                                                        "serviceaccount"}],
                          "livenessProbe": probe,
                          "readinessProbe": probe,
                          "securityContext": {"allowPrivilegeEscalation": False,
                                              "readOnlyRootFilesystem": True,
                                              "runAsNonRoot": True,
                                              "capabilities": {"drop": ["ALL"]},
-                                             "seccompProfile": {"type": "RuntimeDefault"}},
+                                             "seccompProfile": {"type": "RuntimeDefault"},
+                                             "appArmorProfile": {"type": "RuntimeDefault"}},
                      }],
                  },
              },
@@ -126,8 +142,13 @@ def build(namespace: str = NAME, image: str | None = None, policy_reports: bool 
         {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
          "metadata": {"name": NAME, "namespace": namespace, "labels": labels},
          "spec": {"podSelector": {"matchLabels": labels},
-                  "policyTypes": ["Ingress"],
-                  "ingress": [{"ports": [{"port": METRICS_PORT, "protocol": "TCP"}]}]}},
+                  "policyTypes": ["Ingress", "Egress"],
+                  "ingress": [{"ports": [{"port": METRICS_PORT, "protocol": "TCP"}]}],
+                  # the API server (443 or 6443, address unknown here) and DNS
+                  "egress": [{"ports": [{"port": 443, "protocol": "TCP"},
+                                        {"port": 6443, "protocol": "TCP"}]},
+                             {"ports": [{"port": 53, "protocol": "UDP"},
+                                        {"port": 53, "protocol": "TCP"}]}]}},
     ]
     return docs
 
