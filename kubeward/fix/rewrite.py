@@ -761,20 +761,110 @@ def minimize_hunks(old: str, new: str, ok) -> str:
     return text
 
 
+def document_spans(text: str) -> list:
+    """``(start, end)`` offsets of each document's own text: from the start
+    of the line where its content begins to the start of the line where the
+    next document begins. None for a document that shares its first line
+    with a ``---`` (it is then edited within the whole file)."""
+    t = _Text(text)
+    loader = _Loader(text)
+    spans: list = []
+    pending = None  # index of the document whose end is not known yet
+    want_root = False
+    try:
+        while loader.check_event():
+            ev = loader.get_event()
+            if isinstance(ev, (yaml.DocumentStartEvent, yaml.StreamEndEvent)):
+                if pending is not None and spans[pending] is not None:
+                    m = ev.start_mark
+                    end = t.starts[m.line] if m.line < len(t.starts) else len(text)
+                    if isinstance(ev, yaml.StreamEndEvent):
+                        end = len(text)
+                    elif m.column != 0:
+                        spans[pending] = None
+                        end = None
+                    if end is not None:
+                        spans[pending] = (spans[pending][0], end)
+                if isinstance(ev, yaml.DocumentStartEvent):
+                    spans.append((0, 0))
+                    pending = len(spans) - 1
+                    want_root = True
+            elif want_root and isinstance(ev, yaml.NodeEvent):
+                want_root = False
+                m = ev.start_mark
+                line_start = t.starts[m.line]
+                if text[line_start:t.off(m)].strip():
+                    spans[pending] = None
+                else:
+                    spans[pending] = (line_start, 0)
+    except yaml.YAMLError as e:
+        raise FixError(f"does not parse: {e}") from None
+    finally:
+        loader.dispose()
+    return spans
+
+
 def fix_text(text: str, groups: Sequence[tuple[Any, int, Sequence[Edit]]], *,
              is_json: bool = False) -> Outcome:
     """Apply ``groups`` of edits to ``text``. Each group is ``(key,
     doc_index, edits)`` (edit paths relative to the document); a group is
     applied whole or not at all. Groups whose edits are already in place
-    count as neither applied nor failed."""
+    count as neither applied nor failed.
+
+    Each document is edited as its own piece of text (so the cost of an
+    edit does not grow with the file), then the whole file is parsed once
+    more and compared with the intended data."""
     outcome = Outcome(text)
     try:
         docs = parse_data(text, is_json)
         roots = compose_documents(text, is_json)
+        spans = [(0, len(text))] if is_json else document_spans(text)
     except FixError as e:
         outcome.failed = [(g[0], str(e)) for g in groups]
         return outcome
     file_layout = detect_layout(roots, _newline(text), is_json)
+    by_doc: dict[int, list] = {}
+    for g in groups:
+        by_doc.setdefault(g[1], []).append(g)
+    if len(spans) != len(docs) or any(spans[d] is None for d in by_doc if d < len(spans)):
+        return _fix_unit(text, docs, groups, is_json, file_layout, outcome, None)
+    pieces, pos = [], 0
+    for d in sorted(by_doc):
+        if d >= len(spans):
+            outcome.failed += [(g[0], f"document {d + 1} not found") for g in by_doc[d]]
+            continue
+        a, b = spans[d]
+        pieces.append(text[pos:a])
+        seg = text[a:b]
+        local = [(k, 0, e) for k, _d, e in by_doc[d]]
+        sub = Outcome(seg)
+        _fix_unit(seg, [docs[d]], local, is_json, file_layout, sub, d)
+        outcome.applied += sub.applied
+        outcome.failed += sub.failed
+        pieces.append(sub.text)
+        pos = b
+    pieces.append(text[pos:])
+    new_text = "".join(pieces)
+    if new_text != text:
+        try:  # the pieces together must give exactly the intended documents
+            expected = list(docs)
+            for d, gs in by_doc.items():
+                if d < len(docs):
+                    applied = [e for k, _d, es in gs if k in outcome.applied for e in es]
+                    if applied:
+                        expected[d] = apply_edits(docs[d], applied)
+            new_docs = parse_data(new_text, is_json)
+            if len(new_docs) != len(expected) or not all(
+                    _same(x, y) for x, y in zip(expected, new_docs)):
+                raise FixError("documents changed when put together")
+        except (FixError, EditError):
+            return _fix_unit(text, docs, groups, is_json, file_layout, Outcome(text), None)
+    outcome.text = new_text
+    return outcome
+
+
+def _fix_unit(text: str, docs: list, groups, is_json: bool, file_layout: Layout,
+              outcome: Outcome, _doc_number) -> Outcome:
     for key, doc_index, edits in groups:
         if doc_index >= len(docs) or not isinstance(docs[doc_index], dict):
             outcome.failed.append((key, f"document {doc_index + 1} not found"))
@@ -814,4 +904,4 @@ def fix_text(text: str, groups: Sequence[tuple[Any, int, Sequence[Edit]]], *,
 
 
 __all__ = ["FixError", "Layout", "Outcome", "compose_documents", "detect_layout", "expand",
-           "fix_text", "minimize_hunks", "parse_data", "render_entry", "render_items"]
+           "document_spans", "fix_text", "minimize_hunks", "parse_data", "render_entry", "render_items"]
