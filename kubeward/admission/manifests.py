@@ -5,7 +5,8 @@ token mounted by default (the token is projected explicitly, and only when
 the webhook watches Namespaces; its ClusterRole can get/list/watch
 namespaces and nothing else), a ConfigMap with the config, a Deployment of
 at least two hardened replicas spread across nodes, a PodDisruptionBudget,
-a Service, and the Validating- and MutatingWebhookConfiguration.
+a Service, a NetworkPolicy, and the Validating- and
+MutatingWebhookConfiguration.
 
 The webhooks never see the webhook's own namespace nor kube-system
 (``namespaceSelector``), so the webhook cannot block its own rollout.
@@ -125,6 +126,7 @@ def build(o: ManifestOptions) -> list[dict]:
                   "ports": [{"name": "https", "port": 443, "targetPort": "https",
                              "protocol": "TCP"}]}},
     ]
+    docs.append(_network_policy(o, meta))
     docs.append(_webhook(o, "Validating", "validate", o.failure_policy))
     docs.append(_webhook(o, "Mutating", "mutate", "Ignore"))
     return docs
@@ -219,6 +221,21 @@ def _deployment(o: ManifestOptions, image: str, labels: dict, meta) -> dict:
             },
         },
     }
+
+
+def _network_policy(o: ManifestOptions, meta) -> dict:
+    """Ingress: the webhook port only (the API server and kubelet probes come
+    from outside the pod network, so no peer selector). Egress: nothing, or,
+    when it watches Namespaces, the API server and DNS."""
+    egress: list = []
+    if o.watch_namespaces:
+        egress = [{"ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}]},
+                  {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta(APP),
+            "spec": {"podSelector": {"matchLabels": {"app.kubernetes.io/name": APP}},
+                     "policyTypes": ["Ingress", "Egress"],
+                     "ingress": [{"ports": [{"protocol": "TCP", "port": PORT}]}],
+                     "egress": egress}}
 
 
 def _webhook(o: ManifestOptions, kind: str, path: str, failure_policy: str) -> dict:

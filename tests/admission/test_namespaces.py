@@ -1,0 +1,123 @@
+"""Namespace labels: from manifests, or from a cluster kept current by a
+watch (the fake API server of tests/cluster)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .workloads import PRIVILEGED, review, workload
+
+CLUSTER_TESTS = Path(__file__).resolve().parents[1] / "cluster"
+
+
+def _ns(name, **labels):
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+
+def test_static_namespaces_from_files(tmp_path):
+    from kubeward.admission import AdmissionSetupError
+    from kubeward.admission.namespaces import StaticNamespaces
+
+    f = tmp_path / "ns.yaml"
+    f.write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels:\n"
+                 "    kubeward.io/enforce: baseline\n---\napiVersion: v1\nkind: Namespace\n"
+                 "metadata:\n  name: b\n")
+    ns = StaticNamespaces.from_files([str(f)])
+    assert ns.labels("a") == {"kubeward.io/enforce": "baseline"}
+    assert ns.labels("b") == {}
+    assert ns.labels("c") is None and ns.ready()
+    empty = tmp_path / "none.yaml"
+    empty.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
+    with pytest.raises(AdmissionSetupError) as exc:
+        StaticNamespaces.from_files([str(empty)])
+    assert str(exc.value) == f"{empty}: no Namespace object found"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("a: [\n")
+    with pytest.raises(AdmissionSetupError) as exc:
+        StaticNamespaces.from_files([str(broken)])
+    assert str(exc.value).startswith(f"{broken}:")
+
+
+@pytest.fixture
+def fake_cluster(tmp_path):
+    pytest.importorskip("kubernetes", reason="the cluster connection needs the kubernetes client")
+    if not (CLUSTER_TESTS / "fakeapi.py").exists():
+        pytest.skip("tests/cluster/fakeapi.py is absent")
+    sys.path.insert(0, str(CLUSTER_TESTS))
+    try:
+        from fakeapi import FakeKubeAPI, write_kubeconfig
+    finally:
+        sys.path.remove(str(CLUSTER_TESTS))
+    api = FakeKubeAPI(bookmark_interval=0.1).start()
+    try:
+        yield api, str(write_kubeconfig(tmp_path / "kubeconfig", api.url))
+    finally:
+        api.stop()
+
+
+def _until(pred, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.02)
+
+
+def test_watched_namespaces_follow_the_cluster(fake_cluster):
+    from kubeward.admission.namespaces import WatchedNamespaces
+    from kubeward.admission.policy import AdmissionPolicy
+    from kubeward.config import Config
+    from kubeward.engine import ScanOptions
+
+    api, kubeconfig = fake_cluster
+    api.add(_ns("shop", **{"kubeward.io/enforce": "none", "kubeward.io/warn": "none"}))
+    api.add(_ns("other"))
+    logs = []
+    ns = WatchedNamespaces.connect(kubeconfig, watch_timeout=5,
+                                   log=lambda ev, **kw: logs.append(ev))
+    ns.start()
+    try:
+        assert ns.wait_ready(5)
+        assert ns.labels("shop") == {"kubeward.io/enforce": "none", "kubeward.io/warn": "none"}
+        assert ns.labels("other") == {}
+        policy = AdmissionPolicy(ScanOptions(config=Config()), namespaces=ns)
+        pod = workload("Pod", PRIVILEGED)
+        assert policy.validate(review(pod, namespace="shop")).allowed is True
+        # the label changes in the cluster: the next review follows
+        api.modify(_ns("shop", **{"kubeward.io/enforce": "baseline"}))
+        _until(lambda: ns.labels("shop") == {"kubeward.io/enforce": "baseline"})
+        d = policy.validate(review(pod, namespace="shop"))
+        assert d.allowed is False and d.levels["enforce"] == "baseline"
+        # a new namespace appears, an old one goes
+        api.add(_ns("late", **{"kubeward.io/enforce": "none"}))
+        api.delete("v1", "Namespace", "other")
+        _until(lambda: ns.labels("late") is not None and ns.labels("other") is None)
+        # history compacted while watching: a relist, then changes are seen again
+        api.compact()
+        api.modify(_ns("late", **{"kubeward.io/enforce": "restricted"}))
+        _until(lambda: ns.labels("late") == {"kubeward.io/enforce": "restricted"})
+        assert "namespaces-listed" in logs
+    finally:
+        ns.stop()
+
+
+def test_watched_namespaces_not_ready_until_listed(fake_cluster):
+    from kubeward.admission.namespaces import WatchedNamespaces
+
+    api, kubeconfig = fake_cluster
+    api.forbidden.add("namespaces")
+    logs = []
+    ns = WatchedNamespaces.connect(kubeconfig, backoff=(0.05, 0.1),
+                                   log=lambda ev, **kw: logs.append((ev, kw)))
+    ns.start()
+    try:
+        _until(lambda: any(ev == "namespaces-watch-failed" for ev, _ in logs))
+        assert not ns.ready()
+        assert logs[0][1]["reason"].startswith("403")
+        api.forbidden.discard("namespaces")
+        assert ns.wait_ready(5)
+    finally:
+        ns.stop()
