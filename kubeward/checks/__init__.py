@@ -15,6 +15,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "kubeward.checks.placement",
     "kubeward.checks.rbac",
     "kubeward.checks.reliability",
+    "kubeward.checks.resources",
 )
 
 _loaded = False
