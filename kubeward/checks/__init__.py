@@ -16,6 +16,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "kubeward.checks.rbac",
     "kubeward.checks.reliability",
     "kubeward.checks.resources",
+    "kubeward.checks.network",
 )
 
 _loaded = False
