@@ -496,9 +496,10 @@ class WorkloadReferenceMissing(CrossCheck):
     name = "Workload references a missing ServiceAccount, Secret or ConfigMap"
     severity = Severity.MEDIUM
     remediation = "Create the referenced object or fix the name."
+    options = {"assume_complete": False}
 
     def check_all(self, objects, ctx):
-        if not ctx.complete:
+        if not (ctx.complete or ctx.option(self.id, "assume_complete", False)):
             return
         idx = _Index.of(objects)
         for o in objects:
@@ -510,4 +511,6 @@ class WorkloadReferenceMissing(CrossCheck):
                     continue
                 if not idx.has(kind, ns, name):
                     yield self.finding(o, path, f"{o.kind} {ns}/{o.name} references {kind} "
-                                                f"{ns}/{name}, which is not in the cluster")
+                                                f"{ns}/{name}, which is not "
+                                                + ("in the cluster" if ctx.complete else
+                                                   "in the input (assumed complete)"))
