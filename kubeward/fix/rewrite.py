@@ -448,9 +448,11 @@ class Splicer:
         in_flow = self._in_flow(chain)
         collection = isinstance(value, (dict, list)) and value
         if isinstance(node, yaml.ScalarNode):
-            if node.style in ("|", ">"):
-                raise FixError("replacing a multi-line string")
             start, end = self.t.off(node.start_mark), self.t.off(node.end_mark)
+            if node.style in ("|", ">"):  # up to the end of its last content line
+                end = self.t.line_end(self._last_line(node))
+                if collection:
+                    raise FixError("replacing a multi-line string by a collection")
             if in_flow:
                 new = render_flow(value, layout) if collection else render_scalar(
                     value, layout, node.style if isinstance(value, str) else None)
@@ -736,8 +738,15 @@ def minimize_hunks(old: str, new: str, ok) -> str:
     ``old``. ``ok(text)`` raises FixError when ``text`` is not acceptable."""
     a = old.splitlines(keepends=True)
     b = new.splitlines(keepends=True)
-    ops = [op for op in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
-           if op[0] != "equal"]
+    ops = []
+    for op in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        tag, i1, i2, j1, j2 = op
+        if tag == "equal":
+            continue
+        if tag == "replace" and i2 - i1 == j2 - j1:  # line by line, to revert finely
+            ops += [("replace", i1 + n, i1 + n + 1, j1 + n, j1 + n + 1) for n in range(i2 - i1)]
+        else:
+            ops.append(op)
     keep = [True] * len(ops)
 
     def build() -> str:

@@ -61,7 +61,8 @@ def _span(node, key) -> range:
     return range(first, _last_line(node) + 1)
 
 
-def _allowed(root, path, created_at: int | None, op: str, old: bool) -> set[int]:
+def _allowed(root, path, created_at: int | None, op: str, old: bool,
+             parent_rewritten: bool = False) -> set[int]:
     out: set[int] = set()
     chain = _walk(root, path)
     j = len(chain) - 1
@@ -69,6 +70,8 @@ def _allowed(root, path, created_at: int | None, op: str, old: bool) -> set[int]
         out.update(_span(*chain[-1]))
     if not old and created_at is not None and created_at < len(chain):
         out.update(_span(*chain[created_at]))
+        if parent_rewritten:
+            out.update(_span(*chain[created_at - 1]))
     deepest, dkey = chain[-1] if j < len(path) else chain[-2] if len(chain) > 1 else chain[-1]
     if j < len(path) and (isinstance(deepest, yaml.ScalarNode) or getattr(deepest, "flow_style", False)):
         out.update(_span(deepest, dkey))
@@ -97,8 +100,11 @@ def line_violations(old: str, new: str, edits_by_doc: dict, is_json: bool = Fals
             created = len(old_chain) if len(old_chain) - 1 < len(path) else None
             if e.op == "remove" and created is not None:
                 continue
+            deepest = old_chain[-1][0]
+            rewritten = created is not None and (isinstance(deepest, yaml.ScalarNode) or bool(
+                getattr(deepest, "flow_style", False)))
             allowed_old |= _allowed(old_roots[d], path, created, e.op, True)
-            allowed_new |= _allowed(new_roots[d], path, created, e.op, False)
+            allowed_new |= _allowed(new_roots[d], path, created, e.op, False, rewritten)
     a, b = old.splitlines(), new.splitlines()
     problems = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
