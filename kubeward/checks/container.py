@@ -24,8 +24,7 @@ from kubeward.model.objects import ContainerView, K8sObject
 # (kernel modules, mounts, ptrace of host processes, raw devices, BPF, ...).
 DANGEROUS_CAPS = frozenset({
     "ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_PTRACE", "SYS_RAWIO", "SYS_BOOT",
-    "DAC_READ_SEARCH", "NET_ADMIN", "BPF", "PERFMON", "SYS_TIME", "MAC_ADMIN",
-    "MAC_OVERRIDE", "SYSLOG",
+    "DAC_READ_SEARCH", "NET_ADMIN", "BPF", "PERFMON", "MAC_ADMIN", "MAC_OVERRIDE",
 })
 
 _SECCOMP_OK = frozenset({"RuntimeDefault", "Localhost"})
@@ -510,7 +509,9 @@ class NoSecurityContext(ContainerCheck):
     """
     ## What it does
     Reports containers that have no `securityContext` (or an empty one) in a
-    pod that has none either.
+    pod that has none either. Off by default: the specific checks (CTR002,
+    CTR004, CTR010, CTR013) already report each missing setting; enable it
+    (or use `--framework cis`) to track CIS 5.7.3 on its own.
 
     ## Why is this bad?
     With no security context at all every setting is the runtime default:
@@ -550,6 +551,7 @@ class NoSecurityContext(ContainerCheck):
     id = "CTR009"
     name = "No security context"
     severity = Severity.LOW
+    default_enabled = False
     linux_only = False
     frameworks = {"cis": ("5.7.3",), "nsa": ("pod-security/enforcement",)}
     crosswalk = {"checkov": ("CKV_K8S_29", "CKV_K8S_30"), "kubescape": ("C-0211",),
@@ -792,7 +794,9 @@ class DangerousCapability(ContainerCheck):
     Reports capabilities in `securityContext.capabilities.add` that allow
     breaking out of the container: `ALL`, `SYS_ADMIN`, `SYS_MODULE`,
     `SYS_PTRACE`, `SYS_RAWIO`, `SYS_BOOT`, `DAC_READ_SEARCH`, `NET_ADMIN`,
-    `BPF`, `PERFMON`, `SYS_TIME`, `MAC_ADMIN`, `MAC_OVERRIDE`, `SYSLOG`.
+    `BPF`, `PERFMON`, `MAC_ADMIN`, `MAC_OVERRIDE`. (Capabilities that harm
+    the node without an escape path, such as `SYS_TIME`, are left to the Pod
+    Security Standards checks.)
 
     ## Why is this bad?
     These capabilities give access to mounts, kernel modules, other processes'

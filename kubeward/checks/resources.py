@@ -115,7 +115,9 @@ class CpuRequest(ResourceCheck):
     """
     ## What it does
     Reports containers without a CPU request (none set, none defaulted from
-    the limit or from a LimitRange of the input).
+    the limit or from a LimitRange of the input). Off by default: a
+    scheduling best practice rather than a security control; RES004 (memory
+    limit) is the resource check on by default.
 
     ## Why is this bad?
     Without a request the scheduler places the pod as if it needed no CPU and
@@ -147,6 +149,7 @@ class CpuRequest(ResourceCheck):
     id = "RES001"
     name = "CPU request missing"
     severity = Severity.LOW
+    default_enabled = False
     resource, bound = "cpu", "requests"
     frameworks = {"nsa": ("network-separation/resource-policies",), "mitre": ("T1499",)}
     crosswalk = {"kube-linter": ("unset-cpu-requirements",), "checkov": ("CKV_K8S_10",),
@@ -204,7 +207,8 @@ class MemoryRequest(ResourceCheck):
     """
     ## What it does
     Reports containers without a memory request (none set, none defaulted
-    from the limit or from a LimitRange of the input).
+    from the limit or from a LimitRange of the input). Off by default, like
+    RES001.
 
     ## Why is this bad?
     Pods without memory requests are scheduled onto nodes that cannot hold
@@ -235,6 +239,7 @@ class MemoryRequest(ResourceCheck):
     id = "RES003"
     name = "Memory request missing"
     severity = Severity.LOW
+    default_enabled = False
     resource, bound = "memory", "requests"
     frameworks = {"nsa": ("network-separation/resource-policies",), "mitre": ("T1499",)}
     crosswalk = {"kube-linter": ("unset-memory-requirements",), "checkov": ("CKV_K8S_12",),
