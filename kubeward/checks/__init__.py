@@ -17,6 +17,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "kubeward.checks.reliability",
     "kubeward.checks.resources",
     "kubeward.checks.network",
+    "kubeward.checks.apiversions",
 )
 
 _loaded = False
