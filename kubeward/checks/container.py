@@ -144,7 +144,7 @@ class ReadOnlyRootFilesystem(ContainerCheck):
     id = "CTR001"
     name = "Root filesystem is writable"
     severity = Severity.MEDIUM
-    frameworks = {"nsa": ("pod-security/immutable-filesystem",), "mitre": ("T1525",)}
+    frameworks = {"nsa": ("pod-security/immutable-fs",)}
     crosswalk = {"kube-linter": ("no-read-only-root-fs",), "checkov": ("CKV_K8S_22",),
                  "polaris": ("notReadOnlyRootFilesystem",),
                  "kube-score": ("container-security-context-readonlyrootfilesystem",),
@@ -199,7 +199,7 @@ class CapabilitiesNotDropped(ContainerCheck):
     id = "CTR002"
     name = "Capabilities not dropped"
     severity = Severity.MEDIUM
-    frameworks = {"cis": ("5.2.10",), "nsa": ("pod-security/enforcement",), "mitre": ("T1611",)}
+    frameworks = {"cis": ("5.2.10",), "nsa": ("pod-security/enforcement",)}
     crosswalk = {"checkov": ("CKV_K8S_37",), "trivy": ("KSV003",)}
     fix_safety = FixSafety.SAFE
     remediation = 'Add securityContext.capabilities.drop: ["ALL"] and add back only what is needed.'
@@ -253,7 +253,7 @@ class RunAsUserRoot(ContainerCheck):
     id = "CTR003"
     name = "Runs as UID 0"
     severity = Severity.MEDIUM
-    frameworks = {"cis": ("5.2.7",), "nsa": ("pod-security/non-root",), "mitre": ("T1611",)}
+    frameworks = {"cis": ("5.2.7",), "nsa": ("pod-security/non-root",)}
     crosswalk = {"trivy": ("KSV105",)}
     fix_safety = FixSafety.UNSAFE
     remediation = "Run as a non-root UID (runAsUser >= 10000) and set runAsNonRoot: true."
@@ -299,7 +299,7 @@ class MayRunAsRoot(ContainerCheck):
     id = "CTR004"
     name = "Container may run as root"
     severity = Severity.MEDIUM
-    frameworks = {"cis": ("5.2.7",), "nsa": ("pod-security/non-root",), "mitre": ("T1611",)}
+    frameworks = {"cis": ("5.2.7",), "nsa": ("pod-security/non-root",)}
     crosswalk = {"kube-linter": ("run-as-non-root",), "checkov": ("CKV_K8S_23",),
                  "polaris": ("runAsRootAllowed",), "kubescape": ("C-0013",),
                  "trivy": ("KSV012",)}
@@ -602,8 +602,7 @@ class SeccompNotSet(ContainerCheck):
     id = "CTR010"
     name = "Seccomp profile not set"
     severity = Severity.MEDIUM
-    frameworks = {"cis": ("5.7.2",), "nsa": ("pod-security/container-hardening",),
-                  "mitre": ("T1611",)}
+    frameworks = {"cis": ("5.7.2",), "nsa": ("pod-security/hardening",)}
     crosswalk = {"checkov": ("CKV_K8S_31",), "kubescape": ("C-0055",), "trivy": ("KSV030",),
                  "polaris": ("linuxHardening",)}
     fix_safety = FixSafety.SAFE
@@ -667,7 +666,7 @@ class AppArmorNotSet(ContainerCheck):
     name = "AppArmor profile not set"
     severity = Severity.LOW
     default_enabled = False
-    frameworks = {"nsa": ("pod-security/container-hardening",)}
+    frameworks = {"nsa": ("pod-security/hardening",)}
     crosswalk = {"trivy": ("KSV002",), "kubescape": ("C-0055",)}
     remediation = "Set securityContext.appArmorProfile.type: RuntimeDefault."
 
@@ -770,8 +769,7 @@ class AllowPrivilegeEscalation(ContainerCheck):
     id = "CTR013"
     name = "Privilege escalation allowed"
     severity = Severity.MEDIUM
-    frameworks = {"cis": ("5.2.6",), "nsa": ("pod-security/enforcement",),
-                  "mitre": ("T1548.001",)}
+    frameworks = {"cis": ("5.2.6",), "nsa": ("pod-security/enforcement",)}
     crosswalk = {"kube-linter": ("privilege-escalation-container",), "checkov": ("CKV_K8S_20",),
                  "polaris": ("privilegeEscalationAllowed",), "kubescape": ("C-0016",),
                  "trivy": ("KSV001",)}
@@ -824,7 +822,8 @@ class DangerousCapability(ContainerCheck):
     id = "CTR014"
     name = "Dangerous capability added"
     severity = Severity.HIGH
-    frameworks = {"cis": ("5.2.9",), "nsa": ("pod-security/enforcement",), "mitre": ("T1611",)}
+    frameworks = {"cis": ("5.2.9",), "nsa": ("pod-security/enforcement",),
+                  "mitre": ("MS-TA9018",)}
     crosswalk = {"checkov": ("CKV_K8S_39",), "kubescape": ("C-0046",), "trivy": ("KSV005",)}
     remediation = "Remove the capability from capabilities.add."
 
@@ -874,7 +873,7 @@ class NetRawNotDropped(ContainerCheck):
     name = "NET_RAW not dropped"
     severity = Severity.LOW
     default_enabled = False
-    frameworks = {"cis": ("5.2.8",), "nsa": ("pod-security/enforcement",), "mitre": ("T1557",)}
+    frameworks = {"cis": ("5.2.8",), "nsa": ("pod-security/enforcement",)}
     crosswalk = {"checkov": ("CKV_K8S_28",)}
     fix_safety = FixSafety.SAFE
     remediation = 'Add "NET_RAW" (or "ALL") to securityContext.capabilities.drop.'
@@ -927,7 +926,7 @@ class SharedProcessNamespace(ContainerCheck):
     name = "Process namespace shared between containers"
     severity = Severity.LOW
     linux_only = False
-    frameworks = {"nsa": ("pod-security/container-hardening",)}
+    frameworks = {"nsa": ("pod-security/hardening",)}
     remediation = "Remove spec.shareProcessNamespace unless a container must see the others."
 
     def check_pod(self, obj, ctx):

@@ -161,7 +161,7 @@ class LatestTag(ImageCheck):
     id = "IMG001"
     name = "Image uses latest or no tag"
     severity = Severity.MEDIUM
-    frameworks = {"nsa": ("pod-security/secure-images",), "mitre": ("T1525",)}
+    frameworks = {"nsa": ("pod-security/secure-images",), "mitre": ("MS-TA9002",)}
     crosswalk = {"kube-linter": ("latest-tag",), "checkov": ("CKV_K8S_14",),
                  "polaris": ("tagNotSpecified",), "kube-score": ("container-image-tag",),
                  "trivy": ("KSV013",)}
@@ -203,7 +203,7 @@ class NoDigest(ImageCheck):
     name = "Image not pinned by digest"
     severity = Severity.LOW
     default_enabled = False
-    frameworks = {"nsa": ("pod-security/secure-images",), "mitre": ("T1525",)}
+    frameworks = {"nsa": ("pod-security/secure-images",), "mitre": ("MS-TA9002",)}
     crosswalk = {"checkov": ("CKV_K8S_43",)}
     remediation = "Reference the image by digest (image:tag@sha256:...)."
 
@@ -294,7 +294,7 @@ class PullPolicyNotAlways(ImageCheck):
     name = "imagePullPolicy not Always"
     severity = Severity.INFO
     default_enabled = False
-    frameworks = {"nsa": ("pod-security/secure-images",)}
+    frameworks = {"nsa": ("pod-security/secure-images",), "mitre": ("MS-TA9037",)}
     crosswalk = {"checkov": ("CKV_K8S_15",), "polaris": ("pullPolicyNotAlways",),
                  "kube-score": ("container-image-pull-policy",)}
     fix_safety = FixSafety.SAFE
@@ -349,7 +349,7 @@ class RegistryNotAllowed(ImageCheck):
     skip_invalid = False
     options = {"allowedRegistries": []}
     frameworks = {"cis": ("5.5.1",), "nsa": ("pod-security/secure-images",),
-                  "mitre": ("T1525",)}
+                  "mitre": ("MS-TA9002",)}
     crosswalk = {"kubescape": ("C-0078",)}
     remediation = "Pull images only from the allowed registries (mirror others there)."
 

@@ -195,7 +195,7 @@ class RuntimeSocketMount(HostPathClassCheck):
     severity = Severity.CRITICAL
     category = RUNTIME
     frameworks = {"cis": ("5.2.12",), "nsa": ("pod-security/enforcement",),
-                  "mitre": ("T1611", "T1610")}
+                  "mitre": ("MS-TA9008", "MS-TA9013")}
     crosswalk = {"kube-linter": ("docker-sock",), "checkov": ("CKV_K8S_27",),
                  "kubescape": ("C-0074",), "trivy": ("KSV006",)}
     remediation = "Remove the hostPath volume of the runtime socket."
@@ -237,7 +237,8 @@ class HostRootMount(HostPathClassCheck):
     name = "Host root filesystem mounted"
     severity = Severity.CRITICAL
     category = ROOT
-    frameworks = {"cis": ("5.2.12",), "nsa": ("pod-security/enforcement",), "mitre": ("T1611",)}
+    frameworks = {"cis": ("5.2.12",), "nsa": ("pod-security/enforcement",),
+                  "mitre": ("MS-TA9013",)}
     crosswalk = {"kube-linter": ("sensitive-host-mounts",), "kubescape": ("C-0048",)}
     remediation = "Mount only the specific host directory the workload needs, read-only."
 
@@ -285,7 +286,8 @@ class SensitiveHostDirMount(HostPathClassCheck):
     name = "Sensitive host directory mounted"
     severity = Severity.HIGH
     category = SENSITIVE
-    frameworks = {"cis": ("5.2.12",), "nsa": ("pod-security/enforcement",), "mitre": ("T1611",)}
+    frameworks = {"cis": ("5.2.12",), "nsa": ("pod-security/enforcement",),
+                  "mitre": ("MS-TA9013",)}
     crosswalk = {"kube-linter": ("sensitive-host-mounts",), "kubescape": ("C-0048",)}
     remediation = "Mount only the specific, non-sensitive host path the workload needs, read-only."
 
@@ -329,8 +331,7 @@ class CredentialMount(HostPathClassCheck):
     name = "Host credentials mounted"
     severity = Severity.HIGH
     category = CREDENTIALS
-    frameworks = {"cis": ("5.2.12",), "nsa": ("pod-security/enforcement",),
-                  "mitre": ("T1552.001", "T1611")}
+    frameworks = {"cis": ("5.2.12",), "nsa": ("pod-security/enforcement",)}
     crosswalk = {"kubescape": ("C-0020",), "kube-linter": ("sensitive-host-mounts",)}
     remediation = "Give the workload its own identity instead of mounting node credentials."
 
@@ -371,7 +372,7 @@ class WritableHostPath(Check):
     severity = Severity.MEDIUM
     workloads_only = True
     frameworks = {"cis": ("5.2.12",), "nsa": ("pod-security/enforcement",),
-                  "mitre": ("T1611",)}
+                  "mitre": ("MS-TA9013",)}
     crosswalk = {"kube-linter": ("writable-host-mount",), "kubescape": ("C-0045",)}
     fix_safety = FixSafety.UNSAFE
     remediation = "Set readOnly: true on the volume mount, or avoid the hostPath volume."
@@ -433,7 +434,6 @@ class SubPathMount(Check):
     severity = Severity.LOW
     default_enabled = False
     workloads_only = True
-    frameworks = {"mitre": ("T1611",)}
     crosswalk = {"kubescape": ("C-0058",)}
     remediation = "Mount a dedicated volume instead of a subPath of a shared one."
 
@@ -487,7 +487,7 @@ class BidirectionalPropagation(Check):
     name = "Bidirectional mount propagation"
     severity = Severity.HIGH
     workloads_only = True
-    frameworks = {"nsa": ("pod-security/enforcement",), "mitre": ("T1611",)}
+    frameworks = {"nsa": ("pod-security/enforcement",), "mitre": ("MS-TA9013",)}
     remediation = "Use mountPropagation: HostToContainer or None."
 
     def check(self, obj, ctx):

@@ -65,7 +65,7 @@ class DefaultNamespace(NamespaceCheck):
     severity = Severity.LOW
     namespace = "default"
     why = "no isolation, policies or quotas by default"
-    frameworks = {"cis": ("5.7.4",), "nsa": ("network-separation/namespaces",)}
+    frameworks = {"cis": ("5.7.4",), "nsa": ("network/namespaces",)}
     crosswalk = {"kube-linter": ("use-namespace",), "checkov": ("CKV_K8S_21",),
                  "kubescape": ("C-0061",), "trivy": ("KSV110",)}
     remediation = "Deploy the workload to a dedicated namespace."
@@ -107,7 +107,7 @@ class KubeSystemNamespace(NamespaceCheck):
     severity = Severity.MEDIUM
     namespace = "kube-system"
     why = "reserved for cluster components, usually exempt from admission policies"
-    frameworks = {"nsa": ("network-separation/namespaces",)}
+    frameworks = {"nsa": ("network/namespaces",)}
     crosswalk = {"trivy": ("KSV037",)}
     remediation = "Deploy applications outside kube-system; suppress with a reason for cluster add-ons."
 
@@ -146,5 +146,5 @@ class KubePublicNamespace(NamespaceCheck):
     severity = Severity.LOW
     namespace = "kube-public"
     why = "meant for publicly readable cluster information"
-    frameworks = {"nsa": ("network-separation/namespaces",)}
+    frameworks = {"nsa": ("network/namespaces",)}
     remediation = "Deploy the workload to a dedicated namespace."

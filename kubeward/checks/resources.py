@@ -151,7 +151,7 @@ class CpuRequest(ResourceCheck):
     severity = Severity.LOW
     default_enabled = False
     resource, bound = "cpu", "requests"
-    frameworks = {"nsa": ("network-separation/resource-policies",), "mitre": ("T1499",)}
+    frameworks = {"nsa": ("network/resource-policies",), "mitre": ("MS-TA9040",)}
     crosswalk = {"kube-linter": ("unset-cpu-requirements",), "checkov": ("CKV_K8S_10",),
                  "polaris": ("cpuRequestsMissing",), "kube-score": ("container-resources",),
                  "kubescape": ("C-0050",), "trivy": ("KSV015",)}
@@ -196,7 +196,7 @@ class CpuLimit(ResourceCheck):
     severity = Severity.LOW
     default_enabled = False
     resource, bound = "cpu", "limits"
-    frameworks = {"nsa": ("network-separation/resource-policies",), "mitre": ("T1496",)}
+    frameworks = {"nsa": ("network/resource-policies",), "mitre": ("MS-TA9039",)}
     crosswalk = {"kube-linter": ("unset-cpu-requirements",), "checkov": ("CKV_K8S_11",),
                  "polaris": ("cpuLimitsMissing",), "kube-score": ("container-resources",),
                  "kubescape": ("C-0050",), "trivy": ("KSV011",)}
@@ -241,7 +241,7 @@ class MemoryRequest(ResourceCheck):
     severity = Severity.LOW
     default_enabled = False
     resource, bound = "memory", "requests"
-    frameworks = {"nsa": ("network-separation/resource-policies",), "mitre": ("T1499",)}
+    frameworks = {"nsa": ("network/resource-policies",), "mitre": ("MS-TA9040",)}
     crosswalk = {"kube-linter": ("unset-memory-requirements",), "checkov": ("CKV_K8S_12",),
                  "polaris": ("memoryRequestsMissing",), "kube-score": ("container-resources",),
                  "kubescape": ("C-0004",), "trivy": ("KSV016",)}
@@ -284,7 +284,7 @@ class MemoryLimit(ResourceCheck):
     name = "Memory limit missing"
     severity = Severity.MEDIUM
     resource, bound = "memory", "limits"
-    frameworks = {"nsa": ("network-separation/resource-policies",), "mitre": ("T1499", "T1496")}
+    frameworks = {"nsa": ("network/resource-policies",), "mitre": ("MS-TA9040", "MS-TA9039")}
     crosswalk = {"kube-linter": ("unset-memory-requirements",), "checkov": ("CKV_K8S_13",),
                  "polaris": ("memoryLimitsMissing",), "kube-score": ("container-resources",),
                  "kubescape": ("C-0004",), "trivy": ("KSV018",)}
@@ -326,7 +326,7 @@ class EphemeralStorageRequest(ResourceCheck):
     severity = Severity.LOW
     default_enabled = False
     resource, bound = "ephemeral-storage", "requests"
-    frameworks = {"nsa": ("network-separation/resource-policies",)}
+    frameworks = {"nsa": ("network/resource-policies",), "mitre": ("MS-TA9040",)}
     crosswalk = {"kube-score": ("container-ephemeral-storage-request-and-limit",)}
     remediation = _RR.format(r="ephemeral-storage", ex="64Mi")
 
@@ -366,7 +366,7 @@ class EphemeralStorageLimit(ResourceCheck):
     severity = Severity.LOW
     default_enabled = False
     resource, bound = "ephemeral-storage", "limits"
-    frameworks = {"nsa": ("network-separation/resource-policies",), "mitre": ("T1499",)}
+    frameworks = {"nsa": ("network/resource-policies",), "mitre": ("MS-TA9040",)}
     crosswalk = {"kube-score": ("container-ephemeral-storage-request-and-limit",)}
     remediation = _RL.format(r="ephemeral-storage", ex="1Gi")
 
@@ -428,7 +428,7 @@ class NamespaceWithoutResourceQuota(NamespacePolicyCheck):
     severity = Severity.LOW
     default_enabled = False
     policy_kind = "ResourceQuota"
-    frameworks = {"nsa": ("network-separation/resource-policies",), "mitre": ("T1499",)}
+    frameworks = {"nsa": ("network/resource-policies",), "mitre": ("MS-TA9040",)}
     crosswalk = {"trivy": ("KSV040",)}
     remediation = "Add a ResourceQuota to the namespace."
 
@@ -478,6 +478,6 @@ class NamespaceWithoutLimitRange(NamespacePolicyCheck):
     severity = Severity.LOW
     default_enabled = False
     policy_kind = "LimitRange"
-    frameworks = {"nsa": ("network-separation/resource-policies",), "mitre": ("T1499",)}
+    frameworks = {"nsa": ("network/resource-policies",), "mitre": ("MS-TA9040",)}
     crosswalk = {"trivy": ("KSV039",)}
     remediation = "Add a LimitRange with Container defaults to the namespace."
