@@ -71,6 +71,26 @@ def _status_error(resp, data: bytes | None = None) -> ApiError:
                         data[:200].decode("utf-8", "replace") if data else "")
 
 
+class _ErrorResponse:
+    """A non-2xx answer that an older client raised as ApiException, in the
+    shape of the urllib3 response newer clients return."""
+
+    def __init__(self, exc):
+        self.status = int(exc.status)
+        self.reason = str(exc.reason or "")
+        body = exc.body
+        self.data = body.encode() if isinstance(body, str) else (body or b"")
+
+    def read(self, *a, **kw) -> bytes:
+        return self.data
+
+    def release_conn(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 class Client:
     """A connection to one cluster."""
 
@@ -142,10 +162,15 @@ class Client:
                     method, path, query_params=query, header_params=headers, body=body,
                     auth_settings=["BearerToken"])
                 return self.api_client.call_api(*req, _request_timeout=timeout).response
-            return self.api_client.call_api(  # kubernetes < 37
-                path, method, query_params=query, header_params=headers, body=body,
-                auth_settings=["BearerToken"], _preload_content=False,
-                _return_http_data_only=True, _request_timeout=timeout)
+            try:
+                return self.api_client.call_api(  # kubernetes < 37
+                    path, method, query_params=query, header_params=headers, body=body,
+                    auth_settings=["BearerToken"], _preload_content=False,
+                    _return_http_data_only=True, _request_timeout=timeout)
+            except Exception as e:  # older clients raise on any non-2xx answer
+                if type(e).__name__ == "ApiException" and getattr(e, "status", 0):
+                    return _ErrorResponse(e)
+                raise
         except urllib3.exceptions.MaxRetryError as e:
             raise ClusterError(f"cannot reach the cluster at {self.host}: "
                                f"{_reason(e.reason)}") from None
