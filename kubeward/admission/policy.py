@@ -37,6 +37,7 @@ from kubeward.engine import FRAMEWORK_ALIASES, Report, ScanOptions, UsageError, 
     known_frameworks, select_checks
 from kubeward.findings import Finding, FixSafety, Severity
 from kubeward.model import K8sObject, Source
+from kubeward.paths import format_path
 
 API_VERSION = "admission.k8s.io/v1"
 MODES = ("enforce", "warn", "audit")
@@ -415,21 +416,34 @@ def _deny_message(obj: K8sObject, level: str, findings: list[Finding]) -> str:
              f"{n} finding{'s' if n != 1 else ''}:"]
     for f in findings[:MAX_LISTED]:
         fix = f" Fix: {f.remediation}" if f.remediation else ""
-        lines.append(f"- {f.check_id} {f.field_path}: {f.message}.{fix}")
+        lines.append(f"- {f.check_id} {_path_text(f.path)}: {f.message}.{fix}")
     if n > MAX_LISTED:
         lines.append(f"- ... and {n - MAX_LISTED} more (run `kubeward scan` on the manifest)")
     return "\n".join(lines)
 
 
+_PATHS: dict[tuple, str] = {}
+
+
+def _path_text(path: tuple) -> str:
+    """format_path, memoised: the same paths come back request after request."""
+    text = _PATHS.get(path)
+    if text is None:
+        text = format_path(path)
+        if len(_PATHS) < 50_000:
+            _PATHS[path] = text
+    return text
+
+
 def _warning(f: Finding, level: str) -> str:
-    text = f"kubeward {f.check_id} ({f.severity.label}) {f.field_path}: {f.message}"
+    text = f"kubeward {f.check_id} ({f.severity.label}) {_path_text(f.path)}: {f.message}"
     return text if len(text) <= MAX_WARNING_CHARS else text[: MAX_WARNING_CHARS - 3] + "..."
 
 
 def _audit(findings: list[Finding], level: str) -> dict:
     out: dict[str, str] = {"level": level}
     for f in findings:
-        entry = f"{f.field_path}: {f.message}"
+        entry = f"{_path_text(f.path)}: {f.message}"
         prev = out.get(f.check_id)
         value = entry if prev is None else f"{prev}; {entry}"
         if len(value) > MAX_AUDIT_VALUE:

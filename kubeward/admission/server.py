@@ -48,6 +48,25 @@ from kubeward.admission.tls import CertStore
 
 MiB = 1024 * 1024
 
+try:  # optional speed-up (orjson also refuses integers beyond 64 bits and nesting
+    # deeper than 1024: a 400 either way for such bodies)
+    import orjson as _orjson
+
+    def _loads(data: bytes):
+        try:
+            return _orjson.loads(data)
+        except _orjson.JSONDecodeError as e:
+            raise ValueError(str(e)) from None
+
+    def _dumps(obj) -> bytes:
+        return _orjson.dumps(obj)
+except ImportError:  # pragma: no cover - depends on the environment
+    def _loads(data: bytes):
+        return json.loads(data)
+
+    def _dumps(obj) -> bytes:
+        return json.dumps(obj, separators=(",", ":")).encode()
+
 
 @dataclass
 class Settings:
@@ -80,6 +99,7 @@ class JsonLog:
     def request(self, rec: dict) -> None:
         if self.enabled:
             rec["ts"] = round(time.time(), 3)
+            rec["pid"] = self.pid
             self._write(rec)
 
     def _write(self, rec: dict) -> None:
@@ -117,6 +137,18 @@ class Metrics:
         self.errors = Counter("kubeward_admission_check_errors",
                               "Internal errors in checks (the request is still answered)",
                               ["check"], **kw)
+
+        self._children: dict[tuple, Any] = {}
+
+    def decision(self, mode: str, check: str, namespace: str):
+        """The counter child for these labels (``labels()`` once per key)."""
+        key = (mode, check, namespace)
+        child = self._children.get(key)
+        if child is None:
+            child = self.decisions.labels(mode, check, namespace)
+            if len(self._children) < 100_000:
+                self._children[key] = child
+        return child
 
     def render(self) -> tuple[bytes, str]:
         from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -191,12 +223,12 @@ class AdmissionServer:
             if not body:
                 raise BadReview("the body is empty (expected an AdmissionReview)")
             try:
-                review = json.loads(body)
+                review = _loads(body)
             except (ValueError, RecursionError):
                 raise BadReview("the body is not valid JSON (expected an AdmissionReview)") \
                     from None
             decision = decide(review)
-            payload = json.dumps(decision.review(), separators=(",", ":")).encode()
+            payload = _dumps(decision.review())
             resp = web.Response(body=payload, content_type="application/json")
         except BadReview as e:
             status, error = e.status, e.message
@@ -232,7 +264,7 @@ class AdmissionServer:
             ns = d.namespace or "-"
             for mode, findings in d.by_mode.items():
                 for f in findings:
-                    m.decisions.labels(mode, f.check_id, ns).inc()
+                    m.decision(mode, f.check_id, ns).inc()
             for cid, _text in d.errors:
                 m.errors.labels(cid).inc()
             rec.update(uid=d.uid, operation=d.operation, kind=d.kind, namespace=d.namespace,
@@ -336,6 +368,8 @@ def listen_socket(host: str, port: int, reuse_port: bool = False) -> socket.sock
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if reuse_port:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    # accepted connections inherit it: no Nagle delay on small answers
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     sock.listen(1024)
     sock.setblocking(False)
