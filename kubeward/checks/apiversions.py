@@ -23,7 +23,7 @@ import re
 
 from kubeward.checks.base import Check, Severity
 
-NSA = ("Upgrading and application security practices",)
+NSA = ("upgrade/practices",)
 
 # (apiVersion, kinds, deprecated in, removed in, replacement apiVersion or advice)
 _TABLE: tuple[tuple[str, tuple[str, ...], tuple[int, int], tuple[int, int], str], ...] = (

@@ -21,7 +21,8 @@ from functools import lru_cache
 
 from kubeward.checks.base import Check, Severity
 
-NSA = ("Network separation and hardening",)
+NSA = ("network/exposure",)
+NSA_NETPOL = ("network/network-policies",)
 
 #: cloud instance metadata endpoints (AWS/GCP/Azure/OpenStack and AWS's IPv6 one)
 METADATA_ADDRESSES = tuple(ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254"))
@@ -113,7 +114,7 @@ class NodePortService(Check):
     name = "NodePort Service"
     severity = Severity.LOW
     kinds = frozenset({"Service"})
-    frameworks = {"nsa": NSA, "mitre": ("MS-TA9005", "T1133")}
+    frameworks = {"nsa": NSA, "mitre": ("MS-TA9005",)}
     crosswalk = {"kube-score": ("service-type",), "kube-linter": ("exposed-services",)}
     remediation = "Use a ClusterIP Service behind an Ingress or Gateway."
 
@@ -167,7 +168,7 @@ class LoadBalancerOpen(Check):
     name = "LoadBalancer open to the internet"
     severity = Severity.MEDIUM
     kinds = frozenset({"Service"})
-    frameworks = {"nsa": NSA, "mitre": ("MS-TA9005", "T1133")}
+    frameworks = {"nsa": NSA, "mitre": ("MS-TA9005",)}
     crosswalk = {"kube-linter": ("exposed-services",)}
     remediation = "Set spec.loadBalancerSourceRanges to the client ranges, or make it internal."
 
@@ -225,7 +226,7 @@ class ExternalIPs(Check):
     name = "Service with externalIPs"
     severity = Severity.MEDIUM
     kinds = frozenset({"Service"})
-    frameworks = {"nsa": NSA, "mitre": ("T1557",)}
+    frameworks = {"nsa": NSA}
     remediation = "Remove spec.externalIPs; use a LoadBalancer or Ingress instead."
 
     def check(self, obj, ctx):
@@ -270,7 +271,8 @@ class ContainerHostPort(Check):
     name = "Container uses a host port"
     severity = Severity.MEDIUM
     workloads_only = True
-    frameworks = {"cis": ("5.2.13",), "nsa": NSA, "mitre": ("MS-TA9005",)}
+    frameworks = {"cis": ("5.2.13",), "nsa": NSA + ("pod-security/enforcement",),
+                  "mitre": ("MS-TA9005",)}
     crosswalk = {"checkov": ("CKV_K8S_26",), "kubescape": ("C-0044",), "trivy": ("KSV024",),
                  "polaris": ("hostPortSet",)}
     remediation = "Remove hostPort and expose the port through a Service."
@@ -338,7 +340,7 @@ class IngressWithoutTLS(Check):
     name = "Ingress without TLS"
     severity = Severity.MEDIUM
     kinds = frozenset({"Ingress"})
-    frameworks = {"nsa": NSA, "mitre": ("T1557",)}
+    frameworks = {"nsa": NSA}
     remediation = "Add spec.tls with a certificate for every host."
 
     def check(self, obj, ctx):
@@ -390,7 +392,7 @@ class IngressHostWithoutTLS(Check):
     name = "Ingress host not covered by TLS"
     severity = Severity.MEDIUM
     kinds = frozenset({"Ingress"})
-    frameworks = {"nsa": NSA, "mitre": ("T1557",)}
+    frameworks = {"nsa": NSA}
     remediation = "List the host in spec.tls[].hosts with a matching certificate."
 
     def check(self, obj, ctx):
@@ -467,7 +469,7 @@ class IngressNginxSnippet(Check):
     name = "ingress-nginx snippet annotation"
     severity = Severity.HIGH
     kinds = frozenset({"Ingress"})
-    frameworks = {"nsa": NSA, "mitre": ("MS-TA9025", "T1552.007")}
+    frameworks = {"nsa": NSA, "mitre": ("MS-TA9025",)}
     remediation = "Use dedicated ingress-nginx annotations or a ConfigMap instead of snippets."
 
     def check(self, obj, ctx):
@@ -582,7 +584,7 @@ class NetworkPolicyAllowAllIngress(_AllowAllTemplate):
     severity = Severity.MEDIUM
     direction = "ingress"
     peers_key = "from"
-    frameworks = {"cis": ("5.3.2",), "nsa": NSA, "mitre": ("MS-TA9034", "T1210")}
+    frameworks = {"nsa": NSA_NETPOL, "mitre": ("MS-TA9034",)}
     remediation = "Allow only the sources (and ports) that need access."
 
 
@@ -633,7 +635,7 @@ class NetworkPolicyAllowAllEgress(_AllowAllTemplate):
     default_enabled = False
     direction = "egress"
     peers_key = "to"
-    frameworks = {"cis": ("5.3.2",), "nsa": NSA, "mitre": ("T1041",)}
+    frameworks = {"nsa": NSA_NETPOL, "mitre": ("MS-TA9033", "MS-TA9034")}
     remediation = "Allow only the destinations (and ports) that are needed."
 
 
@@ -714,7 +716,8 @@ class EgressToMetadata(Check):
     name = "Egress allowed to the cloud metadata service"
     severity = Severity.HIGH
     kinds = frozenset({"NetworkPolicy"})
-    frameworks = {"nsa": NSA, "mitre": ("MS-TA9033", "T1552.005")}
+    frameworks = {"nsa": ("network/cloud-metadata", "network/network-policies"),
+                  "mitre": ("MS-TA9033",)}
     remediation = "Add the metadata address to the ipBlock's except list."
 
     def check(self, obj, ctx):
@@ -776,7 +779,7 @@ class EgressToKubelet(Check):
     name = "Egress allowed to the kubelet port"
     severity = Severity.MEDIUM
     kinds = frozenset({"NetworkPolicy"})
-    frameworks = {"nsa": NSA, "mitre": ("MS-TA9030", "T1613")}
+    frameworks = {"nsa": NSA_NETPOL, "mitre": ("MS-TA9030",)}
     remediation = "Remove 10250/10255 from the egress ports unless the pod is a node agent."
 
     def check(self, obj, ctx):

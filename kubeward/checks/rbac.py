@@ -40,7 +40,7 @@ RBAC_GROUP = "rbac.authorization.k8s.io"
 ROLE_KINDS = frozenset({"Role", "ClusterRole"})
 BINDING_KINDS = frozenset({"RoleBinding", "ClusterRoleBinding"})
 
-NSA = ("Authentication and authorization",)
+NSA = ("authn/rbac",)
 
 #: cluster-scoped resources (a namespaced Role cannot grant them)
 CLUSTER_SCOPED = frozenset({
@@ -380,7 +380,7 @@ class ReadSecrets(CapabilityTemplate):
     severity = Severity.HIGH
     grants = (("", "secrets", ("get", "list", "watch")),)
     what = "read Secrets"
-    frameworks = {"cis": ("5.1.2",), "nsa": NSA, "mitre": ("MS-TA9025", "T1552.007")}
+    frameworks = {"cis": ("5.1.2",), "nsa": NSA, "mitre": ("MS-TA9025",)}
     crosswalk = {"kube-linter": ("access-to-secrets",), "kubescape": ("C-0015", "C-0186"),
                  "trivy": ("KSV041",)}
 
@@ -421,7 +421,7 @@ class CreatePods(CapabilityTemplate):
     severity = Severity.HIGH
     grants = (("", "pods", ("create",)),)
     what = "create Pods"
-    frameworks = {"cis": ("5.1.4",), "nsa": NSA, "mitre": ("MS-TA9008", "T1610")}
+    frameworks = {"cis": ("5.1.4",), "nsa": NSA, "mitre": ("MS-TA9008",)}
     crosswalk = {"kube-linter": ("access-to-create-pods",), "kubescape": ("C-0188",)}
 
 
@@ -463,7 +463,7 @@ class ManageWorkloads(CapabilityTemplate):
     severity = Severity.HIGH
     grants = tuple((g, r, _WRITE) for g, r in _WORKLOADS)
     what = "create or change workloads"
-    frameworks = {"cis": ("5.1.4",), "nsa": NSA, "mitre": ("MS-TA9012", "T1610")}
+    frameworks = {"cis": ("5.1.4",), "nsa": NSA, "mitre": ("MS-TA9012", "MS-TA9008")}
 
 
 class _PodSubresource(CapabilityTemplate):
@@ -516,7 +516,7 @@ class PodsExec(_PodSubresource):
     subresource = "exec"
     focus = "resources"
     what = "exec into containers"
-    frameworks = {"nsa": NSA, "mitre": ("MS-TA9006", "T1609")}
+    frameworks = {"nsa": NSA, "mitre": ("MS-TA9006",)}
     crosswalk = {"kubescape": ("C-0002",), "trivy": ("KSV053",),
                  "polaris": ("clusterrolePodExecAttach", "rolePodExecAttach")}
 
@@ -556,7 +556,7 @@ class PodsAttach(_PodSubresource):
     severity = Severity.HIGH
     subresource = "attach"
     what = "attach to containers"
-    frameworks = {"nsa": NSA, "mitre": ("MS-TA9006", "T1609")}
+    frameworks = {"nsa": NSA, "mitre": ("MS-TA9006",)}
     crosswalk = {"polaris": ("clusterrolePodExecAttach", "rolePodExecAttach")}
 
 
@@ -637,7 +637,7 @@ class PodsEphemeralContainers(CapabilityTemplate):
     severity = Severity.HIGH
     grants = (("", "pods/ephemeralcontainers", ("update", "patch")),)
     what = "inject ephemeral containers into pods"
-    frameworks = {"nsa": NSA, "mitre": ("MS-TA9006", "MS-TA9011", "T1609")}
+    frameworks = {"nsa": NSA, "mitre": ("MS-TA9006", "MS-TA9011")}
 
 
 class Impersonate(CapabilityTemplate):
@@ -682,7 +682,7 @@ class Impersonate(CapabilityTemplate):
               ("authentication.k8s.io", "userextras/scopes", ("impersonate",)))
     focus = "verbs"
     what = "impersonate other identities"
-    frameworks = {"cis": ("5.1.8",), "nsa": NSA, "mitre": ("T1078",)}
+    frameworks = {"cis": ("5.1.8",), "nsa": NSA, "mitre": ("MS-TA9019",)}
     crosswalk = {"kubescape": ("C-0065", "C-0191")}
 
 
@@ -724,7 +724,7 @@ class Bind(CapabilityTemplate):
     grants = ((RBAC_GROUP, "roles", ("bind",)), (RBAC_GROUP, "clusterroles", ("bind",)))
     focus = "verbs"
     what = "bind roles it does not hold"
-    frameworks = {"cis": ("5.1.8",), "nsa": NSA, "mitre": ("T1098",)}
+    frameworks = {"cis": ("5.1.8",), "nsa": NSA, "mitre": ("MS-TA9019",)}
     crosswalk = {"checkov": ("CKV_K8S_157",), "kubescape": ("C-0191",)}
 
 
@@ -765,7 +765,7 @@ class Escalate(CapabilityTemplate):
     grants = ((RBAC_GROUP, "roles", ("escalate",)), (RBAC_GROUP, "clusterroles", ("escalate",)))
     focus = "verbs"
     what = "escalate roles"
-    frameworks = {"cis": ("5.1.8",), "nsa": NSA, "mitre": ("T1098",)}
+    frameworks = {"cis": ("5.1.8",), "nsa": NSA, "mitre": ("MS-TA9019",)}
     crosswalk = {"checkov": ("CKV_K8S_158",), "kubescape": ("C-0191",)}
 
 
@@ -806,7 +806,7 @@ class NodesProxy(CapabilityTemplate):
     grants = (("", "nodes/proxy", ("get", "list", "watch", "create", "update", "patch",
                                    "delete")),)
     what = "reach the kubelet API"
-    frameworks = {"cis": ("5.1.10",), "nsa": NSA, "mitre": ("MS-TA9030", "T1613")}
+    frameworks = {"cis": ("5.1.10",), "nsa": NSA, "mitre": ("MS-TA9030",)}
 
 
 class ApproveCSR(CapabilityTemplate):
@@ -853,7 +853,7 @@ class ApproveCSR(CapabilityTemplate):
                ("update", "patch")),)
     signer_grant = (("certificates.k8s.io", "signers", ("approve",)),)
     what = "approve certificate signing requests"
-    frameworks = {"cis": ("5.1.11",), "nsa": NSA, "mitre": ("T1649",)}
+    frameworks = {"cis": ("5.1.11",), "nsa": NSA}
     crosswalk = {"checkov": ("CKV_K8S_156",)}
 
     def check(self, obj, ctx):
@@ -910,7 +910,7 @@ class ServiceAccountTokens(CapabilityTemplate):
     severity = Severity.HIGH
     grants = (("", "serviceaccounts/token", ("create",)),)
     what = "mint ServiceAccount tokens"
-    frameworks = {"cis": ("5.1.13",), "nsa": NSA, "mitre": ("MS-TA9016", "T1528")}
+    frameworks = {"cis": ("5.1.13",), "nsa": NSA, "mitre": ("MS-TA9016",)}
 
 
 class AdmissionWebhooks(CapabilityTemplate):
@@ -955,7 +955,7 @@ class AdmissionWebhooks(CapabilityTemplate):
         "validatingadmissionpolicies", "validatingadmissionpolicybindings",
         "mutatingadmissionpolicies", "mutatingadmissionpolicybindings"))
     what = "change admission control"
-    frameworks = {"cis": ("5.1.12",), "nsa": NSA, "mitre": ("MS-TA9015", "T1546")}
+    frameworks = {"cis": ("5.1.12",), "nsa": NSA, "mitre": ("MS-TA9015",)}
     crosswalk = {"checkov": ("CKV_K8S_155",)}
 
 
@@ -996,7 +996,7 @@ class CreatePersistentVolumes(CapabilityTemplate):
     severity = Severity.HIGH
     grants = (("", "persistentvolumes", ("create",)),)
     what = "create PersistentVolumes"
-    frameworks = {"cis": ("5.1.9",), "nsa": NSA, "mitre": ("MS-TA9013", "T1611")}
+    frameworks = {"cis": ("5.1.9",), "nsa": NSA, "mitre": ("MS-TA9013",)}
 
 
 class ChangeNetworkPolicies(CapabilityTemplate):
@@ -1034,7 +1034,7 @@ class ChangeNetworkPolicies(CapabilityTemplate):
     severity = Severity.MEDIUM
     grants = (("networking.k8s.io", "networkpolicies", _CHANGE),)
     what = "change NetworkPolicies"
-    frameworks = {"nsa": NSA + ("Network separation and hardening",),
+    frameworks = {"nsa": NSA + ("network/network-policies",),
                   "mitre": ("MS-TA9034",)}
 
 
@@ -1074,7 +1074,7 @@ class DeleteEvents(CapabilityTemplate):
     grants = (("", "events", ("delete", "deletecollection")),
               ("events.k8s.io", "events", ("delete", "deletecollection")))
     what = "delete events"
-    frameworks = {"nsa": NSA, "mitre": ("MS-TA9022", "T1070")}
+    frameworks = {"nsa": NSA, "mitre": ("MS-TA9022",)}
     crosswalk = {"kubescape": ("C-0031",)}
 
 
@@ -1142,7 +1142,7 @@ class ClusterAdminBinding(Check):
     name = "Binding to cluster-admin"
     severity = Severity.CRITICAL
     kinds = BINDING_KINDS
-    frameworks = {"cis": ("5.1.1",), "nsa": NSA, "mitre": ("MS-TA9019", "T1078")}
+    frameworks = {"cis": ("5.1.1",), "nsa": NSA, "mitre": ("MS-TA9019",)}
     crosswalk = {"kube-linter": ("cluster-admin-role-binding",), "kubescape": ("C-0035", "C-0185"),
                  "polaris": ("clusterrolebindingClusterAdmin", "rolebindingClusterAdminClusterRole")}
     remediation = "Bind a role with only the permissions the subject needs."
@@ -1215,7 +1215,7 @@ class PublicSubjectBinding(Check):
     name = "Binding to anonymous or all authenticated users"
     severity = Severity.CRITICAL
     kinds = BINDING_KINDS
-    frameworks = {"nsa": NSA, "mitre": ("MS-TA9005", "T1078.001")}
+    frameworks = {"nsa": ("authn/authentication", "authn/rbac"), "mitre": ("MS-TA9005",)}
     remediation = "Bind the role to specific users, groups or ServiceAccounts."
 
     def check(self, obj, ctx):

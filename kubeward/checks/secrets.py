@@ -26,9 +26,8 @@ from kubeward.checks.base import Check, Context, Edit, FixSafety, Severity
 
 REDACTED = "<redacted>"
 
-NSA_POD = ("Pod security",)
-NSA_AUTH = ("Authentication and authorization",)
-NSA_NET = ("Network separation and hardening",)
+NSA_SECRETS = ("network/secrets",)
+NSA_TOKENS = ("pod-security/service-account-tokens",)
 
 # ---------------------------------------------------------------------------
 # secret-looking names
@@ -264,7 +263,7 @@ class EnvSecretByName(Check):
     name = "Secret-looking env var with a literal value"
     severity = Severity.HIGH
     workloads_only = True
-    frameworks = {"cis": ("5.4.1",), "nsa": NSA_POD, "mitre": ("MS-TA9027", "T1552.001")}
+    frameworks = {"cis": ("5.4.2",), "nsa": NSA_SECRETS, "mitre": ("MS-TA9027",)}
     crosswalk = {"kube-linter": ("env-var-secret",), "polaris": ("sensitiveContainerEnvVar",),
                  "kubescape": ("C-0012",)}
     remediation = "Move the value into a Secret and reference it with valueFrom.secretKeyRef."
@@ -318,7 +317,7 @@ class EnvKnownToken(Check):
     name = "Credential in a literal env value"
     severity = Severity.HIGH
     workloads_only = True
-    frameworks = {"cis": ("5.4.1",), "nsa": NSA_POD, "mitre": ("MS-TA9027", "T1552.001")}
+    frameworks = {"cis": ("5.4.2",), "nsa": NSA_SECRETS, "mitre": ("MS-TA9027",)}
     crosswalk = {"kubescape": ("C-0012",)}
     remediation = "Rotate the credential, store it in a Secret and reference it with valueFrom."
 
@@ -374,7 +373,7 @@ class EnvHighEntropy(Check):
     severity = Severity.MEDIUM
     workloads_only = True
     default_enabled = False
-    frameworks = {"nsa": NSA_POD, "mitre": ("MS-TA9027", "T1552.001")}
+    frameworks = {"cis": ("5.4.2",), "nsa": NSA_SECRETS, "mitre": ("MS-TA9027",)}
     options = {"b64_limit": 4.5, "hex_limit": 3.0, "min_length": 20}
     remediation = "If the value is a credential, move it into a Secret."
 
@@ -429,7 +428,7 @@ class ArgsCredential(Check):
     name = "Credential in command or args"
     severity = Severity.HIGH
     workloads_only = True
-    frameworks = {"nsa": NSA_POD, "mitre": ("MS-TA9027", "T1552.001")}
+    frameworks = {"cis": ("5.4.2",), "nsa": NSA_SECRETS, "mitre": ("MS-TA9027",)}
     remediation = "Pass the credential through a Secret (env valueFrom or a mounted file)."
 
     def check(self, obj, ctx):
@@ -518,7 +517,7 @@ class ConfigMapSecretKey(Check):
     name = "Secret-looking key in a ConfigMap"
     severity = Severity.MEDIUM
     kinds = frozenset({"ConfigMap"})
-    frameworks = {"nsa": NSA_NET, "mitre": ("MS-TA9027", "T1552.001")}
+    frameworks = {"cis": ("5.4.2",), "nsa": NSA_SECRETS, "mitre": ("MS-TA9027",)}
     crosswalk = {"polaris": ("sensitiveConfigmapContent",), "kubescape": ("C-0012",)}
     remediation = "Store credentials in a Secret, not a ConfigMap."
 
@@ -589,7 +588,7 @@ class ConfigMapKnownToken(Check):
     name = "Credential in a ConfigMap value"
     severity = Severity.HIGH
     kinds = frozenset({"ConfigMap"})
-    frameworks = {"nsa": NSA_NET, "mitre": ("MS-TA9027", "T1552.001")}
+    frameworks = {"cis": ("5.4.2",), "nsa": NSA_SECRETS, "mitre": ("MS-TA9027",)}
     crosswalk = {"polaris": ("sensitiveConfigmapContent",), "kubescape": ("C-0012",)}
     remediation = "Rotate the credential and store it in a Secret."
 
@@ -682,7 +681,7 @@ class AutomountServiceAccountToken(Check):
     name = "Service account token mounted"
     severity = Severity.MEDIUM
     workloads_only = True
-    frameworks = {"cis": ("5.1.6",), "nsa": NSA_AUTH, "mitre": ("MS-TA9016", "T1528")}
+    frameworks = {"cis": ("5.1.6",), "nsa": NSA_TOKENS, "mitre": ("MS-TA9016",)}
     crosswalk = {"checkov": ("CKV_K8S_38",), "kubescape": ("C-0034",),
                  "polaris": ("automountServiceAccountToken",)}
     fix_safety = FixSafety.UNSAFE
@@ -755,7 +754,7 @@ class ServiceAccountAutomount(Check):
     severity = Severity.LOW
     kinds = frozenset({"ServiceAccount"})
     default_enabled = False
-    frameworks = {"cis": ("5.1.5", "5.1.6"), "nsa": NSA_AUTH, "mitre": ("MS-TA9016", "T1528")}
+    frameworks = {"cis": ("5.1.5", "5.1.6"), "nsa": NSA_TOKENS, "mitre": ("MS-TA9016",)}
     crosswalk = {"checkov": ("CKV_K8S_41",)}
     fix_safety = FixSafety.UNSAFE
     remediation = "Set automountServiceAccountToken: false on the ServiceAccount."
@@ -810,7 +809,7 @@ class DefaultServiceAccount(Check):
     name = "Pod uses the default ServiceAccount"
     severity = Severity.LOW
     workloads_only = True
-    frameworks = {"cis": ("5.1.5",), "nsa": NSA_AUTH, "mitre": ("MS-TA9016",)}
+    frameworks = {"cis": ("5.1.5",), "nsa": ("authn/rbac",), "mitre": ("MS-TA9016",)}
     crosswalk = {"kube-linter": ("default-service-account",), "kubescape": ("C-0189",)}
     remediation = "Create a ServiceAccount for the workload and set serviceAccountName."
 
@@ -866,7 +865,7 @@ class LegacyServiceAccountTokenSecret(Check):
     name = "Legacy service account token Secret"
     severity = Severity.MEDIUM
     kinds = frozenset({"Secret"})
-    frameworks = {"nsa": NSA_AUTH, "mitre": ("MS-TA9016", "T1528")}
+    frameworks = {"nsa": NSA_TOKENS + ("authn/authentication",), "mitre": ("MS-TA9016",)}
     remediation = "Use short-lived tokens (TokenRequest API, projected volumes) instead."
 
     def check(self, obj, ctx):
@@ -924,7 +923,7 @@ class SecretDataInManifest(Check):
     severity = Severity.INFO
     kinds = frozenset({"Secret"})
     default_enabled = False
-    frameworks = {"nsa": NSA_NET, "mitre": ("MS-TA9027",)}
+    frameworks = {"cis": ("5.4.2",), "nsa": NSA_SECRETS, "mitre": ("MS-TA9027",)}
     remediation = "Keep Secret values out of manifests (SOPS, Sealed Secrets, External Secrets)."
 
     def check(self, obj, ctx):
@@ -982,7 +981,7 @@ class SecretInEnv(Check):
     severity = Severity.LOW
     workloads_only = True
     default_enabled = False
-    frameworks = {"cis": ("5.4.1",), "nsa": NSA_POD}
+    frameworks = {"cis": ("5.4.1",), "nsa": NSA_SECRETS}
     crosswalk = {"kube-linter": ("read-secret-from-env-var",), "checkov": ("CKV_K8S_35",)}
     remediation = "Mount the Secret as a read-only volume instead of env vars."
 
