@@ -358,24 +358,26 @@ class DirectionView:
     policies: list[str] = field(default_factory=list)  # policies isolating it
     grants: list[Grant] = field(default_factory=list)
 
-    def _ports(self, pred) -> tuple[str, PortSet]:
+    def _ports(self, pred) -> tuple[str, list[str]]:
         """(``all``/``some``/``none``, ports) over grants whose peer passes
-        ``pred`` (which returns "all", "some" or None)."""
+        ``pred`` (which returns "all", "some" or None). Egress named ports
+        (resolved per destination) are listed as ``TCP/name``."""
         if not self.isolated:
-            return "all", PortSet.all()
-        level, ports = "none", PortSet()
+            return "all", ["*"]
+        level, ports, named = "none", PortSet(), []
         for g in self.grants:
             r = pred(g.peer)
             if r is None or (g.ports.is_empty() and not g.named_ports):
                 continue
             ports = ports.union(g.ports)
+            named += [f"{p}/{n}" for p, n in g.named_ports]
             if r == "all":
                 level = "all"
             elif level == "none":
                 level = "some"
-        return level, ports
+        return level, ports.to_list() + list(dict.fromkeys(named))
 
-    def same_namespace(self, ns_labels, ns: str) -> tuple[str, PortSet]:
+    def same_namespace(self, ns_labels, ns: str) -> tuple[str, list[str]]:
         def pred(p: Peer):
             if p.kind == "any":
                 return "all"
@@ -387,7 +389,7 @@ class DirectionView:
             return "all" if p.all_pods else "some"
         return self._ports(pred)
 
-    def other_namespaces(self) -> tuple[str, PortSet]:
+    def other_namespaces(self) -> tuple[str, list[str]]:
         def pred(p: Peer):
             if p.kind == "any":
                 return "all"
@@ -398,7 +400,7 @@ class DirectionView:
             return "some"
         return self._ports(pred)
 
-    def any_address(self) -> tuple[str, PortSet]:
+    def any_address(self) -> tuple[str, list[str]]:
         def pred(p: Peer):
             if p.any_address:
                 return "all" if not p.excepts else "some"
@@ -621,12 +623,25 @@ class NetworkAnalysis:
         return {
             "isolated": v.isolated,
             "policies": v.policies,
-            "sameNamespace": {"level": same, "ports": same_ports.to_list()},
-            "otherNamespaces": {"level": other, "ports": other_ports.to_list()},
-            "anyAddress": {"level": anyaddr, "ports": any_ports.to_list()},
+            "sameNamespace": {"level": same, "ports": same_ports},
+            "otherNamespaces": {"level": other, "ports": other_ports},
+            "anyAddress": {"level": anyaddr, "ports": any_ports},
             "cidrs": [{"peer": d, "ports": p.to_list()} for d, p in v.cidrs()],
             "rules": [g.to_dict() for g in v.grants],
+            "notes": self.notes(v),
         }
+
+    def notes(self, v: DirectionView) -> list[str]:
+        """Where the answer depends on objects not in the input."""
+        out = []
+        for g in v.grants:
+            sel = g.peer.namespace_selector
+            if g.peer.kind == "pods" and self.selector_needs_missing_namespace(sel):
+                known = self.namespaces_matching(sel)
+                out.append(f"{g.policy} rule {g.rule} selects namespaces by labels "
+                           f"{describe_selector(sel)}; namespaces not in the input may match"
+                           + (f" (in the input: {', '.join(known)})" if known else ""))
+        return list(dict.fromkeys(out))
 
     def report(self) -> list[dict]:
         out = []

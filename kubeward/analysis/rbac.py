@@ -447,7 +447,8 @@ class RBACModel:
                     lst = entries.setdefault(subj, [])
                     if g not in lst:
                         lst.append(g)
-        out = [{**s.to_dict(), "grants": [g.to_dict() for g in gs]}
+        out = [{**s.to_dict(), "bindings": list(dict.fromkeys(g.binding for g in gs)),
+                "grants": [g.to_dict() for g in gs]}
                for s, gs in sorted(entries.items(), key=lambda kv: (kv[0].kind, kv[0].namespace
                                                                     or "", kv[0].name))]
         return out, list(dict.fromkeys(notes))

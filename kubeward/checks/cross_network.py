@@ -76,7 +76,8 @@ class IngressNotIsolated(_NotIsolated):
     name = "Workload not isolated for ingress"
     severity = Severity.MEDIUM
     direction = net.INGRESS
-    frameworks = {"cis": ("5.3.2",), "nsa": ("network-separation",), "mitre": ("T1210",)}
+    frameworks = {"cis": ("5.3.2",), "nsa": ("network/network-policies",),
+                  "mitre": ("MS-TA9034",)}
     crosswalk = {"kube-linter": ("non-isolated-pod",)}
     remediation = ("Add a NetworkPolicy that selects these pods with policyTypes Ingress "
                    "(a namespace-wide default deny plus allow rules).")
@@ -123,7 +124,7 @@ class EgressNotIsolated(_NotIsolated):
     name = "Workload not isolated for egress"
     severity = Severity.LOW
     direction = net.EGRESS
-    frameworks = {"nsa": ("network-separation",), "mitre": ("T1552.005",)}
+    frameworks = {"nsa": ("network/network-policies",), "mitre": ("MS-TA9033",)}
     remediation = ("Add a NetworkPolicy that selects these pods with policyTypes Egress, "
                    "allowing only the destinations they need (and DNS).")
 
@@ -172,7 +173,7 @@ class NamespaceWithoutDefaultDeny(CrossCheck):
     name = "Namespace without default-deny NetworkPolicy"
     severity = Severity.LOW
     default_enabled = False
-    frameworks = {"cis": ("5.3.2",), "nsa": ("network-separation",)}
+    frameworks = {"cis": ("5.3.2",), "nsa": ("network/network-policies",)}
     remediation = "Add a default-deny NetworkPolicy (podSelector: {}) for ingress and egress."
 
     def check_all(self, objects, ctx):
@@ -359,7 +360,7 @@ class ExposedAndPowerful(CrossCheck):
     id = "XNET006"
     name = "Exposed outside the cluster and privileged"
     severity = Severity.CRITICAL
-    frameworks = {"mitre": ("T1190", "T1611")}
+    frameworks = {"nsa": ("network/exposure",), "mitre": ("MS-TA9005", "MS-TA9018")}
     remediation = ("Do not expose privileged workloads: drop the privilege (privileged, "
                    "hostPath, powerful ServiceAccount) or serve through an unprivileged proxy.")
 

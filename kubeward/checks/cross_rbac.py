@@ -46,7 +46,8 @@ class WorkloadCanEscalate(CrossCheck):
     id = "XRBAC001"
     name = "Workload ServiceAccount can escalate to cluster admin"
     severity = Severity.HIGH
-    frameworks = {"cis": ("5.1.1", "5.1.8"), "nsa": ("rbac",), "mitre": ("T1078.004",)}
+    frameworks = {"cis": ("5.1.1", "5.1.6"), "nsa": ("authn/rbac",),
+                  "mitre": ("MS-TA9016", "MS-TA9019")}
     remediation = ("Give the workload its own ServiceAccount with only the permissions it "
                    "needs, or do not mount its token (automountServiceAccountToken: false).")
 

@@ -390,7 +390,7 @@ class BindingRoleMissing(CrossCheck):
     id = "REF005"
     name = "Binding to a missing Role or ClusterRole"
     severity = Severity.MEDIUM
-    frameworks = {"nsa": ("rbac",)}
+    frameworks = {"nsa": ("authn/rbac",)}
     remediation = "Create the referenced role, or remove the binding."
 
     def check_all(self, objects, ctx):

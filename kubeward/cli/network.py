@@ -21,11 +21,14 @@ def load_objects(paths) -> tuple[list, bool]:
     return loaded.objects, bool(loaded.errors)
 
 
+def _ports(ports: list[str]) -> str:
+    return "all ports" if ports == ["*"] else ", ".join(ports) or "no port"
+
+
 def _level_text(d: dict, what: str) -> str | None:
     if d["level"] == "none":
         return None
-    ports = "all ports" if d["ports"] == ["*"] else ", ".join(d["ports"])
-    return f"{what}: {d['level']} ({ports})"
+    return f"{what}: {d['level']} ({_ports(d['ports'])})"
 
 
 def _direction_text(name: str, s: dict) -> list[str]:
@@ -42,10 +45,11 @@ def _direction_text(name: str, s: dict) -> list[str]:
     for t in parts:
         out.append(f"    {t}")
     for r in s["rules"]:
-        ports = "all ports" if r["ports"] == ["*"] else ", ".join(r["ports"] + r.get(
-            "namedPorts", [])) or "no port"
+        ports = _ports(r["ports"] + r.get("namedPorts", []))
         out.append(f"    - {words} {r['peer']['description']} on {ports} "
                    f"[{r['policy']} rule {r['rule']}]")
+    for n in s.get("notes", ()):
+        out.append(f"    note: {n}")
     return out
 
 
@@ -81,9 +85,9 @@ def network(paths, output):
                 click.echo("  exposed outside the cluster: no")
             if w["reachableFrom"]:
                 click.echo("  reachable from workloads of the input: " + "; ".join(
-                    f"{r['workload']} ({', '.join(r['ports'])})" for r in w["reachableFrom"]))
+                    f"{r['workload']} ({_ports(r['ports'])})" for r in w["reachableFrom"]))
             if w["canReach"]:
                 click.echo("  can reach workloads of the input: " + "; ".join(
-                    f"{r['workload']} ({', '.join(r['ports'])})" for r in w["canReach"]))
+                    f"{r['workload']} ({_ports(r['ports'])})" for r in w["canReach"]))
             click.echo("")
     sys.exit(EXIT_ERROR if had_errors else EXIT_OK)

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def load(name: str):
+    from kubeward.loading.files import load_paths
+
+    res = load_paths([str(FIXTURES / name)])
+    assert not res.errors, [e.one_line() for e in res.errors]
+    return res.objects
+
+
+def load_text(text: str, name: str = "t.yaml"):
+    from kubeward.loading.files import LoadResult, load_text as _load
+
+    res = LoadResult()
+    _load(text, name, res)
+    assert not res.errors, [e.one_line() for e in res.errors]
+    return res.objects
+
+
