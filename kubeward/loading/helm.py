@@ -143,7 +143,7 @@ def _first_line(text: str) -> str:
     for line in text.splitlines():
         line = line.strip()
         if line:
-            return line[5:].strip() if line.startswith("Error:") else line
+            return line[6:].strip() if line.startswith("Error:") else line
     return ""
 
 
