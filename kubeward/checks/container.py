@@ -91,6 +91,7 @@ class ContainerCheck(Check):
                     order.append(path)
                 else:
                     merged[path][3].append(c.name)
+                    merged[path][2].extend(e for e in edits if e not in merged[path][2])
         for path in order:
             message, value, edits, names = merged[path]
             if len(names) > 1:
@@ -313,9 +314,11 @@ class MayRunAsRoot(ContainerCheck):
             return
         path = npath if npath is not None else sc_parent(c)
         why = "runAsNonRoot is false" if nonroot is False else "runAsNonRoot is not set"
+        # fix where runAsNonRoot is set (pod or container), else on the container
+        base = npath[:-1] if npath is not None else c.sc_path
         yield (path, f"container {c.name!r}: may run as root ({why} and no runAsUser is set)",
-               nonroot, [Edit("set", c.sc_path + ("runAsNonRoot",), True),
-                         Edit("set", c.sc_path + ("runAsUser",), 10001)])
+               nonroot, [Edit("set", base + ("runAsNonRoot",), True),
+                         Edit("set", base + ("runAsUser",), 10001)])
 
 
 class RootGroup(ContainerCheck):
