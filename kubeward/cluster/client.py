@@ -132,7 +132,7 @@ class Client:
             raise ClusterError(f"cannot use {path if kubeconfig or context else 'the cluster config'}"
                                f": {msg}") from None
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
-            raise ClusterError(f"cannot read kubeconfig {path}: {type(e).__name__}: {e}") from None
+            raise ClusterError(f"{path}: not a valid kubeconfig ({type(e).__name__}: {e})") from None
         cfg.retries = 1
         # one connection per watch stream (about 25) plus lists and writes
         cfg.connection_pool_maxsize = max(cfg.connection_pool_maxsize or 0, 64)

@@ -234,14 +234,14 @@ def test_misconfigured_cluster_is_one_error_and_exit_2(fake_api, tmp_path, case)
     elif case == "bad-context":
         write_kubeconfig(kc, fake_api.url)
         args += ["--context", "nope"]
-        expect = "kubeward: error: cannot use"
+        expect = f"kubeward: error: cannot use {kc}: Invalid kube-config file."
     elif case == "bad-token":
         write_kubeconfig(kc, fake_api.url, token="wrong")
         expect = (f"kubeward: error: the cluster at {fake_api.url} refused the credentials of "
                   f"kubeconfig {kc}: 401 Unauthorized")
     else:
         kc.write_text("- just\n- a list\n")
-        expect = "kubeward: error: cannot"
+        expect = f"kubeward: error: {kc}: not a valid kubeconfig"
     r = _run(args)
     assert r.exit_code == 2
     lines = r.stderr.splitlines()
