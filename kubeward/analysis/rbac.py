@@ -422,8 +422,10 @@ class RBACModel:
     def _grants_of(self, b: Binding, si: int, req: Request, notes: list[str]) -> list[Grant]:
         role = self.role_for(b)
         if role is None:
-            notes.append(f"{b.ref} references {b.role_kind} {b.role_name}, which is not in "
-                         "the input: its rules are unknown")
+            what = f"Role {b.namespace}/{b.role_name}" if b.role_kind == "Role" \
+                else f"{b.role_kind} {b.role_name}"
+            notes.append(f"{b.ref} references {what}, which is not in the input: its rules "
+                         "are unknown")
             return []
         out = []
         for ri, rule, origin in role.rules:
@@ -631,8 +633,8 @@ class EscalationAnalysis:
 
     def _perms(self, node: tuple) -> _Perms:
         if node[0] == "nsadmin":
-            g = Grant(f"RoleBinding {node[1]}/<created>", 0, "ClusterRole cluster-admin", 0,
-                      _CLUSTER_ADMIN_RULES[0])
+            g = Grant(f"RoleBinding {node[1]}/<bound in the previous step>", 0,
+                      "ClusterRole cluster-admin", 0, _CLUSTER_ADMIN_RULES[0])
             return _Perms([(node[1], g)])
         return _Perms(self.m.permissions(node[1]))
 
