@@ -936,3 +936,66 @@ class SharedProcessNamespace(ContainerCheck):
         if obj.pod.spec.get("shareProcessNamespace") is True:
             yield self.finding(obj, obj.pod.path + ("shareProcessNamespace",),
                                "containers of the pod share one process namespace", value=True)
+
+
+class HostUsers(ContainerCheck):
+    """
+    ## What it does
+    Reports pods that do not set `hostUsers: false`, so their containers run
+    in the host's user namespace. Only for target Kubernetes versions 1.33
+    and later (where user namespaces are enabled by default), and not for
+    pods that use host namespaces or hostPath volumes, which cannot use
+    them. Off by default: it needs node support (Linux 6.3+, a recent
+    runtime) and changes file ownership on volumes.
+
+    ## Why is this bad?
+    In the host user namespace UID 0 in the container is UID 0 on the node.
+    With `hostUsers: false` container UIDs map to unprivileged host UIDs, so
+    most container escapes land as a nobody user.
+
+    ## Example
+    ```yaml
+    spec:
+      containers:
+        - name: app
+          image: registry.example.com/app:1.2.3
+    ```
+
+    ## Use instead
+    ```yaml
+    spec:
+      hostUsers: false
+      containers:
+        - name: app
+          image: registry.example.com/app:1.2.3
+    ```
+
+    ## Fix safety
+    Unsafe: sets `hostUsers: false`; nodes without user-namespace support
+    refuse the pod, and files on volumes appear owned by other IDs.
+    """
+
+    id = "CTR017"
+    name = "Pod not in a user namespace"
+    severity = Severity.LOW
+    default_enabled = False
+    frameworks = {"nsa": ("pod-security/non-root",)}
+    fix_safety = FixSafety.UNSAFE
+    remediation = "Set spec.hostUsers: false (Kubernetes 1.33+ with node support)."
+
+    def check_pod(self, obj, ctx):
+        if ctx.k8s_version < (1, 33):
+            return
+        spec = obj.pod.spec
+        if spec.get("hostUsers") is False:
+            return
+        if any(spec.get(k) is True for k in ("hostNetwork", "hostPID", "hostIPC")):
+            return
+        if any(isinstance(v.get("hostPath"), dict) for _, v in obj.pod.volumes):
+            return
+        path = obj.pod.path + ("hostUsers",)
+        where = path if "hostUsers" in spec else obj.pod.path
+        what = "hostUsers is true" if "hostUsers" in spec else "hostUsers is not set"
+        yield self.finding(obj, where, f"{obj.kind} {obj.name!r} runs in the host user "
+                                       f"namespace ({what})", value=spec.get("hostUsers"),
+                           edits=[Edit("set", path, False)])
