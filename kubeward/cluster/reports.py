@@ -5,10 +5,13 @@ had them: an emptied report is updated to zero results rather than left
 stale), and one ClusterPolicyReport ``kubeward-cluster`` for cluster-scoped
 objects, in the format Kyverno and Policy Reporter read. Each finding is
 one ``result``: ``policy`` = check id, ``rule`` = check name, ``result:
-fail``, ``severity``, ``message``, the object in ``resources`` (with its
-uid), and ``properties`` with the field path and framework controls.
-Reports are created (POST) or updated (GET + PUT with resourceVersion),
-and only when their results changed.
+fail`` (``skip`` for a suppressed finding, with its reason), ``severity``,
+``message``, the object in ``resources`` (with its uid), and
+``properties`` with the field path and framework controls.
+At most ``MAX_RESULTS`` results per report (most severe first; the
+``kubeward.io/truncated`` annotation counts the rest). Reports are created
+(POST) or updated (GET + PUT with resourceVersion), and only when their
+results changed.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ GROUP = "wgpolicyk8s.io"
 LABELS = {"app.kubernetes.io/managed-by": "kubeward"}
 
 
+MAX_RESULTS = 1000  # per report: keeps an object well under etcd's 1.5 MB limit
+
+
 def _result(f, uid_of, now: int) -> dict:
     ref = {"apiVersion": f.object.api_version, "kind": f.object.kind, "name": f.object.name}
     if f.object.namespace:
@@ -33,8 +39,12 @@ def _result(f, uid_of, now: int) -> dict:
     props = {"fieldPath": f.field_path}
     for fw, controls in sorted((f.frameworks or {}).items()):
         props[f"framework.{fw}"] = ",".join(controls)
+    if f.suppressed is not None:
+        props["suppressedBy"] = f.suppressed_by or ""
+        props["reason"] = f.suppressed
     return {"source": "kubeward", "policy": f.check_id, "rule": f.check_name,
-            "result": "fail", "scored": True, "severity": f.severity.label,
+            "result": "skip" if f.suppressed is not None else "fail", "scored": True,
+            "severity": f.severity.label,
             "message": f.message, "resources": [ref], "properties": props,
             "timestamp": {"seconds": now, "nanos": 0}}
 
@@ -44,19 +54,28 @@ def build(report, uid_of=None, namespaces=()) -> dict[tuple[str, str | None], di
     get a report even without findings (to clear an old one)."""
     now = int(time.time())
     by_ns: dict[str | None, list] = {ns: [] for ns in namespaces}
-    for f in report.findings:
-        by_ns.setdefault(f.object.namespace, []).append(_result(f, uid_of, now))
+    for f in [*report.findings, *report.suppressed]:
+        by_ns.setdefault(f.object.namespace, []).append(f)
     out = {}
-    for ns, results in by_ns.items():
+    for ns, found in by_ns.items():
         kind = "PolicyReport" if ns else "ClusterPolicyReport"
         meta = {"name": REPORT_NAME if ns else CLUSTER_REPORT_NAME, "labels": dict(LABELS)}
         if ns:
             meta["namespace"] = ns
+        # the most severe first when the report has to be cut
+        found.sort(key=lambda f: (f.suppressed is not None, -f.severity, f.check_id,
+                                  f.object.kind, f.object.name, f.field_path))
+        results = [_result(f, uid_of, now) for f in found[:MAX_RESULTS]]
+        fails = sum(1 for r in results if r["result"] == "fail")
         out[(kind, ns)] = {
             "apiVersion": f"{GROUP}/v1alpha2", "kind": kind, "metadata": meta,
-            "summary": {"pass": 0, "fail": len(results), "warn": 0, "error": 0, "skip": 0},
+            "summary": {"pass": 0, "fail": fails, "warn": 0, "error": 0,
+                        "skip": len(results) - fails},
             "results": results,
         }
+        if len(found) > MAX_RESULTS:
+            meta["annotations"] = {"kubeward.io/truncated":
+                                   f"{len(found) - MAX_RESULTS} more results not listed"}
     return out
 
 

@@ -147,7 +147,8 @@ class Auditor:
         with self._changed:
             self._all_dirty = True
             self._changed.notify_all()
-        self.stats.relists += 1
+        with self.lock:
+            self.stats.relists += 1
         return rv
 
     def _watch_loop(self, res: Resource) -> None:
@@ -157,11 +158,11 @@ class Auditor:
         rv = self.versions.get(res) or None
         delay = self.backoff[0]
         fn = self.client.list_fn(res, self.namespace if res.namespaced else None)
+        w = kwatch.Watch()  # one per resource, reused for every stream
         while not self._stop.is_set():
             try:
                 if rv is None:
                     rv = self._relist(res)
-                w = kwatch.Watch()
                 self._watches[res] = w
                 for ev in w.stream(fn, resource_version=rv, allow_watch_bookmarks=True,
                                    timeout_seconds=self.watch_timeout):
@@ -182,7 +183,8 @@ class Auditor:
                         if key is not None:
                             self._mark(key, res)
                     if etype in self.stats.events:
-                        self.stats.events[etype] += 1
+                        with self.lock:
+                            self.stats.events[etype] += 1
                     if new_rv:
                         rv = str(new_rv)
                     delay = self.backoff[0]
@@ -210,7 +212,8 @@ class Auditor:
                 self._watches.pop(res, None)
 
     def _backoff(self, res: Resource, why: str, delay: float) -> None:
-        self.stats.reconnects += 1
+        with self.lock:
+            self.stats.reconnects += 1
         wait = delay * (0.5 + random.random())
         self.log(f"watch of {res.display()} failed ({why}); reconnecting in {wait:.1f}s")
         self._stop.wait(wait)

@@ -249,3 +249,28 @@ def test_policy_reports_need_watch(kubeconfig):
     r = CliRunner().invoke(cli, ["audit", "--kubeconfig", kubeconfig, "--policy-reports"])
     assert r.exit_code == 2
     assert r.stderr.strip() == "kubeward: error: --policy-reports needs --watch"
+
+
+def test_suppressed_findings_are_skip_results_and_big_reports_are_cut(fake_api, client,
+                                                                     monkeypatch):
+    from kubeward.cluster import reports
+
+    fake_api.load_yaml(DATA)
+    report, snap = audit_once(client, ScanOptions())
+    ops = reports.build(report, snap.state.uid_lookup())[("PolicyReport", "ops")]
+    skips = [r for r in ops["results"] if r["result"] == "skip"]
+    assert [(r["policy"], r["resources"][0]["name"]) for r in skips] == [("PSS017", "debug")]
+    assert skips[0]["properties"]["reason"] == "debugging pod, removed daily"
+    assert skips[0]["properties"]["suppressedBy"] == "annotation"
+    assert ops["summary"]["skip"] == 1
+    assert ops["summary"]["fail"] == len(ops["results"]) - 1
+    assert ops["results"][-1]["result"] == "skip"  # fails first, most severe first
+    sev = [r["severity"] for r in ops["results"][:-1]]
+    order = ["critical", "high", "medium", "low", "info"]
+    assert sev == sorted(sev, key=order.index)
+
+    monkeypatch.setattr(reports, "MAX_RESULTS", 2)
+    cut = reports.build(report, snap.state.uid_lookup())[("PolicyReport", "ops")]
+    assert len(cut["results"]) == 2 and cut["summary"]["fail"] == 2
+    assert cut["metadata"]["annotations"] == {
+        "kubeward.io/truncated": f"{len(ops['results']) - 2} more results not listed"}
