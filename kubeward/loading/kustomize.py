@@ -157,10 +157,19 @@ def _source_doc(path: str, obj: dict, cache: dict):
     kind = obj.get("kind")
     name = (obj.get("metadata") or {}).get("name")
     same_kind = [d for d in docs if d.data.get("kind") == kind]
+    best, best_len = None, -1
     for d in same_kind:
-        dname = (d.data.get("metadata") or {}).get("name")
-        if isinstance(dname, str) and isinstance(name, str) and dname and dname in name:
-            return d  # name prefixes/suffixes keep the original name inside
+        meta = d.data.get("metadata")
+        dname = meta.get("name") if isinstance(meta, dict) else None
+        if not (isinstance(dname, str) and isinstance(name, str) and dname):
+            continue
+        if dname == name:
+            return d
+        # namePrefix / nameSuffix keep the original name inside; the longest wins
+        if dname in name and len(dname) > best_len:
+            best, best_len = d, len(dname)
+    if best is not None:
+        return best
     return same_kind[0] if len(same_kind) == 1 else None
 
 

@@ -127,3 +127,15 @@ def test_kustomization_variants(tmp_path):
         d.mkdir()
         (d / name).write_text("resources: []\n")
         assert kustomize.kustomization_file(str(d)) == str(d / name)
+
+
+@needs_builder
+def test_name_prefix_picks_the_right_source_document(tmp_path):
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "all.yaml").write_text(deployment(name="webhook", privileged=False) + "---\n"
+                                   + deployment(name="web"))
+    (base / "kustomization.yaml").write_text("resources: [all.yaml]\nnamePrefix: prod-\n")
+    r = run(["scan", *PIN, "-o", "json", str(base)])
+    got = [(f["object"]["name"], f["file"], f["line"]) for f in json.loads(r.stdout)["findings"]]
+    assert got == [("prod-web", str(base / "all.yaml"), 29)]
