@@ -90,7 +90,8 @@ def test_gitlab_example_runs_and_writes_code_quality(tmp_path):
                                      "location"} for i in issues)
     assert {i["severity"] for i in issues} <= {"info", "minor", "major", "critical", "blocker"}
     assert (tmp_path / "kubeward-junit.xml").read_text().startswith("<?xml")
-    assert json.loads((tmp_path / "kubeward.sarif").read_text())["version"] == "2.1.0"
+    from int_helpers import sarif_validator
+    assert sarif_validator().is_valid(json.loads((tmp_path / "kubeward.sarif").read_text()))
 
 
 def test_docs_yaml_blocks_parse_and_use_real_inputs():
