@@ -364,11 +364,11 @@ class ReadSecrets(CapabilityTemplate):
 
     ## Use instead
     ```yaml
+    # mount the Secret the workload needs as a volume; no API access to Secrets
     rules:
       - apiGroups: [""]
-        resources: ["secrets"]
-        resourceNames: ["web-tls"]
-        verbs: ["get"]
+        resources: ["configmaps"]
+        verbs: ["get", "list", "watch"]
     ```
 
     ## Fix safety
@@ -662,11 +662,11 @@ class Impersonate(CapabilityTemplate):
 
     ## Use instead
     ```yaml
+    # grant the subject the permissions it needs directly
     rules:
       - apiGroups: [""]
-        resources: ["users"]
-        resourceNames: ["readonly-auditor"]
-        verbs: ["impersonate"]
+        resources: ["pods"]
+        verbs: ["get", "list"]
     ```
 
     ## Fix safety
@@ -707,11 +707,11 @@ class Bind(CapabilityTemplate):
 
     ## Use instead
     ```yaml
+    # without bind, RBAC only lets the subject bind what it already holds
     rules:
       - apiGroups: ["rbac.authorization.k8s.io"]
-        resources: ["clusterroles"]
-        resourceNames: ["view"]
-        verbs: ["bind"]
+        resources: ["rolebindings"]
+        verbs: ["create", "delete"]
     ```
 
     ## Fix safety
@@ -894,11 +894,11 @@ class ServiceAccountTokens(CapabilityTemplate):
 
     ## Use instead
     ```yaml
+    # let the kubelet mount short-lived tokens (projected volumes) instead
     rules:
       - apiGroups: [""]
-        resources: ["serviceaccounts/token"]
-        resourceNames: ["ci-deployer"]
-        verbs: ["create"]
+        resources: ["serviceaccounts"]
+        verbs: ["get", "list"]
     ```
 
     ## Fix safety
@@ -936,11 +936,11 @@ class AdmissionWebhooks(CapabilityTemplate):
 
     ## Use instead
     ```yaml
+    # install webhook configurations with the release; the operator only reads them
     rules:
       - apiGroups: ["admissionregistration.k8s.io"]
         resources: ["mutatingwebhookconfigurations"]
-        resourceNames: ["my-operator-webhook"]
-        verbs: ["get", "update", "patch"]
+        verbs: ["get", "list", "watch"]
     ```
 
     ## Fix safety

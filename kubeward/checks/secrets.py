@@ -150,14 +150,24 @@ TOKEN_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
         ("an Azure storage account key", r"AccountKey=[A-Za-z0-9+/]{80,}={0,2}"),
         ("a JSON Web Token", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
         ("a URL with an embedded password",
-         r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s:/@$]{1,64}:(?!\$|\{\{|<|\*+@)[^\s/@]{1,128}@[^\s@]"),
+         r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s:/@$]{0,64}:(?!\$|\{\{|<|\*+@)[^\s/@]{1,128}@[^\s@]"),
     ))
+
+
+#: a literal every match of the pattern of the same index contains: a cheap
+#: substring test decides which patterns are worth running on a (large) text
+_TOKEN_ANCHORS: tuple[tuple[str, ...], ...] = (
+    ("PRIVATE KEY",), ("AKIA", "ASIA", "ABIA", "ACCA"), ("gh",), ("github_pat_",), ("glpat-",),
+    ("xox",), ("hooks.slack.com",), ("AIza",), ("_live_",), ("SG.",), ("npm_",), ("T3BlbkFJ",),
+    ("AccountKey=",), ("eyJ",), ("://",),
+)
+assert len(_TOKEN_ANCHORS) == len(TOKEN_PATTERNS)
 
 
 def known_token(text: str) -> str | None:
     """The description of the first known credential format found in text."""
-    for desc, rx in TOKEN_PATTERNS:
-        if rx.search(text):
+    for (desc, rx), anchors in zip(TOKEN_PATTERNS, _TOKEN_ANCHORS):
+        if any(a in text for a in anchors) and rx.search(text):
             return desc
     return None
 
@@ -464,10 +474,17 @@ class ArgsCredential(Check):
 _ASSIGN_RE = re.compile(r"""^\s*(?:export\s+)?["']?([A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*[:=]\s*(.*?)\s*$""")
 
 
+#: every secret-looking name contains one of these (a cheap line filter)
+_STEM_RE = re.compile(r"pass|pwd|secret|token|key|cred|dsn|string|bearer|conn", re.I)
+
+
 def _assignments(text: str) -> Iterator[tuple[int, str, str]]:
-    """(1-based line, name, value) of `name = value` / `name: value` lines."""
+    """(1-based line, name, value) of `name = value` / `name: value` lines
+    whose name may be secret-looking."""
+    if not _STEM_RE.search(text):
+        return
     for n, line in enumerate(text.splitlines(), 1):
-        if line.lstrip().startswith(("#", ";", "//")):
+        if not _STEM_RE.search(line) or line.lstrip().startswith(("#", ";", "//")):
             continue
         m = _ASSIGN_RE.match(line)
         if m:

@@ -1,0 +1,120 @@
+"""Family-level tests of the secrets, RBAC, network and API-version checks:
+the example apps, the real-world corpus, and the helpers behind them."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import pytest
+
+from kubeward.checks import apiversions, network, rbac, secrets
+from kubeward.checks.base import registry
+from kubeward.engine import ScanOptions, scan
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT.parent / "shared" / "corpus" / "realworld-a"
+PREFIXES = ("SEC", "RBAC", "NET", "API")
+
+
+def _mine(default_only: bool) -> tuple[str, ...]:
+    return tuple(sorted(cid for cid, cls in registry().items()
+                        if cid.startswith(PREFIXES) and (cls.default_enabled or not default_only)))
+
+
+def test_family_sizes():
+    ids = _mine(False)
+    assert len([i for i in ids if i.startswith("SEC")]) == 12
+    assert len([i for i in ids if i.startswith("RBAC")]) == 23
+    assert len([i for i in ids if i.startswith("NET")]) == 11
+    assert len([i for i in ids if i.startswith("API")]) == 3
+
+
+def test_hardened_example_passes_every_default_check():
+    report = scan([str(ROOT / "examples" / "hardened-app")], ScanOptions(checks=_mine(True)))
+    assert not report.errors
+    assert [(f.check_id, f.field_path) for f in report.findings] == []
+
+
+def test_insecure_example_triggers_many():
+    report = scan([str(ROOT / "examples" / "insecure-app")], ScanOptions(checks=_mine(True)))
+    got = {f.check_id for f in report.findings}
+    assert {"SEC001", "SEC007", "SEC009", "NET002", "NET004", "RBAC001", "RBAC002", "RBAC004",
+            "RBAC005", "RBAC007", "RBAC011", "RBAC014", "RBAC023"} <= got
+    # a `*`/`*`/`*` rule reports each capability once, at the entry that grants it
+    paths = {(f.check_id, f.field_path) for f in report.findings if f.check_id == "RBAC004"}
+    assert paths == {("RBAC004", "rules[0].resources[0]")}
+
+
+def test_realworld_corpus_has_no_check_errors():
+    if not CORPUS.is_dir():
+        pytest.skip(f"{CORPUS} is not present (shared corpus not mounted)")
+    report = scan([str(CORPUS)], ScanOptions(checks=_mine(False)))
+    internal = [e.one_line() for e in report.errors if e.kind == "internal"]
+    assert internal == []
+    assert report.findings
+
+
+@pytest.mark.parametrize("name,secret", [
+    ("DB_PASSWORD", True), ("dbPassword", True), ("API_KEY", True), ("apiKey", True),
+    ("PRIVATE_KEY", True), ("client-secret", True), ("GITHUB_TOKEN", True),
+    ("CONNECTION_STRING", True), ("SECRET_KEY_BASE", True), ("AWS_SECRET_ACCESS_KEY", True),
+    ("DB_PASSWORD_FILE", False), ("TOKEN_TTL", False), ("SECRET_NAME", False),
+    ("PASSWORD_MIN_LENGTH", False), ("KEY", False), ("CACHE_KEY", False), ("MONKEY", False),
+])
+def test_secret_names(name, secret):
+    assert secrets.is_secret_name(name) is secret
+
+
+def test_literal_values():
+    lit = secrets.literal_secret_value
+    assert lit("hunter2") == "hunter2"
+    assert lit('"quoted"') == "quoted"
+    for v in ("", "  ", "$(FROM_SECRET)", "${VAR}", "{{ .Values.pw }}", "<password>", "****",
+              "true", "no", "/run/secrets/pw", None, False, "pre-$(VAR)"):
+        assert lit(v) is None, v
+
+
+def test_entropy():
+    assert secrets.shannon_entropy("aaaa") == 0.0
+    assert secrets.shannon_entropy("abcd") == 2.0
+    assert secrets.high_entropy("q8Vz3LmN0pXr7TbK2wYe5HsJ9dGf4AcU")
+    assert not secrets.high_entropy("123e4567-e89b-12d3-a456-426614174000")
+    assert not secrets.high_entropy("INFORMATIONAL_DEBUGGING_LEVEL")
+
+
+def test_known_tokens():
+    kt = secrets.known_token
+    assert kt("x AKIAIOSFODNN7EXAMPLE y") == "an AWS access key ID"
+    assert kt("-----BEGIN RSA PRIVATE KEY-----") == "a private key (PEM)"
+    assert kt("redis://:pw123@cache:6379") == "a URL with an embedded password"
+    assert kt("ssh://git@github.com:22/org/repo.git") is None
+    assert kt("amqp://guest:guest@rabbit:5672/") == "a URL with an embedded password"
+    assert kt("postgres://app:$(DB_PASSWORD)@db/app") is None
+    assert kt("-----BEGIN CERTIFICATE-----") is None
+
+
+def test_rbac_rule_matching():
+    r = rbac.Rule(0, {"apiGroups": [""], "resources": ["*/exec"], "verbs": ["create"]})
+    assert r.resource_index("pods/exec") == 0
+    assert r.resource_index("pods") is None
+    assert r.resource_index("pods/attach") is None
+    r = rbac.Rule(0, {"apiGroups": ["apps"], "resources": ["pods"], "verbs": ["*"]})
+    assert r.group_index("") is None and r.verb_index("escalate") == 0
+
+
+def test_cidr_and_metadata():
+    block = {"cidr": "0.0.0.0/0", "except": ["169.254.0.0/16"]}
+    md = ipaddress.ip_address("169.254.169.254")
+    assert not network._block_allows(block, md)
+    assert network._block_allows({"cidr": "169.254.169.0/24"}, md)
+    assert not network._block_allows({"cidr": "::/0"}, md)  # other address family
+    assert not network._block_allows({"cidr": "not-a-cidr"}, md)
+    assert network._host_covered("a.example.com", {"*.example.com"})
+    assert not network._host_covered("a.b.example.com", {"*.example.com"})
+
+
+def test_deprecation_table_is_consistent():
+    for (av, kind), dep in apiversions.DEPRECATIONS.items():
+        assert dep.deprecated < dep.removed, (av, kind)
+        assert "/" in av
