@@ -33,8 +33,13 @@ CONTEXT_KINDS: tuple[tuple[str, str], ...] = (
     ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
     ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
 )
-# Workloads, owners before what they own.
+# Workloads, owners before what they own. The first three are custom
+# resources of widespread controllers (Argo Rollouts, OpenShift, KEDA): read
+# when the cluster serves them, their pod templates found by shape.
 WORKLOAD_KINDS: tuple[tuple[str, str], ...] = (
+    ("argoproj.io", "Rollout"),
+    ("apps.openshift.io", "DeploymentConfig"),
+    ("keda.sh", "ScaledJob"),
     ("batch", "CronJob"),
     ("apps", "Deployment"),
     ("apps", "StatefulSet"),

@@ -264,3 +264,36 @@ def test_namespace_and_all_namespaces_exclude_each_other(kubeconfig):
     r = _run(["audit", "--kubeconfig", kubeconfig, "-n", "a", "-A"])
     assert r.exit_code == 2
     assert r.stderr.strip() == "kubeward: error: --namespace and --all-namespaces exclude each other"
+
+
+def test_custom_workloads_are_read_and_own_their_replicasets(fake_api, client):
+    from fakeapi import Resource
+
+    fake_api.resources[("argoproj.io", "rollouts")] = Resource(
+        "argoproj.io", "v1alpha1", "Rollout", "rollouts", True)
+    pod_spec = {"containers": [{"name": "app", "image": "app:1",
+                                "securityContext": {"privileged": True}}]}
+    ro = fake_api.add({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+                       "metadata": {"name": "canary", "namespace": "prod"},
+                       "spec": {"strategy": {"canary": {}},
+                                "template": {"metadata": {"labels": {"a": "b"}},
+                                             "spec": pod_spec}}})
+    rs = fake_api.add({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                       "metadata": {"name": "canary-1", "namespace": "prod",
+                                    "ownerReferences": [{
+                                        "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+                                        "name": "canary", "uid": ro["metadata"]["uid"],
+                                        "controller": True}]},
+                       "spec": {"template": {"spec": pod_spec}}})
+    fake_api.add({"apiVersion": "v1", "kind": "Pod",
+                  "metadata": {"name": "canary-1-a", "namespace": "prod",
+                               "ownerReferences": [{
+                                   "apiVersion": "apps/v1", "kind": "ReplicaSet",
+                                   "name": "canary-1", "uid": rs["metadata"]["uid"],
+                                   "controller": True}]},
+                  "spec": pod_spec})
+    report, _ = audit_once(client, ScanOptions(checks=("PSS002",)))
+    assert [(f.object.kind, f.file, f.field_path) for f in report.findings] == [
+        ("Rollout", "cluster://prod/Rollout/canary",
+         "spec.template.spec.containers[0].securityContext.privileged")]
+    assert fake_api.requests_for("/apis/argoproj.io/v1alpha1/rollouts", limit="500")
