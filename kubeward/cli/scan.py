@@ -61,7 +61,7 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
             changed = changed_files(changed_since)
         except ChangedSinceError as e:
             fail(str(e))
-        paths = filter_changed(paths, changed, pre_errors)
+        paths = filter_changed(paths, changed, pre_errors, chart_inputs=helm_values)
     with progress(paths, enabled=jobs == 1) as on_file:
         report = run_scan(paths, options, on_file=on_file) if paths else _empty(options)
     report.errors[:0] = pre_errors

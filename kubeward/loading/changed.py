@@ -92,11 +92,14 @@ def _under(path: str, directory: str) -> bool:
     return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
-def filter_changed(paths: Iterable[str], changed: set[str],
-                   errors: list[LoadError]) -> list[str]:
-    """The files and renderer directories of ``paths`` touched by ``changed``."""
+def filter_changed(paths: Iterable[str], changed: set[str], errors: list[LoadError],
+                   chart_inputs: Iterable[str] = ()) -> list[str]:
+    """The files and renderer directories of ``paths`` touched by ``changed``.
+    ``chart_inputs`` (the ``--values`` files): when one of them changed,
+    every Helm chart is kept."""
     from kubeward.loading.files import _renderer_marker, iter_files
 
+    charts_changed = any(os.path.realpath(p) in changed for p in chart_inputs)
     keep = []
     for p in iter_files(paths, errors):
         if p == "-":
@@ -109,7 +112,11 @@ def filter_changed(paths: Iterable[str], changed: set[str],
         real = os.path.realpath(p)
         if os.path.isdir(p):
             dirs = {real}
-            if _renderer_marker(p) != "Chart.yaml":
+            if _renderer_marker(p) == "Chart.yaml":
+                if charts_changed:
+                    keep.append(p)
+                    continue
+            else:
                 _kustomize_dirs(p, dirs_seen := set())
                 dirs = dirs_seen or dirs
             if any(_under(c, d) for c in changed for d in dirs):

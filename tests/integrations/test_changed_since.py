@@ -76,6 +76,14 @@ def test_chart_whole_when_values_change(repo):
     assert _kept(["."]) == ["chart"]
 
 
+def test_charts_when_a_values_file_outside_them_changes(repo):
+    (repo / "prod-values.yaml").write_text("privileged: true\n")  # untracked: changed
+    errors = []
+    kept = filter_changed(["."], changed_files("HEAD"), errors, chart_inputs=["prod-values.yaml"])
+    assert sorted(os.path.relpath(p) for p in kept) == ["chart", "prod-values.yaml"]
+    assert _kept(["chart"]) == []
+
+
 def test_overlay_when_its_base_changes(repo):
     (repo / "kz" / "base" / "deployment.yaml").write_text(
         (repo / "kz" / "base" / "deployment.yaml").read_text() + "# touched\n")
