@@ -21,6 +21,9 @@ COMMANDS: dict[str, str] = {
     "audit": "kubeward.cli.audit:audit",
     "fix": "kubeward.cli.fix:fix",
     "admission": "kubeward.admission.cli:admission",
+    "network": "kubeward.cli.network:network",
+    "rbac": "kubeward.cli.rbac:rbac",
+    "generate": "kubeward.cli.generate:generate",
 }
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
