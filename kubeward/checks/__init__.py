@@ -18,6 +18,9 @@ CHECK_MODULES: tuple[str, ...] = (
     "kubeward.checks.resources",
     "kubeward.checks.network",
     "kubeward.checks.apiversions",
+    "kubeward.checks.cross_network",
+    "kubeward.checks.cross_rbac",
+    "kubeward.checks.references",
 )
 
 _loaded = False
