@@ -31,6 +31,10 @@ def admission():
 @click.option("--cluster/--no-cluster", "use_cluster", default=False,
               help="Watch Namespaces through a cluster connection (in-cluster service account "
                    "or --kubeconfig) for the mode labels.")
+@click.option("--cross-checks", is_flag=True,
+              help="With --cluster: also watch the objects cross-resource checks consult "
+                   "(RBAC, ServiceAccounts, Services, NetworkPolicies, Ingresses, LimitRanges, "
+                   "ResourceQuotas, PDBs, HPAs) and run those checks.")
 @click.option("--kubeconfig", type=click.Path(dir_okay=False), help="Kubeconfig for --cluster.")
 @click.option("--context", help="Kubeconfig context for --cluster.")
 @click.option("--namespace", "own_namespace", default=None,
@@ -47,7 +51,7 @@ def admission():
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="One JSON line per request on standard error.")
 def serve(tls_cert, tls_key, port, host, config_path, k8s_version, namespaces_files,
-          use_cluster, kubeconfig, context, own_namespace, workers, max_body_bytes,
+          use_cluster, cross_checks, kubeconfig, context, own_namespace, workers, max_body_bytes,
           cert_reload_interval, shutdown_delay, access_log):
     """Run the HTTPS admission webhook (/validate, /mutate, /healthz, /readyz, /metrics)."""
     from kubeward.admission import AdmissionSetupError, require_server_deps
@@ -60,6 +64,8 @@ def serve(tls_cert, tls_key, port, host, config_path, k8s_version, namespaces_fi
         fail(str(e))
     if namespaces_files and use_cluster:
         fail("give either --namespaces-file or --cluster, not both")
+    if cross_checks and not use_cluster:
+        fail("--cross-checks needs --cluster (the checks consult the cluster's objects)")
     options = build_options(config_path=config_path, frameworks=(), k8s_version=k8s_version,
                             checks=(), skip_checks=())
     from kubeward.admission.policy import AdmissionPolicy
@@ -74,11 +80,14 @@ def serve(tls_cert, tls_key, port, host, config_path, k8s_version, namespaces_fi
             static = StaticNamespaces.from_files(namespaces_files)
             make_namespaces = lambda: static  # noqa: E731
         elif use_cluster:
-            from kubeward.admission.namespaces import WatchedNamespaces
+            from kubeward.admission.namespaces import CONTEXT_KINDS, WatchedNamespaces
             from kubeward.cluster import require_client
 
             require_client()
-            make_namespaces = lambda: WatchedNamespaces.connect(kubeconfig, context).start()  # noqa
+            kinds = CONTEXT_KINDS if cross_checks else ()
+            WatchedNamespaces.connect(kubeconfig, context).client.close()  # fail early
+            make_namespaces = lambda: WatchedNamespaces.connect(  # noqa: E731
+                kubeconfig, context, context_kinds=kinds).start()
         policy = AdmissionPolicy(options, namespaces=static, own_namespace=own)
     except (AdmissionSetupError, UsageError) as e:
         fail(str(e))
@@ -95,7 +104,7 @@ def serve(tls_cert, tls_key, port, host, config_path, k8s_version, namespaces_fi
 
         def make_namespaces():
             ns = inner()
-            policy.namespaces = ns
+            policy.set_namespaces(ns)
             return ns
     try:
         sys.exit(run(policy, tls_cert, tls_key, settings, make_namespaces))
@@ -125,12 +134,18 @@ def serve(tls_cert, tls_key, port, host, config_path, k8s_version, namespaces_fi
 @click.option("--cluster/--no-cluster", "use_cluster", default=True, show_default=True,
               help="Let the webhook watch Namespaces for the mode labels (a ClusterRole to "
                    "get/list/watch namespaces; nothing else).")
+@click.option("--cross-checks", is_flag=True,
+              help="Also let the webhook watch what cross-resource checks consult (read-only "
+                   "RBAC on RBAC objects, ServiceAccounts, Services, NetworkPolicies, Ingresses, "
+                   "LimitRanges, ResourceQuotas, PDBs, HPAs; never Secrets or ConfigMaps).")
 def manifests(ca_file, cert_manager, namespace, image, replicas, failure_policy,
-              timeout_seconds, config_path, use_cluster):
+              timeout_seconds, config_path, use_cluster, cross_checks):
     """Print the manifests that deploy the webhook (YAML on standard output)."""
     from kubeward.admission.manifests import ManifestOptions, render
     from kubeward.cli.common import fail
 
+    if cross_checks and not use_cluster:
+        fail("--cross-checks needs the cluster watch (drop --no-cluster)")
     if bool(ca_file) == bool(cert_manager):
         fail("give exactly one of --ca-file FILE or --cert-manager")
     ca_pem = None
@@ -146,5 +161,5 @@ def manifests(ca_file, cert_manager, namespace, image, replicas, failure_policy,
     opts = ManifestOptions(namespace=namespace, image=image, replicas=replicas,
                            failure_policy=failure_policy, timeout_seconds=timeout_seconds,
                            ca_pem=ca_pem, cert_manager=cert_manager, config_text=config_text,
-                           watch_namespaces=use_cluster)
+                           watch_namespaces=use_cluster, cross_checks=cross_checks)
     sys.stdout.write(render(opts))

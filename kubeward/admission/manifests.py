@@ -65,10 +65,26 @@ class ManifestOptions:
     cert_manager: bool = False
     config_text: str | None = None
     watch_namespaces: bool = True
+    cross_checks: bool = False  # also watch what cross-resource checks consult
 
 
 def _labels() -> dict:
     return {"app.kubernetes.io/name": APP, "app.kubernetes.io/part-of": "kubeward"}
+
+
+def _rules(o: ManifestOptions) -> list[dict]:
+    """Read-only: namespaces, and with cross checks the context kinds (never
+    Secrets or ConfigMaps)."""
+    rules = [{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "watch"]}]
+    if o.cross_checks:
+        from kubeward.admission.namespaces import CONTEXT_RESOURCES
+
+        groups: dict[str, list[str]] = {}
+        for group, _kind, plural in CONTEXT_RESOURCES:
+            groups.setdefault(group, []).append(plural)
+        rules += [{"apiGroups": [g], "resources": sorted(p), "verbs": ["get", "list", "watch"]}
+                  for g, p in sorted(groups.items())]
+    return rules
 
 
 def build(o: ManifestOptions) -> list[dict]:
@@ -93,8 +109,7 @@ def build(o: ManifestOptions) -> list[dict]:
         docs += [
             {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
              "metadata": {"name": f"{APP}-namespaces", "labels": labels},
-             "rules": [{"apiGroups": [""], "resources": ["namespaces"],
-                        "verbs": ["get", "list", "watch"]}]},
+             "rules": _rules(o)},
             {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
              "metadata": {"name": f"{APP}-namespaces", "labels": labels},
              "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
@@ -137,6 +152,8 @@ def _deployment(o: ManifestOptions, image: str, labels: dict, meta) -> dict:
             "--config=/etc/kubeward/config.yaml", "--port=8443"]
     if o.watch_namespaces:
         args.append("--cluster")
+        if o.cross_checks:
+            args.append("--cross-checks")
     mounts = [
         {"name": "tls", "mountPath": "/tls", "readOnly": True},
         {"name": "config", "mountPath": "/etc/kubeward", "readOnly": True},

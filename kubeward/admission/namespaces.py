@@ -13,6 +13,11 @@ the webhook keeps its own view of them, from one of:
   read namespaces.
 * nothing - every namespace gets the modes of the config.
 
+With ``context_kinds`` (``--cross-checks``), the cluster view also keeps
+the objects of :data:`CONTEXT_RESOURCES`, so that cross-resource checks
+(network policy coverage, RBAC, references, quotas, PDBs) can judge the
+object under review against the rest of its namespace.
+
 ``labels(name)`` returns the label dict, or None for an unknown namespace
 (the config defaults then apply). ``ready()`` says whether the first list
 has completed (``/readyz``).
@@ -27,6 +32,27 @@ import threading
 import time
 
 from kubeward.admission import AdmissionSetupError
+
+
+#: (group, kind, plural) the webhook watches for cross-resource checks
+#: (``--cross-checks``): what those checks consult besides the object under
+#: review. Never Secrets or ConfigMaps (their data is none of the webhook's
+#: business), never workloads (the object under review is the workload).
+CONTEXT_RESOURCES: tuple[tuple[str, str, str], ...] = (
+    ("rbac.authorization.k8s.io", "ClusterRole", "clusterroles"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding", "clusterrolebindings"),
+    ("rbac.authorization.k8s.io", "Role", "roles"),
+    ("rbac.authorization.k8s.io", "RoleBinding", "rolebindings"),
+    ("", "ServiceAccount", "serviceaccounts"),
+    ("", "Service", "services"),
+    ("networking.k8s.io", "NetworkPolicy", "networkpolicies"),
+    ("networking.k8s.io", "Ingress", "ingresses"),
+    ("", "LimitRange", "limitranges"),
+    ("", "ResourceQuota", "resourcequotas"),
+    ("policy", "PodDisruptionBudget", "poddisruptionbudgets"),
+    ("autoscaling", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
+)
+CONTEXT_KINDS = tuple((g, k) for g, k, _ in CONTEXT_RESOURCES)
 
 
 class StaticNamespaces:
@@ -68,19 +94,30 @@ def _log(event: str, **fields) -> None:
 
 
 class WatchedNamespaces:
-    """Namespace labels kept current by a list and watch of the cluster."""
+    """Namespace labels kept current by a list and watch of the cluster and,
+    with ``context_kinds``, the objects cross-resource checks consult
+    (RBAC, ServiceAccounts, Services, NetworkPolicies, LimitRanges, quotas,
+    PDBs...; never Secrets, never workloads), one watch per resource."""
 
-    def __init__(self, client, *, watch_timeout: int = 300, backoff=(0.5, 30.0), log=_log):
+    def __init__(self, client, *, context_kinds=(), watch_timeout: int = 300,
+                 backoff=(0.5, 30.0), log=_log):
         self.client = client
         self.source = f"cluster ({client.source})"
+        self.context_kinds = tuple(context_kinds)
         self.watch_timeout = watch_timeout
         self.backoff = backoff
         self.log = log
         self._labels: dict[str, dict] = {}
+        self._lock = threading.Lock()
+        self._state = None  # kubeward.cluster.audit.State of the context objects
+        self._version = 0  # bumped on every change of the context objects
+        self._index: tuple[int, dict] | None = None
+        self._pending: set = set()  # resources not listed yet
         self._ready = threading.Event()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._watch = None
+        self._threads: list[threading.Thread] = []
+        self._watches: dict = {}
+        self.resources: list = []
         self.relists = 0
         self.events = 0
 
@@ -105,42 +142,120 @@ class WatchedNamespaces:
     def wait_ready(self, timeout: float) -> bool:
         return self._ready.wait(timeout)
 
+    @property
+    def has_context(self) -> bool:
+        return bool(self.context_kinds)
+
+    def context(self, namespace: str | None) -> list:
+        """The context objects of ``namespace`` plus the cluster-scoped ones
+        (K8sObjects; rebuilt only after a change)."""
+        idx = self._index
+        if idx is None or idx[0] != self._version:
+            with self._lock:
+                version = self._version
+                by_ns: dict = {}
+                if self._state is not None:
+                    for obj in self._state.visible():
+                        by_ns.setdefault(obj.namespace, []).append(obj)
+                idx = self._index = (version, by_ns)
+        by_ns = idx[1]
+        return [*by_ns.get(None, ()), *(by_ns.get(namespace, ()) if namespace else ())]
+
     def start(self) -> "WatchedNamespaces":
-        self._thread = threading.Thread(target=self._loop, name="kubeward-namespaces",
-                                        daemon=True)
-        self._thread.start()
+        t = threading.Thread(target=self._main, name="kubeward-cluster-view", daemon=True)
+        t.start()
+        self._threads.append(t)
         return self
 
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()
-        w = self._watch
-        if w is not None:
+        for w in list(self._watches.values()):
             try:
                 w.stop()
             except Exception:  # pragma: no cover - best effort
                 pass
-        if self._thread is not None:
-            self._thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        for t in list(self._threads):
+            t.join(max(0.0, deadline - time.monotonic()))
         try:
             self.client.close()
         except Exception:  # pragma: no cover
             pass
 
-    # -- the loop ----------------------------------------------------------
-    def _resource(self):
+    # -- the loops ----------------------------------------------------------
+    def _main(self) -> None:
         from kubeward.cluster.client import Resource
-        return Resource("", "v1", "Namespace", "namespaces", False,
-                        frozenset({"get", "list", "watch"}))
+
+        ns_res = Resource("", "v1", "Namespace", "namespaces", False,
+                          frozenset({"get", "list", "watch"}))
+        resources = [ns_res]
+        if self.context_kinds:
+            from kubeward.cluster.audit import State, resolve
+
+            self._state = State()
+            delay = self.backoff[0]
+            while not self._stop.is_set():
+                try:
+                    found = resolve(self.client, [k for k in self.context_kinds
+                                                  if k != ("", "Namespace")])
+                    break
+                except Exception as e:  # discovery failed: retry
+                    delay = self._backoff("discovery", f"{type(e).__name__}: {e}", delay)
+            else:
+                return
+            resources += found
+        self.resources = resources
+        self._pending = set(resources)
+        for res in resources[1:]:
+            t = threading.Thread(target=self._loop, args=(res,), daemon=True,
+                                 name=f"kubeward-watch-{res.plural}")
+            t.start()
+            self._threads.append(t)
+        self._loop(ns_res)
+
+    def _apply(self, res, etype: str, obj: dict) -> None:
+        if res.kind == "Namespace" and res.group == "":
+            if etype in ("ADDED", "MODIFIED"):
+                table = dict(self._labels)
+                self._put(table, obj)
+                self._labels = table
+            elif etype == "DELETED":
+                name = (obj.get("metadata") or {}).get("name")
+                if name in self._labels:
+                    table = dict(self._labels)
+                    table.pop(name, None)
+                    self._labels = table
+        if self._state is not None and etype in ("ADDED", "MODIFIED", "DELETED"):
+            with self._lock:
+                if etype == "DELETED":
+                    self._state.remove(res, obj)
+                else:
+                    self._state.upsert(res, obj)
+                self._version += 1
 
     def _relist(self, res) -> str:
-        fresh: dict[str, dict] = {}
+        fresh: list[dict] = []
         rv = ""
-        for items, rv in self.client.list_pages(res):
-            for item in items:
-                self._put(fresh, item)
-        self._labels = fresh  # one assignment: readers see old or new, never half
+        for items, page_rv in self.client.list_pages(res):
+            rv = page_rv or rv
+            fresh.extend(items)
+        if res.kind == "Namespace" and res.group == "":
+            table: dict[str, dict] = {}
+            for item in fresh:
+                self._put(table, item)
+            self._labels = table  # one assignment: readers see old or new, never half
+        if self._state is not None:
+            with self._lock:
+                for key in self._state.keys_of(res):
+                    self._state.entries.pop(key, None)
+                for item in fresh:
+                    self._state.upsert(res, item)
+                self._version += 1
         self.relists += 1
-        self._ready.set()
+        self._pending.discard(res)
+        if not self._pending:
+            self._ready.set()
+        self.log("cluster-listed", resource=res.display(), count=len(fresh), resourceVersion=rv)
         return rv
 
     @staticmethod
@@ -151,24 +266,23 @@ class WatchedNamespaces:
             labels = meta.get("labels")
             table[name] = dict(labels) if isinstance(labels, dict) else {}
 
-    def _loop(self) -> None:
+    def _loop(self, res) -> None:
         from kubernetes import watch as kwatch
         from kubernetes.client.exceptions import ApiException
 
         from kubeward.cluster import ClusterError
         from kubeward.cluster.client import ApiError
 
-        res = self._resource()
         fn = self.client.list_fn(res)
         rv = None
         delay = self.backoff[0]
+        what = res.display()
         while not self._stop.is_set():
             try:
                 if rv is None:
                     rv = self._relist(res)
-                    self.log("namespaces-listed", count=len(self._labels), resourceVersion=rv)
                 w = kwatch.Watch()
-                self._watch = w
+                self._watches[res] = w
                 for ev in w.stream(fn, resource_version=rv, allow_watch_bookmarks=True,
                                    timeout_seconds=self.watch_timeout):
                     if self._stop.is_set():
@@ -177,16 +291,7 @@ class WatchedNamespaces:
                     obj = ev.get("raw_object") or ev.get("object")
                     if not isinstance(obj, dict):
                         continue
-                    if etype in ("ADDED", "MODIFIED"):
-                        table = dict(self._labels)
-                        self._put(table, obj)
-                        self._labels = table
-                    elif etype == "DELETED":
-                        name = (obj.get("metadata") or {}).get("name")
-                        if name in self._labels:
-                            table = dict(self._labels)
-                            table.pop(name, None)
-                            self._labels = table
+                    self._apply(res, etype, obj)
                     self.events += 1
                     new_rv = (obj.get("metadata") or {}).get("resourceVersion")
                     if new_rv:
@@ -196,24 +301,25 @@ class WatchedNamespaces:
                 if self._stop.is_set():
                     break
                 if e.status == 410:
-                    self.log("namespaces-watch-expired", resourceVersion=rv)
+                    self.log("cluster-watch-expired", resource=what, resourceVersion=rv)
                     rv = None
                     continue
-                delay = self._backoff(f"{e.status} {getattr(e, 'reason', '') or ''}".strip(),
+                delay = self._backoff(what, f"{e.status} {getattr(e, 'reason', '') or ''}".strip(),
                                       delay)
             except ClusterError as e:
                 if self._stop.is_set():
                     break
-                delay = self._backoff(str(e), delay)
+                delay = self._backoff(what, str(e), delay)
             except Exception as e:  # connection reset, protocol errors, bad JSON
                 if self._stop.is_set():
                     break
-                delay = self._backoff(f"{type(e).__name__}: {e}", delay)
+                delay = self._backoff(what, f"{type(e).__name__}: {e}", delay)
             finally:
-                self._watch = None
+                self._watches.pop(res, None)
 
-    def _backoff(self, why: str, delay: float) -> float:
+    def _backoff(self, what: str, why: str, delay: float) -> float:
         wait = delay * (0.5 + random.random())
-        self.log("namespaces-watch-failed", reason=why[:200], retryInSeconds=round(wait, 2))
+        self.log("cluster-watch-failed", resource=what, reason=why[:200],
+                 retryInSeconds=round(wait, 2))
         self._stop.wait(wait)
         return min(delay * 2, self.backoff[1])

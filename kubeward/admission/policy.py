@@ -122,13 +122,10 @@ class AdmissionPolicy:
         self.options = options = options or ScanOptions()
         cfg = options.config
         adm = dict(cfg.admission or {})
-        self.namespaces = namespaces
         reg = registry()
-        self.notes: list[str] = []
         self._cross = sorted(cid for cid, cls in reg.items() if issubclass(cls, CrossCheck))
-        if self._cross:
-            self.notes.append("checks that need other objects are not run in admission: "
-                              + ", ".join(self._cross))
+        self._dispatch: dict[tuple, tuple[list, list]] = {}
+        self.set_namespaces(namespaces)
         # every per-object check instance, once
         self.instances: dict[str, BaseCheck] = {}
         base = select_checks(options)  # UsageError for a bad config/framework
@@ -178,14 +175,27 @@ class AdmissionPolicy:
         self.mutate_ids = frozenset(ids)
         self._instantiate(self.mutate_ids)
         self.mutate_level = Level("mutate", self.mutate_ids)
-        self._dispatch: dict[tuple, list[BaseCheck]] = {}
+
+    def set_namespaces(self, namespaces) -> None:
+        """Attach the namespace view (labels; with ``has_context``, also the
+        context objects that cross-resource checks consult)."""
+        self.namespaces = namespaces
+        #: cross-resource checks run only with a cluster view that keeps the
+        #: context objects (``namespaces.context(ns)``)
+        self.cross_enabled = bool(getattr(namespaces, "has_context", False))
+        self._dispatch.clear()
+        self.notes: list[str] = []
+        if self._cross:
+            self.notes.append(
+                ("checks that need other objects run against the cluster's objects of the "
+                 "request's namespace and the cluster-scoped ones: " if self.cross_enabled else
+                 "checks that need other objects are not run in admission (they need a "
+                 "cluster connection with --cross-checks): ") + ", ".join(self._cross))
 
     # -- set-up helpers ----------------------------------------------------
     def _ids_of(self, checks: list[BaseCheck]) -> frozenset[str]:
         ids = set()
         for c in checks:
-            if isinstance(c, CrossCheck):
-                continue
             self.instances.setdefault(c.id, c)
             ids.add(c.id)
         return frozenset(ids)
@@ -209,13 +219,17 @@ class AdmissionPolicy:
             self._levels[text] = got
         return got
 
-    def _checks_for(self, obj: K8sObject, levels: tuple[Level, ...]) -> list[BaseCheck]:
+    def _checks_for(self, obj: K8sObject, levels: tuple[Level, ...]) -> tuple[list, list]:
+        """(per-object checks, cross-resource checks) to run on ``obj``."""
         ck = (obj.kind, obj.pod is not None, tuple(lv.name for lv in levels))
         got = self._dispatch.get(ck)
         if got is None:
             ids = frozenset().union(*(lv.ids for lv in levels))
-            got = [self.instances[cid] for cid in sorted(ids)
-                   if self.instances[cid].applies_to(obj)]
+            applies = [self.instances[cid] for cid in sorted(ids)
+                       if self.instances[cid].applies_to(obj)]
+            got = ([c for c in applies if not isinstance(c, CrossCheck)],
+                   [c for c in applies if isinstance(c, CrossCheck)] if self.cross_enabled
+                   else [])
             if len(self._dispatch) < 4096:
                 self._dispatch[ck] = got
         return got
@@ -287,8 +301,8 @@ class AdmissionPolicy:
         return req, d
 
     def _run(self, obj: K8sObject, levels: tuple[Level, ...], d: Decision) -> list[Finding]:
-        checks = self._checks_for(obj, levels)
-        if not checks:
+        checks, cross = self._checks_for(obj, levels)
+        if not checks and not cross:
             return []
         opts = self.options
         ctx = Context(k8s_version=opts.version, options=opts.config.options, objects=[obj])
@@ -300,6 +314,22 @@ class AdmissionPolicy:
             except Exception as exc:  # a bug in one check must not fail the request
                 d.errors.append((check.id, f"internal error in check {check.id}: "
                                            f"{type(exc).__name__}"))
+        if cross:
+            # the object under review replaces its stored version in the context
+            key = (obj.kind, obj.namespace, obj.name)
+            objects = [o for o in self.namespaces.context(obj.namespace)
+                       if (o.kind, o.namespace, o.name) != key]
+            objects.append(obj)
+            xctx = Context(k8s_version=opts.version, options=opts.config.options,
+                           objects=objects, complete=False)
+            for check in cross:
+                try:
+                    for f in check.check_all(objects, xctx):
+                        if f.file == SOURCE_FILE:  # findings on the object under review only
+                            pairs.append((f, obj))
+                except Exception as exc:
+                    d.errors.append((check.id, f"internal error in check {check.id}: "
+                                               f"{type(exc).__name__}"))
         if not pairs:
             return []
         report = Report()

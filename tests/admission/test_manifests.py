@@ -115,6 +115,26 @@ def test_manifest_options():
     assert hook["namespaceSelector"]["matchExpressions"][0]["values"] == ["guard", "kube-system"]
 
 
+def test_manifest_cross_checks_rbac(tmp_path):
+    code, out, _ = _run("--cert-manager", "--cross-checks")
+    assert code == 0
+    by = {d["kind"]: d for d in yaml.safe_load_all(out) if d}
+    rules = by["ClusterRole"]["rules"]
+    assert all(r["verbs"] == ["get", "list", "watch"] for r in rules)
+    granted = {(g, r) for rule in rules for g in rule["apiGroups"] for r in rule["resources"]}
+    assert ("", "namespaces") in granted and ("networking.k8s.io", "networkpolicies") in granted
+    assert not {("", "secrets"), ("", "configmaps"), ("", "pods")} & granted
+    args = by["Deployment"]["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[-2:] == ["--cluster", "--cross-checks"]
+    path = tmp_path / "m.yaml"
+    path.write_text(out)
+    from kubeward.engine import ScanOptions, scan
+    report = scan([str(path)], ScanOptions())
+    assert [f for f in report.findings if f.severity >= 2] == []
+    code, _, err = _run("--cert-manager", "--cross-checks", "--no-cluster")
+    assert code == 2 and "--cross-checks needs the cluster watch" in err
+
+
 def test_manifest_usage_errors(tmp_path):
     code, _, err = _run()
     assert code == 2 and err == "kubeward: error: give exactly one of --ca-file FILE or --cert-manager\n"

@@ -99,7 +99,7 @@ def test_watched_namespaces_follow_the_cluster(fake_cluster):
         api.compact()
         api.modify(_ns("late", **{"kubeward.io/enforce": "restricted"}))
         _until(lambda: ns.labels("late") == {"kubeward.io/enforce": "restricted"})
-        assert "namespaces-listed" in logs
+        assert "cluster-listed" in logs
     finally:
         ns.stop()
 
@@ -114,10 +114,50 @@ def test_watched_namespaces_not_ready_until_listed(fake_cluster):
                                    log=lambda ev, **kw: logs.append((ev, kw)))
     ns.start()
     try:
-        _until(lambda: any(ev == "namespaces-watch-failed" for ev, _ in logs))
+        _until(lambda: any(ev == "cluster-watch-failed" for ev, _ in logs))
         assert not ns.ready()
         assert logs[0][1]["reason"].startswith("403")
         api.forbidden.discard("namespaces")
         assert ns.wait_ready(5)
     finally:
         ns.stop()
+
+
+def test_cross_checks_use_the_cluster_context(fake_cluster):
+    from kubeward.admission.namespaces import CONTEXT_KINDS, WatchedNamespaces
+    from kubeward.admission.policy import AdmissionPolicy
+    from kubeward.config import Config
+    from kubeward.engine import ScanOptions
+
+    from .workloads import HARDENED
+
+    api, kubeconfig = fake_cluster
+    api.add(_ns("shop"))
+    plain = AdmissionPolicy(ScanOptions(config=Config(admission={
+        "enforce": "none", "warn": "low", "audit": "none"})))
+    assert plain.cross_enabled is False
+    assert plain.notes[0].startswith("checks that need other objects are not run in admission")
+    dep = workload("Deployment", HARDENED)
+    ids = {f.check_id for f in plain.validate(review(dep, namespace="shop")).by_mode["warn"]}
+    assert not {"XNET001", "XNET002"} & ids
+    view = WatchedNamespaces.connect(kubeconfig, context_kinds=CONTEXT_KINDS, watch_timeout=5)
+    view.start()
+    try:
+        assert view.wait_ready(10)
+        policy = AdmissionPolicy(ScanOptions(config=Config(admission={
+            "enforce": "none", "warn": "low", "audit": "none"})), namespaces=view)
+        assert policy.cross_enabled is True
+        d = policy.validate(review(dep, namespace="shop"))
+        found = {(f.check_id, f.field_path) for f in d.by_mode["warn"] if f.check_id.startswith("X")}
+        assert found == {("XNET001", "spec.template.metadata"), ("XNET002", "spec.template.metadata")}
+        # a default-deny policy appears in the namespace: the findings go
+        api.add({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                 "metadata": {"name": "default-deny", "namespace": "shop"},
+                 "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}})
+        _until(lambda: any(o.kind == "NetworkPolicy" for o in view.context("shop")))
+        d = policy.validate(review(dep, namespace="shop"))
+        assert not any(f.check_id.startswith("XNET") for f in d.by_mode["warn"])
+        # other namespaces do not see it
+        assert not any(o.kind == "NetworkPolicy" for o in view.context("other"))
+    finally:
+        view.stop()
