@@ -52,3 +52,18 @@ def test_every_framework_control_is_covered_or_explained():
         assert len(ids) == len(set(ids)), f"{name}: duplicate control ids"
         covered = mapping(name)
         assert covered, f"framework {name} has no check at all"
+
+
+def test_readme_realworld_table_is_current():
+    import importlib.util
+    import os
+
+    spec = importlib.util.spec_from_file_location("realworld_counts",
+                                                  os.path.join(docgen.ROOT, "tools", "realworld_counts.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    if not os.path.isdir(mod.CORPUS):
+        pytest.skip(f"{mod.CORPUS} is absent (the shared corpus sits beside the repository)")
+    readme = open(os.path.join(docgen.ROOT, "README.md"), encoding="utf-8").read()
+    current = readme.split(mod.BEGIN, 1)[1].split(mod.END, 1)[0]
+    assert current == "\n" + mod.table(), "README realworld table is stale: run python tools/realworld_counts.py --write"
