@@ -149,6 +149,20 @@ def review_template(obj: dict, operation: str) -> bytes:
                        "request": req}).encode()
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU time of these processes (Linux /proc)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
 def start_server(args, tmp: str) -> tuple[subprocess.Popen, int, str]:
     crt, key, ca = make_cert(tmp)
     cmd = [sys.executable, "-m", "kubeward", "admission", "serve", "--tls-cert", crt,
@@ -159,6 +173,7 @@ def start_server(args, tmp: str) -> tuple[subprocess.Popen, int, str]:
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     port = None
     listening = 0
+    args.server_pids = [proc.pid]
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and listening < args.workers:
         line = proc.stderr.readline()
@@ -172,6 +187,7 @@ def start_server(args, tmp: str) -> tuple[subprocess.Popen, int, str]:
             port = port or rec["port"]
         elif rec.get("event") == "workers-started":
             port = rec["port"]
+            args.server_pids = list(rec["pids"])
     if port is None:
         raise SystemExit("the server did not start")
     return proc, port, ca
@@ -208,6 +224,8 @@ async def run_load(url: str, ca: str, bodies: list[bytes], args) -> dict:
         # warm-up: open the connections and fill the caches
         await asyncio.gather(*(one(-1 - i) for i in range(args.connections)))
         latencies.clear()
+        pids = getattr(args, "server_pids", [])
+        cpu0, own0 = cpu_seconds(pids), time.process_time()
         t_start = time.perf_counter()
         stop_at = t_start + args.duration
         if args.rate:
@@ -238,6 +256,8 @@ async def run_load(url: str, ca: str, bodies: list[bytes], args) -> dict:
 
             await asyncio.gather(*(worker() for _ in range(args.connections)))
         elapsed = time.perf_counter() - t_start
+        server_cpu = cpu_seconds(pids) - cpu0 if pids else None
+        client_cpu = time.process_time() - own0
     lat = sorted(latencies)
 
     def pct(p: float) -> float:
@@ -248,7 +268,10 @@ async def run_load(url: str, ca: str, bodies: list[bytes], args) -> dict:
             "errors": errors, "seconds": round(elapsed, 2),
             "throughput_per_s": round(len(lat) / elapsed, 1) if elapsed else 0.0,
             "p50_ms": pct(50), "p90_ms": pct(90), "p99_ms": pct(99),
-            "max_ms": round(lat[-1] * 1000, 3) if lat else 0.0}
+            "max_ms": round(lat[-1] * 1000, 3) if lat else 0.0,
+            "server_cpu_ms_per_review": (round(server_cpu * 1000 / len(lat), 3)
+                                         if server_cpu is not None and lat else None),
+            "client_cpu_ms_per_review": round(client_cpu * 1000 / len(lat), 3) if lat else None}
 
 
 def main(argv=None) -> int:
@@ -301,6 +324,8 @@ def main(argv=None) -> int:
               f"{result['throughput_per_s']} reviews/s; errors {result['errors']}")
         print(f"  latency p50 {result['p50_ms']} ms, p90 {result['p90_ms']} ms, "
               f"p99 {result['p99_ms']} ms, max {result['max_ms']} ms")
+        print(f"  CPU per review: server {result['server_cpu_ms_per_review']} ms, "
+              f"load generator {result['client_cpu_ms_per_review']} ms")
     return 0 if result["ok"] and not any(result["errors"].values()) else 1
 
 
