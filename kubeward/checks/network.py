@@ -29,6 +29,8 @@ METADATA_ADDRESSES = tuple(ipaddress.ip_address(a) for a in ("169.254.169.254", 
 METADATA_PORT = 80
 KUBELET_PORTS = (10250, 10255)
 
+SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
+
 #: annotations that make a LoadBalancer internal (not reachable from the internet)
 INTERNAL_LB_ANNOTATIONS = {
     "service.beta.kubernetes.io/aws-load-balancer-internal": None,  # any value but "false"
@@ -129,8 +131,9 @@ class LoadBalancerOpen(Check):
     """
     ## What it does
     Reports Services of type `LoadBalancer` without
-    `spec.loadBalancerSourceRanges`, or whose source ranges include the
-    whole internet (`0.0.0.0/0`, `::/0`). Load balancers made internal by
+    `spec.loadBalancerSourceRanges` (or, when the field is unset, the
+    `service.beta.kubernetes.io/load-balancer-source-ranges` annotation),
+    or whose source ranges include the whole internet (`0.0.0.0/0`, `::/0`). Load balancers made internal by
     the usual cloud annotations (AWS, Azure, GKE, OCI, OpenStack, IBM,
     Alibaba) are not reported.
 
@@ -177,18 +180,25 @@ class LoadBalancerOpen(Check):
         if spec.get("type") != "LoadBalancer" or is_internal_lb(obj.annotations):
             return
         ranges = _l(spec.get("loadBalancerSourceRanges"))
+        paths = [("spec", "loadBalancerSourceRanges", i) for i in range(len(ranges))]
+        if not ranges:
+            # the field wins; without it, cloud providers read the annotation
+            ann = obj.annotations.get(SOURCE_RANGES_ANNOTATION)
+            if isinstance(ann, str) and ann.strip():
+                ranges = [r.strip() for r in ann.split(",") if r.strip()]
+                paths = [("metadata", "annotations", SOURCE_RANGES_ANNOTATION)] * len(ranges)
         if not ranges:
             yield self.finding(obj, ("spec", "type"),
                                f"LoadBalancer Service {obj.name!r} has no "
                                "loadBalancerSourceRanges: it accepts traffic from anywhere",
                                value="LoadBalancer")
             return
-        for i, r in enumerate(ranges):
+        for path, r in zip(paths, ranges):
             net = parse_cidr(r)
             if net is not None and net.prefixlen == 0:
-                yield self.finding(obj, ("spec", "loadBalancerSourceRanges", i),
-                                   f"LoadBalancer Service {obj.name!r} allows {r} "
+                yield self.finding(obj, path, f"LoadBalancer Service {obj.name!r} allows {r} "
                                    "(the whole internet)", value=r)
+                return
 
 
 class ExternalIPs(Check):
@@ -341,6 +351,7 @@ class IngressWithoutTLS(Check):
     severity = Severity.MEDIUM
     kinds = frozenset({"Ingress"})
     frameworks = {"nsa": NSA}
+    crosswalk = {"polaris": ("tlsSettingsMissing",)}
     remediation = "Add spec.tls with a certificate for every host."
 
     def check(self, obj, ctx):
@@ -470,6 +481,7 @@ class IngressNginxSnippet(Check):
     severity = Severity.HIGH
     kinds = frozenset({"Ingress"})
     frameworks = {"nsa": NSA, "mitre": ("MS-TA9025",)}
+    crosswalk = {"checkov": ("CKV_K8S_153",), "kubescape": ("C-0059",)}
     remediation = "Use dedicated ingress-nginx annotations or a ConfigMap instead of snippets."
 
     def check(self, obj, ctx):

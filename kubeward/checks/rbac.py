@@ -683,7 +683,8 @@ class Impersonate(CapabilityTemplate):
     focus = "verbs"
     what = "impersonate other identities"
     frameworks = {"cis": ("5.1.8",), "nsa": NSA, "mitre": ("MS-TA9019",)}
-    crosswalk = {"kubescape": ("C-0065", "C-0191")}
+    crosswalk = {"kube-linter": ("impersonate-without-resource-names",),
+                 "kubescape": ("C-0065", "C-0191")}
 
 
 class Bind(CapabilityTemplate):
@@ -725,7 +726,8 @@ class Bind(CapabilityTemplate):
     focus = "verbs"
     what = "bind roles it does not hold"
     frameworks = {"cis": ("5.1.8",), "nsa": NSA, "mitre": ("MS-TA9019",)}
-    crosswalk = {"checkov": ("CKV_K8S_157",), "kubescape": ("C-0191",)}
+    crosswalk = {"kube-linter": ("bind-verb-in-role",), "checkov": ("CKV_K8S_157",),
+                 "kubescape": ("C-0191",)}
 
 
 class Escalate(CapabilityTemplate):
@@ -766,7 +768,8 @@ class Escalate(CapabilityTemplate):
     focus = "verbs"
     what = "escalate roles"
     frameworks = {"cis": ("5.1.8",), "nsa": NSA, "mitre": ("MS-TA9019",)}
-    crosswalk = {"checkov": ("CKV_K8S_158",), "kubescape": ("C-0191",)}
+    crosswalk = {"kube-linter": ("escalate-verb-in-role",), "checkov": ("CKV_K8S_158",),
+                 "kubescape": ("C-0191",)}
 
 
 class NodesProxy(CapabilityTemplate):
@@ -854,7 +857,8 @@ class ApproveCSR(CapabilityTemplate):
     signer_grant = (("certificates.k8s.io", "signers", ("approve",)),)
     what = "approve certificate signing requests"
     frameworks = {"cis": ("5.1.11",), "nsa": NSA}
-    crosswalk = {"checkov": ("CKV_K8S_156",)}
+    crosswalk = {"checkov": ("CKV_K8S_156",),
+                 "kube-linter": ("approve-signers-without-resource-names",)}
 
     def check(self, obj, ctx):
         rules = rules_of(obj)

@@ -535,7 +535,7 @@ class ConfigMapSecretKey(Check):
     severity = Severity.MEDIUM
     kinds = frozenset({"ConfigMap"})
     frameworks = {"cis": ("5.4.2",), "nsa": NSA_SECRETS, "mitre": ("MS-TA9027",)}
-    crosswalk = {"polaris": ("sensitiveConfigmapContent",), "kubescape": ("C-0012",)}
+    crosswalk = {"kube-linter": ("configmap-with-credentials",), "kubescape": ("C-0012",)}
     remediation = "Store credentials in a Secret, not a ConfigMap."
 
     def check(self, obj, ctx):
@@ -606,7 +606,7 @@ class ConfigMapKnownToken(Check):
     severity = Severity.HIGH
     kinds = frozenset({"ConfigMap"})
     frameworks = {"cis": ("5.4.2",), "nsa": NSA_SECRETS, "mitre": ("MS-TA9027",)}
-    crosswalk = {"polaris": ("sensitiveConfigmapContent",), "kubescape": ("C-0012",)}
+    crosswalk = {"kubescape": ("C-0012",)}
     remediation = "Rotate the credential and store it in a Secret."
 
     def check(self, obj, ctx):
@@ -699,8 +699,9 @@ class AutomountServiceAccountToken(Check):
     severity = Severity.MEDIUM
     workloads_only = True
     frameworks = {"cis": ("5.1.6",), "nsa": NSA_TOKENS, "mitre": ("MS-TA9016",)}
-    crosswalk = {"checkov": ("CKV_K8S_38",), "kubescape": ("C-0034",),
-                 "polaris": ("automountServiceAccountToken",)}
+    crosswalk = {"checkov": ("CKV_K8S_38",), "kubescape": ("C-0034", "C-0190"),
+                 "polaris": ("automountServiceAccountToken",),
+                 "kube-linter": ("automount-service-account-token",)}
     fix_safety = FixSafety.UNSAFE
     remediation = ("Set automountServiceAccountToken: false on the pod (or its ServiceAccount) "
                    "unless it calls the Kubernetes API.")
@@ -772,7 +773,7 @@ class ServiceAccountAutomount(Check):
     kinds = frozenset({"ServiceAccount"})
     default_enabled = False
     frameworks = {"cis": ("5.1.5", "5.1.6"), "nsa": NSA_TOKENS, "mitre": ("MS-TA9016",)}
-    crosswalk = {"checkov": ("CKV_K8S_41",)}
+    crosswalk = {"checkov": ("CKV_K8S_41",), "kubescape": ("C-0190",)}
     fix_safety = FixSafety.UNSAFE
     remediation = "Set automountServiceAccountToken: false on the ServiceAccount."
 
