@@ -129,7 +129,10 @@ LIFECYCLE_HANDLERS = ("postStart", "preStop")
 HOST_HANDLERS = ("httpGet", "tcpSocket")
 HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
 
-NSA = ("Pod security",)
+# NSA/CISA Kubernetes Hardening Guide recommendations (kubeward/data/frameworks/nsa.yaml)
+NSA = ("pod-security/enforcement",)
+NSA_NONROOT = ("pod-security/enforcement", "pod-security/non-root")
+NSA_HARDENING = ("pod-security/enforcement", "pod-security/hardening")
 
 
 # ---------------------------------------------------------------------------
@@ -280,7 +283,7 @@ class HostNamespaces(PSSCheck):
     severity = Severity.HIGH
     control = "hostNamespaces"
     frameworks = PSSCheck.pss_frameworks(
-        "hostNamespaces", cis=("5.2.3", "5.2.4", "5.2.5"), nsa=NSA, mitre=("T1611",))
+        "hostNamespaces", cis=("5.2.3", "5.2.4", "5.2.5"), nsa=NSA)
     crosswalk = {"kube-linter": ("host-network", "host-pid", "host-ipc"),
                  "checkov": ("CKV_K8S_17", "CKV_K8S_18", "CKV_K8S_19"),
                  "polaris": ("hostNetworkSet", "hostPIDSet", "hostIPCSet"),
@@ -340,7 +343,7 @@ class Privileged(PSSCheck):
     severity = Severity.CRITICAL
     control = "privileged"
     frameworks = PSSCheck.pss_frameworks("privileged", cis=("5.2.2",), nsa=NSA,
-                                         mitre=("MS-TA9013", "T1611"))
+                                         mitre=("MS-TA9018",))
     crosswalk = {"kube-linter": ("privileged-container",), "checkov": ("CKV_K8S_16",),
                  "polaris": ("runAsPrivileged",),
                  "kube-score": ("container-security-context-privileged",),
@@ -397,7 +400,7 @@ class CapabilitiesBaseline(PSSCheck):
     severity = Severity.HIGH
     control = "capabilities_baseline"
     frameworks = PSSCheck.pss_frameworks("capabilities_baseline", cis=("5.2.8", "5.2.9"),
-                                         nsa=NSA, mitre=("T1611",))
+                                         nsa=NSA)
     crosswalk = {"checkov": ("CKV_K8S_25", "CKV_K8S_28"),
                  "kube-linter": ("drop-net-raw-capability",),
                  "polaris": ("dangerousCapabilities", "insecureCapabilities"),
@@ -452,7 +455,7 @@ class HostPathVolumes(PSSCheck):
     severity = Severity.HIGH
     control = "hostPathVolumes"
     frameworks = PSSCheck.pss_frameworks("hostPathVolumes", cis=("5.2.12",), nsa=NSA,
-                                         mitre=("T1611",))
+                                         mitre=("MS-TA9013",))
     crosswalk = {"kube-linter": ("sensitive-host-mounts", "writable-host-mount"),
                  "kubescape": ("C-0048", "C-0045"), "trivy": ("KSV023",)}
     remediation = "Use a PersistentVolumeClaim, ConfigMap, Secret or emptyDir instead of hostPath."
@@ -551,7 +554,7 @@ class AppArmorProfile(PSSCheck):
     name = "AppArmor disabled or overridden"
     severity = Severity.MEDIUM
     control = "appArmorProfile"
-    frameworks = PSSCheck.pss_frameworks("appArmorProfile", nsa=NSA)
+    frameworks = PSSCheck.pss_frameworks("appArmorProfile", nsa=NSA_HARDENING)
     crosswalk = {"kubescape": ("C-0055",), "trivy": ("KSV002",)}
     remediation = "Use AppArmor type RuntimeDefault or Localhost (or no setting)."
 
@@ -615,7 +618,7 @@ class SELinuxOptions(PSSCheck):
     name = "Custom SELinux options"
     severity = Severity.MEDIUM
     control = "seLinuxOptions"
-    frameworks = PSSCheck.pss_frameworks("seLinuxOptions", nsa=NSA)
+    frameworks = PSSCheck.pss_frameworks("seLinuxOptions", nsa=NSA_HARDENING)
     crosswalk = {"trivy": ("KSV025",)}
     remediation = "Remove seLinuxOptions user and role; use an allowed container type."
 
@@ -740,7 +743,7 @@ class SeccompBaseline(PSSCheck):
     name = "Seccomp disabled"
     severity = Severity.MEDIUM
     control = "seccompProfile_baseline"
-    frameworks = PSSCheck.pss_frameworks("seccompProfile_baseline", cis=("5.7.2",), nsa=NSA)
+    frameworks = PSSCheck.pss_frameworks("seccompProfile_baseline", cis=("5.7.2",), nsa=NSA_HARDENING)
     crosswalk = {"checkov": ("CKV_K8S_31",), "trivy": ("KSV104",)}
     remediation = "Use seccompProfile type RuntimeDefault or Localhost."
 
@@ -878,7 +881,7 @@ class WindowsHostProcess(PSSCheck):
     severity = Severity.CRITICAL
     control = "windowsHostProcess"
     frameworks = PSSCheck.pss_frameworks("windowsHostProcess", cis=("5.2.11",), nsa=NSA,
-                                         mitre=("T1611",))
+                                         mitre=("MS-TA9018",))
     crosswalk = {"trivy": ("KSV103",)}
     remediation = "Remove windowsOptions.hostProcess or set it to false."
 
@@ -1057,7 +1060,7 @@ class AllowPrivilegeEscalation(PSSCheck):
     control = "allowPrivilegeEscalation"
     since = (1, 8)
     frameworks = PSSCheck.pss_frameworks("allowPrivilegeEscalation", restricted_only=True,
-                                         cis=("5.2.6",), nsa=NSA, mitre=("T1548",))
+                                         cis=("5.2.6",), nsa=NSA)
     crosswalk = {"kube-linter": ("privilege-escalation-container",), "checkov": ("CKV_K8S_20",),
                  "polaris": ("privilegeEscalationAllowed",), "kubescape": ("C-0016",),
                  "trivy": ("KSV001",)}
@@ -1135,7 +1138,7 @@ class RunAsNonRoot(PSSCheck):
     severity = Severity.MEDIUM
     control = "runAsNonRoot"
     frameworks = PSSCheck.pss_frameworks("runAsNonRoot", restricted_only=True, cis=("5.2.7",),
-                                         nsa=NSA)
+                                         nsa=NSA_NONROOT)
     crosswalk = {"kube-linter": ("run-as-non-root",), "checkov": ("CKV_K8S_23",),
                  "polaris": ("runAsRootAllowed",), "kubescape": ("C-0013",),
                  "trivy": ("KSV012",)}
@@ -1202,7 +1205,7 @@ class RunAsUser(PSSCheck):
     control = "runAsUser"
     since = (1, 23)
     frameworks = PSSCheck.pss_frameworks("runAsUser", restricted_only=True, cis=("5.2.7",),
-                                         nsa=NSA)
+                                         nsa=NSA_NONROOT)
     crosswalk = {"trivy": ("KSV105",)}
     remediation = "Set runAsUser to a non-zero UID (or leave it to the image)."
 
@@ -1269,7 +1272,7 @@ class SeccompRestricted(PSSCheck):
     control = "seccompProfile_restricted"
     since = (1, 19)
     frameworks = PSSCheck.pss_frameworks("seccompProfile_restricted", restricted_only=True,
-                                         cis=("5.7.2",), nsa=NSA)
+                                         cis=("5.7.2",), nsa=NSA_HARDENING)
     crosswalk = {"checkov": ("CKV_K8S_31",), "kubescape": ("C-0055",), "trivy": ("KSV030",)}
     fix_safety = FixSafety.SAFE
     remediation = "Set spec.securityContext.seccompProfile.type: RuntimeDefault."
