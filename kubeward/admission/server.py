@@ -140,15 +140,15 @@ class Metrics:
 
         self._children: dict[tuple, Any] = {}
 
-    def decision(self, mode: str, check: str, namespace: str):
-        """The counter child for these labels (``labels()`` once per key)."""
-        key = (mode, check, namespace)
-        child = self._children.get(key)
-        if child is None:
-            child = self.decisions.labels(mode, check, namespace)
+    def child(self, metric, *labels: str):
+        """``metric.labels(*labels)``, looked up once per label set."""
+        key = (id(metric), labels)
+        got = self._children.get(key)
+        if got is None:
+            got = metric.labels(*labels)
             if len(self._children) < 100_000:
-                self._children[key] = child
-        return child
+                self._children[key] = got
+        return got
 
     def render(self) -> tuple[bytes, str]:
         from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -243,14 +243,9 @@ class AdmissionServer:
     def _record(self, request, endpoint, status, d: Decision | None, error, elapsed) -> None:
         m = self.metrics
         path = "/" + endpoint
-        m.requests.labels(path, str(status)).inc()
-        m.latency.labels(endpoint).observe(elapsed)
-        rec: dict[str, Any] = {"level": "info" if status < 500 else "error",
-                               "event": "review", "path": path, "status": status,
-                               "ms": round(elapsed * 1000, 3)}
-        if error:
-            rec["error"] = error
-            rec["remote"] = request.remote
+        m.child(m.requests, path, str(status)).inc()
+        m.child(m.latency, endpoint).observe(elapsed)
+        result = None
         if d is not None:
             if d.exempt:
                 result = "exempt"
@@ -260,13 +255,22 @@ class AdmissionServer:
                 result = "patched"
             else:
                 result = "allowed"
-            m.reviews.labels(endpoint, d.operation or "-", result).inc()
+            m.child(m.reviews, endpoint, d.operation or "-", result).inc()
             ns = d.namespace or "-"
             for mode, findings in d.by_mode.items():
                 for f in findings:
-                    m.decision(mode, f.check_id, ns).inc()
+                    m.child(m.decisions, mode, f.check_id, ns).inc()
             for cid, _text in d.errors:
-                m.errors.labels(cid).inc()
+                m.child(m.errors, cid).inc()
+        if not self.log.enabled:
+            return
+        rec: dict[str, Any] = {"level": "info" if status < 500 else "error",
+                               "event": "review", "path": path, "status": status,
+                               "ms": round(elapsed * 1000, 3)}
+        if error:
+            rec["error"] = error
+            rec["remote"] = request.remote
+        if d is not None:
             rec.update(uid=d.uid, operation=d.operation, kind=d.kind, namespace=d.namespace,
                        name=d.name, user=d.user, dryRun=d.dry_run, result=result)
             if d.levels:
