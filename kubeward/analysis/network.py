@@ -643,19 +643,52 @@ class NetworkAnalysis:
                            + (f" (in the input: {', '.join(known)})" if known else ""))
         return list(dict.fromkeys(out))
 
+    #: above this many workload classes, the pairwise lists are only made
+    #: for directions a NetworkPolicy restricts (the output would be huge)
+    PAIRWISE_LIMIT = 400
+
     def report(self) -> list[dict]:
+        """Per workload: ingress, egress, exposure, and which workloads of the
+        input can reach it and it can reach. Workloads with the same
+        namespace, pod labels and container ports behave the same, so the
+        pairwise part is computed once per such class. On large inputs
+        (more than PAIRWISE_LIMIT classes) the lists are ``None`` for a
+        direction no policy restricts (any workload whose own policies allow
+        it)."""
+        classes: dict[tuple, list[Workload]] = {}
+        for w in self.workloads:
+            key = (w.namespace, tuple(sorted(w.labels.items())), tuple(w.ports))
+            classes.setdefault(key, []).append(w)
+        reps = [ws[0] for ws in classes.values()]
+        cls_of = {w.index: i for i, ws in enumerate(classes.values()) for w in ws}
+        full = len(reps) <= self.PAIRWISE_LIMIT
+        matrix: dict[tuple[int, int], PortSet] = {}
+
+        def allowed(ci: int, cj: int) -> PortSet:
+            p = matrix.get((ci, cj))
+            if p is None:
+                p = matrix[(ci, cj)] = self.allowed(reps[ci], reps[cj])
+            return p
+
         out = []
         for w in self.workloads:
-            reach_from, reach_to = [], []
-            for o in self.workloads:
+            ci = cls_of[w.index]
+            want_from = full or self.view(w, INGRESS).isolated
+            want_to = full or self.view(w, EGRESS).isolated
+            reach_from: list | None = [] if want_from else None
+            reach_to: list | None = [] if want_to else None
+            for o in self.workloads if (want_from or want_to) else ():
                 if o is w:
                     continue
-                p = self.allowed(o, w)
-                if not p.is_empty():
-                    reach_from.append({"workload": o.key, "ports": p.to_list()})
-                p = self.allowed(w, o)
-                if not p.is_empty():
-                    reach_to.append({"workload": o.key, "ports": p.to_list()})
+                cj = cls_of[o.index]
+                if want_from:
+                    p = allowed(cj, ci)
+                    if not p.is_empty():
+                        reach_from.append({"workload": o.key, "ports": p.to_list()})
+                if want_to:
+                    p = allowed(ci, cj)
+                    if not p.is_empty():
+                        reach_to.append({"workload": o.key, "ports": p.to_list()})
             out.append({
                 "workload": w.key,
                 "kind": w.obj.kind, "namespace": w.namespace, "name": w.obj.name,

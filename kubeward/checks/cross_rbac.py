@@ -159,7 +159,8 @@ class TooManyBindings(CrossCheck):
             for i, s in b.subjects:
                 ns = (s.namespace or b.namespace or "") if s.kind == "ServiceAccount" else None
                 lst = seen.setdefault(rbac.Subject(s.kind, s.name, ns), [])
-                if not any(x is b for x, _ in lst):
+                # the same binding in several files is one object in the cluster
+                if not any(x.ref == b.ref for x, _ in lst):
                     lst.append((b, i))
         for subj, lst in seen.items():
             if len(lst) <= limit:

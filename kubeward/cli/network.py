@@ -83,10 +83,14 @@ def network(paths, output):
                                f"({', '.join(e['ports'])})")
             else:
                 click.echo("  exposed outside the cluster: no")
-            if w["reachableFrom"]:
+            if w["reachableFrom"] is None:
+                click.echo("  reachable from workloads of the input: any whose egress allows it")
+            elif w["reachableFrom"]:
                 click.echo("  reachable from workloads of the input: " + "; ".join(
                     f"{r['workload']} ({_ports(r['ports'])})" for r in w["reachableFrom"]))
-            if w["canReach"]:
+            if w["canReach"] is None:
+                click.echo("  can reach workloads of the input: any whose ingress allows it")
+            elif w["canReach"]:
                 click.echo("  can reach workloads of the input: " + "; ".join(
                     f"{r['workload']} ({_ports(r['ports'])})" for r in w["canReach"]))
             click.echo("")

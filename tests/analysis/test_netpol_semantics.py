@@ -289,3 +289,18 @@ def test_analysis_is_cached_per_object_list():
     objects = load("netpol.yaml")
     assert analyse(objects) is analyse(objects)
     assert analyse(list(objects)) is not analyse(objects)
+
+
+def test_large_inputs_list_pairs_only_where_policies_restrict(monkeypatch):
+    objects = load("netpol.yaml")
+    monkeypatch.setattr(NetworkAnalysis, "PAIRWISE_LIMIT", 2)
+    rep = {r["workload"]: r for r in NetworkAnalysis(objects).report()}
+    assert rep["CronJob db/backup"]["reachableFrom"] is None
+    assert rep["CronJob db/backup"]["canReach"] is None
+    assert rep["StatefulSet db/postgres"]["canReach"] is None
+    assert rep["StatefulSet db/postgres"]["reachableFrom"] == [
+        {"workload": "Deployment shop/web", "ports": ["TCP/5432"]},
+        {"workload": "CronJob db/backup", "ports": ["*"]},
+        {"workload": "Deployment monitoring/prom", "ports": ["*"]}]
+    assert rep["Deployment shop/web"]["canReach"] == _report(NetworkAnalysis(objects))[
+        "Deployment shop/web"]["canReach"]
