@@ -74,7 +74,7 @@ def test_hook_entry_runs_on_the_selected_files():
 
 
 def test_gitlab_example_runs_and_writes_code_quality(tmp_path):
-    ci = yaml.safe_load((ROOT / "examples" / "ci" / "gitlab-ci.yml").read_text())
+    ci = yaml.safe_load((ROOT / "examples" / "ci" / ".gitlab-ci.yml").read_text())
     job = ci["kubeward"]
     assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
     env = {**os.environ, **job["variables"], "KUBEWARD_PATHS": str(ROOT / "examples"),
@@ -99,7 +99,7 @@ def test_docs_yaml_blocks_parse_and_use_real_inputs():
     blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
     assert len(blocks) >= 5
     action_inputs = set(yaml.safe_load((ROOT / "action.yml").read_text())["inputs"])
-    gitlab = yaml.safe_load((ROOT / "examples" / "ci" / "gitlab-ci.yml").read_text())
+    gitlab = yaml.safe_load((ROOT / "examples" / "ci" / ".gitlab-ci.yml").read_text())
     for block in blocks:
         data = yaml.safe_load(block)
         assert data is not None
