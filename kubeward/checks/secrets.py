@@ -121,9 +121,19 @@ def literal_secret_value(value) -> str | None:
         return None
     if text.startswith("/") and " " not in text:
         return None  # a path to a mounted secret
-    if "$(" in text or "${" in text or "{{" in text:
-        return None  # built from references
+    if "$(" in text or "${" in text or "{{" in text or text.startswith("$"):
+        return None  # built from references or shell variables
     return text
+
+
+_CODE_RE = re.compile(r"[()\[\]]|^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
+
+
+def code_like(text: str) -> bool:
+    """A right-hand side of an assignment in an embedded script or config
+    that is an expression (``os.environ["PW"]``, ``get_pw()``,
+    ``settings.db.password``), not a literal."""
+    return bool(_CODE_RE.search(text))
 
 
 def redacted(value: str) -> str:
@@ -402,6 +412,7 @@ class EnvHighEntropy(Check):
 
 
 _FLAG_RE = re.compile(r"^--?([A-Za-z][A-Za-z0-9_.\-]*)=(.+)$", re.S)
+_BARE_FLAG_RE = re.compile(r"^--?([A-Za-z][A-Za-z0-9_.\-]*)$")
 
 
 class ArgsCredential(Check):
@@ -409,8 +420,8 @@ class ArgsCredential(Check):
     ## What it does
     Reports container `command` and `args` entries that carry a credential:
     a flag such as `--password=...`, `--token=...` or `--api-key=...` with a
-    literal value, or any entry containing a known credential format (see
-    SEC002). `$(VAR)` references to env vars filled from a Secret are fine.
+    literal value (also as two entries: `--password`, `<value>`), or any
+    entry containing a known credential format (see SEC002). `$(VAR)` references to env vars filled from a Secret are fine.
 
     ## Why is this bad?
     Command lines are stored in the manifest and in the pod spec, and on the
@@ -451,6 +462,18 @@ class ArgsCredential(Check):
                     if not isinstance(item, str):
                         continue
                     path = c.path + (field, i)
+                    # "--password", "literal": the value is the next item
+                    flag = _BARE_FLAG_RE.match(item.strip())
+                    if flag and is_secret_name(flag.group(1)) and i + 1 < len(items) \
+                            and isinstance(items[i + 1], str) \
+                            and not items[i + 1].startswith("-"):
+                        text = literal_secret_value(items[i + 1])
+                        if text is not None:
+                            yield self.finding(
+                                obj, c.path + (field, i + 1),
+                                f"container {c.name!r}: {field}[{i + 1}] is a literal value "
+                                f"for {item.strip()} ({redacted(text)})", value=REDACTED)
+                            continue
                     m = _FLAG_RE.match(item.strip())
                     if m and is_secret_name(m.group(1)):
                         text = literal_secret_value(m.group(2))
@@ -560,8 +583,8 @@ class ConfigMapSecretKey(Check):
                 for line, name, raw in _assignments(val):
                     if not is_secret_name(name):
                         continue
-                    text = literal_secret_value(raw)
-                    if text is not None:
+                    text = literal_secret_value(raw.rstrip(",;"))
+                    if text is not None and not code_like(text):
                         yield self.finding(
                             obj, path,
                             f"data key {key!r}, line {line} of its value: {name} is set to a "
