@@ -143,7 +143,9 @@ def review_template(obj: dict, operation: str) -> bytes:
            "name": obj["metadata"]["name"], "namespace": "shop", "operation": operation,
            "userInfo": {"username": "system:serviceaccount:ci:deployer",
                         "groups": ["system:serviceaccounts", "system:authenticated"]},
-           "object": obj, "oldObject": obj if operation == "UPDATE" else None,
+           # an UPDATE that changes the spec (updates of metadata only are not judged)
+           "object": obj, "oldObject": (dict(obj, spec=dict(obj["spec"], replicas=2))
+                                        if operation == "UPDATE" else None),
            "dryRun": False}
     return json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
                        "request": req}).encode()

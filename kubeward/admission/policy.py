@@ -88,6 +88,7 @@ class Decision:
     response: dict
     allowed: bool = True
     exempt: str | None = None  # "namespace", "user", "group"
+    skipped: str | None = None  # why nothing was checked (an update of metadata only)
     levels: dict = field(default_factory=dict)  # mode -> level name
     by_mode: dict = field(default_factory=dict)  # mode -> [Finding]
     patched: list = field(default_factory=list)  # check ids whose fixes were applied
@@ -342,6 +343,9 @@ class AdmissionPolicy:
         if d.operation not in ("CREATE", "UPDATE"):
             return d  # DELETE and CONNECT: nothing to check
         obj = self._object(req, d)
+        if d.operation == "UPDATE" and _metadata_only(obj.raw, req.get("oldObject")):
+            d.skipped = "metadata-only update"
+            return d
         d.exempt = self._exempt(req, d.namespace)
         if d.exempt:
             d.response["auditAnnotations"] = {"exempt": d.exempt}
@@ -395,6 +399,12 @@ class AdmissionPolicy:
         if d.operation not in ("CREATE", "UPDATE") or not self.mutate_ids:
             return d
         obj = self._object(req, d)
+        if d.operation == "UPDATE" and (obj.kind == "Pod" or
+                                        _metadata_only(obj.raw, req.get("oldObject"))):
+            # a Pod's spec is immutable; a metadata-only update is not the
+            # moment to change an object the API server already holds
+            d.skipped = "pod update" if obj.kind == "Pod" else "metadata-only update"
+            return d
         d.exempt = self._exempt(req, d.namespace)
         if d.exempt:
             return d
@@ -430,6 +440,25 @@ class AdmissionPolicy:
         if not namespace or self.namespaces is None:
             return None
         return self.namespaces.labels(namespace)
+
+
+def _metadata_only(new: dict, old: Any) -> bool:
+    """An UPDATE that changes nothing but metadata and status (labels,
+    annotations, finalizers, owner references...). As Pod Security Admission
+    does, such updates are not judged: controllers must be able to add a
+    finalizer to, or delete through, an object admitted before a policy
+    changed."""
+    if not isinstance(old, dict):
+        return False
+    skip = ("metadata", "status")
+    if sum(1 for k in new if k not in skip) != sum(1 for k in old if k not in skip):
+        return False
+    for key, value in new.items():
+        if key in skip:
+            continue
+        if key not in old or old[key] != value:
+            return False
+    return True
 
 
 # -- response text -----------------------------------------------------------

@@ -122,7 +122,7 @@ class Metrics:
                                 "HTTP requests by path and status code", ["path", "code"], **kw)
         self.reviews = Counter("kubeward_admission_reviews",
                                "AdmissionReviews answered, by endpoint, operation and result "
-                               "(allowed, denied, exempt, patched)",
+                               "(allowed, denied, exempt, patched, skipped)",
                                ["endpoint", "operation", "result"], **kw)
         self.decisions = Counter("kubeward_admission_findings",
                                  "Findings acted on, by mode (enforce: denied, warn, audit), "
@@ -249,6 +249,8 @@ class AdmissionServer:
         if d is not None:
             if d.exempt:
                 result = "exempt"
+            elif d.skipped:
+                result = "skipped"
             elif not d.allowed:
                 result = "denied"
             elif d.patched:
@@ -280,6 +282,8 @@ class AdmissionServer:
                 rec["checks"] = found
             if d.patched:
                 rec["patched"] = d.patched
+            if d.skipped:
+                rec["skipped"] = d.skipped
             if d.errors:
                 rec["checkErrors"] = [text for _cid, text in d.errors]
         self.log.request(rec)

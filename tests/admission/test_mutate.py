@@ -68,8 +68,19 @@ def test_mutate_keeps_existing_fields_and_appends(client):
 
 def test_mutate_update_and_delete(client):
     obj = workload("StatefulSet", BASELINE_ONLY)
-    upd = client.review("/mutate", review(obj, operation="UPDATE", old=obj))
+    old = workload("StatefulSet", BASELINE_ONLY)
+    old["spec"]["replicas"] = 1
+    upd = client.review("/mutate", review(obj, operation="UPDATE", old=old))
     assert _patch(upd)
+    # nothing changed but metadata: no patch
+    same = client.review("/mutate", review(obj, operation="UPDATE", old=obj))
+    assert same == {"uid": same["uid"], "allowed": True}
+    # a Pod's spec is immutable: never patched on update
+    pod = workload("Pod", BASELINE_ONLY)
+    pod_old = workload("Pod", BASELINE_ONLY)
+    pod_old["spec"]["containers"][0]["image"] = "registry.example/app:0.9"
+    podu = client.review("/mutate", review(pod, operation="UPDATE", old=pod_old))
+    assert podu == {"uid": podu["uid"], "allowed": True}
     dele = client.review("/mutate", review(None, operation="DELETE", old=obj))
     assert dele == {"uid": dele["uid"], "allowed": True}
 

@@ -60,6 +60,25 @@ def test_update_judges_the_new_object_not_the_old_one(client):
         "- PSS002 spec.template.spec.containers[0].securityContext.privileged:")
 
 
+def test_metadata_only_update_is_not_judged(client, running):
+    # a finalizer added to a Deployment admitted before the policy changed
+    # (the garbage collector does this on foreground deletion)
+    old = workload("Deployment", PRIVILEGED)
+    new = workload("Deployment", PRIVILEGED)
+    new["metadata"]["finalizers"] = ["foregroundDeletion"]
+    new["metadata"]["labels"] = {"team": "a"}
+    new["status"] = {"replicas": 1}
+    body = review(new, operation="UPDATE", old=old, uid="meta-only")
+    assert client.review("/validate", body) == {"uid": "meta-only", "allowed": True}
+    assert client.review("/mutate", body) == {"uid": "meta-only", "allowed": True}
+    rec = [r for r in running.log_lines() if r.get("uid") == "meta-only"]
+    assert [r["result"] for r in rec] == ["skipped", "skipped"]
+    assert rec[0]["skipped"] == "metadata-only update"
+    # a spec change is judged
+    new["spec"]["replicas"] = 3
+    assert client.review("/validate", review(new, operation="UPDATE", old=old))["allowed"] is False
+
+
 def test_delete_is_allowed_without_checks(client):
     body = review(None, operation="DELETE", old=workload("Pod", PRIVILEGED))
     resp = client.review("/validate", body)
