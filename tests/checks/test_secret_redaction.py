@@ -12,7 +12,8 @@ from kubeward.engine import ScanOptions, scan
 from kubeward.outputs import RenderContext, get_renderer
 
 DATA = Path(__file__).parent / "_secrets_data" / "leaky.yaml"
-LITERALS = ("Arg-Literal-9731", "Two-Arg-Literal-3131", "Flow-Literal-4242", "Block-Literal-1717", "Url-Literal-5151",
+LITERALS = ("Arg-Literal-9731", "Two-Arg-Literal-3131", "Flow-Literal-4242",
+            "Block-Literal-1717", "Url-Literal-5151",
             "q8Vz3LmN0pXr7TbK2wYe5HsJ9dGf4AcU", "Cm-Literal-2323", "Prop-Literal-8888",
             "Secret-Literal-6060")
 CHECKS = tuple(f"SEC{n:03d}" for n in range(1, 13))
