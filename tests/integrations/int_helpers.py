@@ -7,7 +7,6 @@ import json
 import textwrap
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 DATA = Path(__file__).resolve().parents[1] / "data"

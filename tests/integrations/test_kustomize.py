@@ -40,7 +40,6 @@ def test_overlay_findings_name_the_source_file(tmp_path):
 
 @needs_builder
 def test_fields_in_the_base_keep_their_lines_and_origin_is_stripped(tmp_path):
-    overlay = tmp_path / "ov"
     shutil.copytree(KZ, tmp_path, dirs_exist_ok=True)
     (tmp_path / "base" / "deployment.yaml").write_text(deployment(name="web", ns="x"))
     overlay = tmp_path / "overlay"
