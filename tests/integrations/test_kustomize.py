@@ -138,3 +138,16 @@ def test_name_prefix_picks_the_right_source_document(tmp_path):
     r = run(["scan", *PIN, "-o", "json", str(base)])
     got = [(f["object"]["name"], f["file"], f["line"]) for f in json.loads(r.stdout)["findings"]]
     assert got == [("prod-web", str(base / "all.yaml"), 29)]
+
+
+@needs_builder
+def test_config_exemption_on_built_objects(tmp_path):
+    cfg = tmp_path / "kw.yaml"
+    cfg.write_text("exemptions:\n  - checks: [PSS001]\n    namespaces: [prod]\n"
+                   "    reason: node agent, reviewed\n")
+    r = run(["scan", *PIN, "--config", str(cfg), "-o", "json", "--show-suppressed",
+             str(KZ / "overlay")])
+    data = json.loads(r.stdout)
+    assert r.exit_code == 0 and data["findings"] == []
+    assert [(s["checkId"], s["suppressed"]) for s in data["suppressed"]] == [
+        ("PSS001", {"by": "config", "reason": "node agent, reviewed"})]
