@@ -201,6 +201,97 @@ class LoadBalancerOpen(Check):
                 return
 
 
+#: ports of services that must never face an untrusted network: remote
+#: administration, container runtimes, cluster components, databases and caches
+SENSITIVE_PORTS = {
+    22: "SSH", 23: "Telnet", 2375: "Docker API", 2376: "Docker API (TLS)",
+    2379: "etcd", 2380: "etcd peer", 3306: "MySQL", 3389: "RDP", 5432: "PostgreSQL",
+    5984: "CouchDB", 6379: "Redis", 6443: "Kubernetes API", 7001: "Cassandra",
+    8500: "Consul", 9042: "Cassandra", 9200: "Elasticsearch", 9300: "Elasticsearch transport",
+    10250: "kubelet API", 10255: "kubelet read-only API", 11211: "Memcached",
+    27017: "MongoDB", 28015: "RethinkDB", 29015: "RethinkDB", 44134: "Helm Tiller",
+}
+
+
+def open_to_internet(obj, spec: dict) -> bool:
+    """A LoadBalancer without restricting source ranges (NET002's test), or
+    a NodePort (reachable wherever the nodes are)."""
+    kind = spec.get("type")
+    if kind == "NodePort":
+        return True
+    if kind != "LoadBalancer" or is_internal_lb(obj.annotations):
+        return False
+    ranges = _l(spec.get("loadBalancerSourceRanges"))
+    if not ranges:
+        ann = obj.annotations.get(SOURCE_RANGES_ANNOTATION)
+        ranges = [r for r in ann.split(",") if r.strip()] if isinstance(ann, str) else []
+    if not ranges:
+        return True
+    return any((n := parse_cidr(r)) is not None and n.prefixlen == 0 for r in ranges)
+
+
+class SensitivePortExposed(Check):
+    """
+    ## What it does
+    Reports NodePort Services, and LoadBalancer Services open to the
+    internet (see NET002), that expose a port of a service that must never
+    face an untrusted network: SSH, Telnet, RDP, the Docker API, etcd, the
+    Kubernetes API and kubelet, Helm's Tiller, and databases and caches
+    (MySQL, PostgreSQL, MongoDB, Redis, Memcached, Elasticsearch, Cassandra,
+    CouchDB, RethinkDB, Consul). Both `port` and a numeric `targetPort` are
+    compared with the list.
+
+    ## Why is this bad?
+    These interfaces often run without authentication by default and are
+    scanned for continuously: exposed databases and container runtimes are
+    among the most common ways clusters are breached.
+
+    ## Example
+    ```yaml
+    kind: Service
+    spec:
+      type: LoadBalancer
+      ports:
+        - port: 9200
+    ```
+
+    ## Use instead
+    ```yaml
+    kind: Service
+    spec:
+      type: ClusterIP
+      ports:
+        - port: 9200
+    ```
+
+    ## Fix safety
+    No automatic fix: clients outside the cluster would lose access.
+    """
+
+    id = "NET012"
+    name = "Sensitive port exposed outside the cluster"
+    severity = Severity.HIGH
+    kinds = frozenset({"Service"})
+    frameworks = {"nsa": NSA, "mitre": ("MS-TA9005",)}
+    crosswalk = {"kubescape": ("C-0021",)}
+    remediation = "Keep the Service internal (ClusterIP) or restrict loadBalancerSourceRanges."
+
+    def check(self, obj, ctx):
+        spec = _d(obj.raw.get("spec"))
+        if not open_to_internet(obj, spec):
+            return
+        for i, p in enumerate(_l(spec.get("ports"))):
+            p = _d(p)
+            for key in ("port", "targetPort"):
+                v = p.get(key)
+                if isinstance(v, int) and not isinstance(v, bool) and v in SENSITIVE_PORTS:
+                    yield self.finding(obj, ("spec", "ports", i, key),
+                                       f"{spec.get('type')} Service {obj.name!r} exposes "
+                                       f"{SENSITIVE_PORTS[v]} (port {v}) outside the cluster",
+                                       value=v)
+                    break
+
+
 class ExternalIPs(Check):
     """
     ## What it does
