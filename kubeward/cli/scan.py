@@ -58,7 +58,7 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
     if changed_since:
         from kubeward.loading.changed import ChangedSinceError, changed_files, filter_changed
         try:
-            changed = changed_files(changed_since)
+            changed = changed_files(changed_since, _repo_dir(paths))
         except ChangedSinceError as e:
             fail(str(e))
         paths = filter_changed(paths, changed, pre_errors, chart_inputs=helm_values)
@@ -95,6 +95,15 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
     if write_baseline_path and code == 1:
         code = 0  # recording a baseline accepts today's findings
     sys.exit(code)
+
+
+def _repo_dir(paths) -> str:
+    """The git work tree is found from the first input (else the working directory)."""
+    import os
+    for p in paths:
+        if p != "-" and os.path.exists(p):
+            return p if os.path.isdir(p) else (os.path.dirname(p) or ".")
+    return "."
 
 
 def _empty(options):

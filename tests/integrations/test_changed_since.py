@@ -95,6 +95,13 @@ def test_overlay_when_its_base_changes(repo):
     assert _kept(["."]) == ["kz/overlay"]
 
 
+def test_repository_found_from_the_input(repo, tmp_path_factory, monkeypatch):
+    (repo / "apps" / "b.yaml").write_text(deployment(name="b", comment_lines=1))
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
+    r = run(["scan", "--check", "PSS002", "--changed-since", "HEAD", "-o", "json", str(repo)])
+    assert [f["file"] for f in json.loads(r.stdout)["findings"]] == [str(repo / "apps" / "b.yaml")]
+
+
 def test_not_a_repository_and_unknown_ref(tmp_path, monkeypatch, repo):
     r = run(["scan", "--changed-since", "nosuchref", "."])
     assert r.exit_code == 2
