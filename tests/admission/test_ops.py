@@ -227,3 +227,21 @@ def test_tls_errors_at_startup(tmp_path, pki):
     with pytest.raises(AdmissionSetupError):
         CertStore(str(tmp_path / "bad.crt"), str(pki.key_file))
     json.dumps({})  # keep json imported for the readers of this module
+
+
+def test_checks_are_selected_once_not_per_request(monkeypatch):
+    import kubeward.admission.policy as pol
+    from kubeward.config import Config
+    from kubeward.engine import ScanOptions
+
+    policy = pol.AdmissionPolicy(ScanOptions(config=Config()))
+
+    def boom(*a, **kw):
+        raise AssertionError("select_checks called per request")
+
+    monkeypatch.setattr(pol, "select_checks", boom)
+    monkeypatch.setattr(pol, "registry", boom)
+    for kind in ("Pod", "Deployment", "CronJob"):
+        d = policy.validate(review(workload(kind, PRIVILEGED)))
+        assert d.allowed is False
+        assert policy.mutate(review(workload(kind, PRIVILEGED))).patched
