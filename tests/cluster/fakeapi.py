@@ -159,6 +159,7 @@ class FakeKubeAPI:
         self.open_watches = 0
         self.fail_watches = 0  # the next N watch requests answer 500
         self._server: ThreadingHTTPServer | None = None
+        self._tls = False
         self._thread: threading.Thread | None = None
 
     # -- objects ---------------------------------------------------------
@@ -299,9 +300,15 @@ class FakeKubeAPI:
     def url(self) -> str:
         assert self._server is not None, "server not started"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self._tls else 'http'}://{host}:{port}"
 
-    def start(self) -> "FakeKubeAPI":
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "server not started"
+        return self._server.server_address[1]
+
+    def start(self, certfile: str | None = None, keyfile: str | None = None) -> "FakeKubeAPI":
+        """Serve on 127.0.0.1, a free port; HTTPS with ``certfile``/``keyfile``."""
         api = self
 
         class Handler(_Handler):
@@ -310,6 +317,13 @@ class FakeKubeAPI:
         Handler.api = api
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        self._tls = bool(certfile)
+        if certfile:
+            import ssl
+
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(certfile, keyfile)
+            self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -369,7 +383,8 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         api.requests.append({"method": method, "path": parts.path, "query": query})
         body = self._read_body() if method in ("POST", "PUT") else None
-        if api.token and self.headers.get("Authorization") != f"Bearer {api.token}":
+        scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
+        if api.token and (scheme.lower() != "bearer" or token.strip() != api.token):
             return self._send_json(401, _status(401, "Unauthorized", "Unauthorized"))
         segs = [s for s in parts.path.split("/") if s]
         try:
@@ -688,19 +703,55 @@ def _truthy(v) -> bool:
     return str(v).lower() in ("1", "true")
 
 
+def write_self_signed_cert(directory) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 (its own CA) and its key, as PEM files
+    (needs the ``cryptography`` package)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake-kube-apiserver")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True,
+                                         content_commitment=False, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False,
+                                         crl_sign=False, encipher_only=False,
+                                         decipher_only=False), critical=True)
+            .sign(key, hashes.SHA256()))
+    d = Path(directory)
+    (d / "tls.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (d / "tls.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                  serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption()))
+    return str(d / "tls.crt"), str(d / "tls.key")
+
+
 def write_kubeconfig(path, server: str, *, token: str = "fake-token",
                      context: str = "fake", namespace: str | None = None,
-                     extra_contexts: dict | None = None) -> Path:
+                     extra_contexts: dict | None = None, ca_file: str | None = None) -> Path:
     """Write a kubeconfig whose current context points at ``server``.
 
     ``extra_contexts``: more contexts, name -> server URL (to test
-    ``--context``)."""
+    ``--context``). ``ca_file``: the CA for an HTTPS server."""
     servers = {context: server, **(extra_contexts or {})}
     cfg = {
         "apiVersion": "v1", "kind": "Config", "preferences": {},
         "current-context": context,
-        "clusters": [{"name": f"{n}-cluster", "cluster": {"server": s}}
-                     for n, s in servers.items()],
+        "clusters": [{"name": f"{n}-cluster", "cluster": {
+            "server": s, **({"certificate-authority": ca_file} if ca_file else {})}}
+            for n, s in servers.items()],
         "users": [{"name": "kubeward-test", "user": {"token": token}}],
         "contexts": [{"name": n, "context": {
             "cluster": f"{n}-cluster", "user": "kubeward-test",
