@@ -274,3 +274,43 @@ def test_suppressed_findings_are_skip_results_and_big_reports_are_cut(fake_api, 
     assert len(cut["results"]) == 2 and cut["summary"]["fail"] == 2
     assert cut["metadata"]["annotations"] == {
         "kubeward.io/truncated": f"{len(ops['results']) - 2} more results not listed"}
+
+
+def test_watch_daemon_serves_metrics_and_stops_on_sigterm(fake_api, kubeconfig):
+    """The real entry point as a process: it announces its metrics port,
+    serves it, and exits 0 on SIGTERM."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    fake_api.load_yaml(DATA)
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kubeward", "audit", "--kubeconfig", kubeconfig, "--watch",
+         "--metrics-port", "0", "--check", "PSS002", "-o", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(root)})
+    lines = []
+    try:
+        reader = threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")),
+                                  daemon=True)
+        reader.start()
+        wait_for(lambda: any("metrics on" in l for l in lines), timeout=20,
+                 what="the metrics address")
+        port = int(re.search(r"127\.0\.0\.1:(\d+)/metrics", "".join(lines)).group(1))
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+        assert 'kubeward_findings{check="PSS002",namespace="shop",severity="critical"} 1.0' in text
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    reader.join(5)
+    assert proc.returncode == 0, "".join(lines)
+    assert '"file": "cluster://shop/Deployment/web"' in out
+    assert any("stopped after" in l for l in lines)
