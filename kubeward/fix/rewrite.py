@@ -331,7 +331,34 @@ class Splicer:
     def _insert_lines_after(self, line: int, lines: list[str]) -> str:
         nl = self.layout.newline
         pos = self.t.line_end(line)
+        if pos == len(self.t.text):
+            # the file ends here without a line break: a block scalar ending on
+            # this line would gain a final line break unless it is stripped
+            node = self._block_scalar_ending_at(self.root, line)
+            if node is not None:
+                head = self.t.off(node.start_mark)
+                header = self.t.text[head:self.t.line_end(node.start_mark.line)].split("#")[0]
+                if "+" in header:
+                    raise FixError("a kept block scalar ends the file without a line break")
+                if "-" not in header:
+                    text = self.t.text
+                    return text[:head + 1] + "-" + text[head + 1:pos] + nl + nl.join(lines)
         return self._splice(pos, pos, nl + nl.join(lines))
+
+    def _block_scalar_ending_at(self, node, line: int):
+        if isinstance(node, yaml.ScalarNode):
+            if node.style in ("|", ">") and self._last_line(node) == line:
+                return node
+            return None
+        if isinstance(node, yaml.MappingNode):
+            children = [v for _k, v in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            return None
+        for child in reversed(children[-1:]):
+            return self._block_scalar_ending_at(child, line)
+        return None
 
     def _delete_lines(self, first: int, last: int) -> str:
         text = self.t.text
@@ -691,6 +718,8 @@ def _ruamel_edit(text: str, doc_index: int, edits: list[Edit], old_docs: list,
     except Exception as e:
         raise FixError(f"ruamel.yaml cannot write it: {e}") from None
     out = buf.getvalue()
+    if not text.endswith(("\n", "\r")) and out.endswith("\n"):
+        out = out[:-1]  # keep a missing final line break missing
     if layout.newline != "\n":
         out = out.replace("\n", layout.newline)
     return minimize_hunks(text, out, lambda t: _verify(t, old_docs, doc_index, expected, is_json))
@@ -759,12 +788,17 @@ def minimize_hunks(old: str, new: str, ok) -> str:
         return "".join(out)
 
     ok(build())
-    for i in range(len(ops)):
-        keep[i] = False
-        try:
-            ok(build())
-        except FixError:
-            keep[i] = True
+    # revert single hunks, then runs of up to four neighbouring hunks that
+    # only make sense together (a block scalar re-indented line by line)
+    for width in (1, 2, 3, 4):
+        for i in range(len(ops) - width + 1):
+            if not all(keep[i:i + width]):
+                continue
+            keep[i:i + width] = [False] * width
+            try:
+                ok(build())
+            except FixError:
+                keep[i:i + width] = [True] * width
     text = build()
     ok(text)
     return text
