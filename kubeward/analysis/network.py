@@ -32,8 +32,11 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from kubeward.analysis.selectors import (describe_selector, is_empty_selector,
-                                         map_selector_matches, selector_matches)
+from kubeward.analysis.selectors import (
+    describe_selector,
+    is_empty_selector,
+    selector_matches,
+)
 from kubeward.model import K8sObject
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")

@@ -115,7 +115,7 @@ class Rule:
         if not self.verb_matches(verb):
             return False
         for u in self.non_resource_urls:
-            if u == "*" or u == path or (u.endswith("*") and path.startswith(u[:-1])):
+            if u == "*" or u == path or (u.endswith("*") and path.startswith(u.rstrip("*"))):
                 return True
         return False
 
@@ -351,9 +351,10 @@ class RBACModel:
             if not isinstance(sels, list):
                 resolved[name] = [(i, Rule.parse(r), "") for i, r in enumerate(_rules_of(o))]
                 return resolved[name]
-            sources = [n for n in sorted(own) if n != name and n not in stack and
-                       any(selector_matches(s, own[n].labels) for s in sels
-                           if isinstance(s, dict))]
+            # as the aggregation controller: selector by selector, matching
+            # ClusterRoles by name, each rule once
+            sources = [n for sel in sels if isinstance(sel, dict) for n in sorted(own)
+                       if n != name and n not in stack and selector_matches(sel, own[n].labels)]
             if not sources:
                 self.notes.append(f"ClusterRole {name} aggregates ClusterRoles matching its "
                                   "clusterRoleSelectors, but none is in the input; using its "
@@ -462,19 +463,47 @@ class RBACModel:
         if cached is not None:
             return cached
         user, groups = subject.user, subject.groups
+        # Only the binding subjects that can apply (Binding.applies), found
+        # through an index rather than by testing every binding subject.
+        index = self._subject_index()
+        hits: list[tuple[int, int]] = []
+        if user is not None:
+            hits.extend(index.get(("u", user), ()))
+        for g in groups:
+            hits.extend(index.get(("g", g), ()))
+        hits = sorted(set(hits))
         out: list[tuple[str | None, Grant]] = []
-        for b in self.bindings:
-            role = None
-            for si, s in b.subjects:
-                if not b.applies(s, user, groups):
-                    continue
-                role = role or self.role_for(b)
-                if role is None:
-                    break
-                for ri, rule, origin in role.rules:
-                    out.append((b.namespace, Grant(b.ref, si, role.ref, ri, rule, origin)))
+        bindings = self.bindings
+        for bi, j in hits:
+            b = bindings[bi]
+            si, s = b.subjects[j]
+            role = self.role_for(b)
+            if role is None:
+                continue
+            for ri, rule, origin in role.rules:
+                out.append((b.namespace, Grant(b.ref, si, role.ref, ri, rule, origin)))
         self._perms[subject] = out
         return out
+
+    def _subject_index(self) -> dict[tuple[str, str], list[tuple[int, int]]]:
+        """("u", user name) or ("g", group) -> [(binding index, subject
+        position)], in binding order: what ``Binding.applies`` matches."""
+        idx = self.__dict__.get("_subj_idx")
+        if idx is None:
+            idx = {}
+            for bi, b in enumerate(self.bindings):
+                for j, (_, s) in enumerate(b.subjects):
+                    if s.kind == "User":
+                        key = ("u", s.name)
+                    elif s.kind == "Group":
+                        key = ("g", s.name)
+                    elif s.kind == "ServiceAccount":
+                        key = ("u", f"{SA_PREFIX}{s.namespace or b.namespace or ''}:{s.name}")
+                    else:
+                        continue
+                    idx.setdefault(key, []).append((bi, j))
+            self._subj_idx = idx
+        return idx
 
     def subjects(self) -> list[Subject]:
         """Every subject the input names: binding subjects, ServiceAccount
@@ -651,7 +680,6 @@ class EscalationAnalysis:
             return self._edges[node]
         p = self._perms(node)
         out: list[tuple[Step, tuple]] = []
-        me = self.label(node)
 
         def goal(text, grants):
             out.append((Step(text, _via(grants), "cluster-admin"), GOAL))
@@ -708,7 +736,14 @@ class EscalationAnalysis:
                     to(f"can impersonate users, so can act as User {u}", g,
                        ("subject", Subject("User", u)))
         # per-namespace primitives --------------------------------------------
-        for ns in self.namespaces:
+        # a namespace where no grant applies (none cluster-wide, none bound
+        # there) gives no edge: skip it
+        if any(scope is None for scope, _ in p.scoped):
+            spaces = self.namespaces
+        else:
+            bound = p.namespaces()
+            spaces = [ns for ns in self.namespaces if ns in bound]
+        for ns in spaces:
             self._namespace_edges(p, ns, node, to, goal, pv)
         self._edges[node] = out
         return out

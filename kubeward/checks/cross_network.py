@@ -236,7 +236,7 @@ class PolicySelectsNothing(CrossCheck):
         a = net.analyse(objects)
         for p in a.policies:
             if a.selected_by(p) or a.custom_owner_matches(
-                    p.namespace, lambda labels: selector_matches(p.pod_selector, labels)):
+                    p.namespace, lambda labels, sel=p.pod_selector: selector_matches(sel, labels)):
                 continue
             if not ctx.complete and not a.by_namespace.get(p.namespace):
                 continue  # the namespace's workloads are simply not in the input

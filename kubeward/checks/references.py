@@ -18,7 +18,6 @@ from kubeward.analysis.rbac import analyse as rbac_analyse
 from kubeward.analysis.selectors import map_selector_matches, selector_matches
 from kubeward.checks.base import CrossCheck, Severity
 
-
 #: Roles Kubernetes creates in kube-system (besides system:*)
 BUILTIN_ROLES = frozenset({"extension-apiserver-authentication-reader"})
 
@@ -109,7 +108,7 @@ class ServiceSelectsNothing(CrossCheck):
             if not ctx.complete and not a.by_namespace.get(ns):
                 continue
             if a.workloads_matching_map(ns, sel) or a.custom_owner_matches(
-                    ns, lambda labels: map_selector_matches(sel, labels)):
+                    ns, lambda labels, sel=sel: map_selector_matches(sel, labels)):
                 continue
             pairs = ", ".join(f"{k}={v}" for k, v in sel.items())
             yield self.finding(s, ("spec", "selector"),
@@ -257,7 +256,8 @@ class TargetMissing(CrossCheck):
                     continue
                 if isinstance(sel, dict) and (
                         any(selector_matches(sel, w.labels) for w in a.by_namespace.get(ns, ()))
-                        or a.custom_owner_matches(ns, lambda lb: selector_matches(sel, lb))):
+                        or a.custom_owner_matches(
+                            ns, lambda lb, sel=sel: selector_matches(sel, lb))):
                     continue
                 yield self.finding(o, ("spec", "selector") if isinstance(sel, dict)
                                    else ("spec",),

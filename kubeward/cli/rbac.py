@@ -92,7 +92,7 @@ def can(subject, verb, resource, paths, namespace, resource_name):
     try:
         subj = parse_subject(subject)
     except ValueError as e:
-        raise click.UsageError(str(e))
+        raise click.UsageError(str(e)) from None
     req = _request(verb, resource, namespace, resource_name)
     objects, had_errors = load_objects(paths)
     model = RBACModel(objects)

@@ -2,8 +2,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
-
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
@@ -16,7 +14,8 @@ def load(name: str):
 
 
 def load_text(text: str, name: str = "t.yaml"):
-    from kubeward.loading.files import LoadResult, load_text as _load
+    from kubeward.loading.files import LoadResult
+    from kubeward.loading.files import load_text as _load
 
     res = LoadResult()
     _load(text, name, res)

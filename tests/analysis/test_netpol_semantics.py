@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import pytest
-
-from kubeward.analysis.network import (EGRESS, INGRESS, NetworkAnalysis, PortSet, analyse,
-                                       rule_ports, ContainerPort)
-from kubeward.analysis.selectors import selector_matches
-
 from kw_analysis_helpers import load, load_text
+
+from kubeward.analysis.network import (
+    EGRESS,
+    INGRESS,
+    ContainerPort,
+    NetworkAnalysis,
+    PortSet,
+    analyse,
+    rule_ports,
+)
+from kubeward.analysis.selectors import selector_matches
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import pytest
-
-from kubeward.analysis.rbac import (EscalationAnalysis, RBACModel, Request, Rule, Subject,
-                                    analyse, parse_resource, parse_subject)
-
 from kw_analysis_helpers import load, load_text
+
+from kubeward.analysis.rbac import (
+    EscalationAnalysis,
+    RBACModel,
+    Request,
+    Rule,
+    Subject,
+    analyse,
+    parse_resource,
+    parse_subject,
+)
 
 
 @pytest.fixture(scope="module")
@@ -302,7 +309,7 @@ def test_no_path_and_masters(escalation):
 
 
 def test_resource_names_limit_escalation():
-    m, esc = analyse(load_text("""
+    _model, esc = analyse(load_text("""
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {name: r, namespace: d}
