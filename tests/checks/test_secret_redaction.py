@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from kubeward.engine import ScanOptions, scan
-from kubeward.outputs import RenderContext, get_renderer
+from kubeward.outputs import FORMATS, RenderContext, get_renderer
 
 DATA = Path(__file__).parent / "_secrets_data" / "leaky.yaml"
 LITERALS = ("Arg-Literal-9731", "Two-Arg-Literal-3131", "Flow-Literal-4242",
             "Block-Literal-1717", "Url-Literal-5151",
-            "q8Vz3LmN0pXr7TbK2wYe5HsJ9dGf4AcU", "Cm-Literal-2323", "Prop-Literal-8888",
+            "Zr4Tq9WmX2bLp7KcV5nJ8dHs3FgY6eQa", "Cm-Literal-2323", "Prop-Literal-8888",
             "Secret-Literal-6060")
 CHECKS = tuple(f"SEC{n:03d}" for n in range(1, 13))
 
@@ -44,17 +44,15 @@ def _render(report, fmt: str) -> str:
     return out.getvalue()
 
 
-def test_json_output_has_no_literal(report):
-    text = _render(report, "json")
-    json.loads(text)
-    for lit in LITERALS:
-        assert lit not in text
-
-
-@pytest.mark.xfail(strict=True, reason="the text renderer prints the offending source line, "
-                   "which holds the literal; kubeward/outputs/text.py must mask the snippet of "
-                   "findings whose value is '<redacted>'")
-def test_text_output_has_no_literal(report):
-    text = _render(report, "text")
-    for lit in LITERALS:
-        assert lit not in text, lit
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_output_has_no_literal(report, fmt):
+    text = _render(report, fmt)
+    if fmt in ("json", "sarif"):
+        json.loads(text)
+    leaked = [lit for lit in LITERALS if lit in text]
+    if leaked and fmt == "text":
+        # Known gap outside the checks: passes by itself once fixed.
+        pytest.xfail("the text renderer prints the offending source line, which holds the "
+                     "literal; kubeward/outputs/text.py must mask the snippet of findings "
+                     "whose value is '<redacted>'")
+    assert leaked == [], fmt
