@@ -650,18 +650,19 @@ class ConfigMapKnownToken(Check):
 
 
 class _SAIndex:
-    """ServiceAccounts of the scan by (namespace, name), built once per scan."""
+    """ServiceAccounts of the scan by (namespace, name), built once per scan
+    and kept on the scan's Context (so nothing outlives the scan)."""
 
-    _cache: tuple = (None, {})
+    KEY = "_kubeward_sa_index"
 
     @classmethod
     def get(cls, ctx: Context) -> dict:
-        objs, index = cls._cache
-        if objs is not ctx.objects:
+        index = ctx.__dict__.get(cls.KEY)
+        if index is None:
             index = {}
             for sa in ctx.by_kind("ServiceAccount"):
                 index.setdefault((sa.namespace, sa.name), sa)
-            cls._cache = (ctx.objects, index)
+            ctx.__dict__[cls.KEY] = index
         return index
 
 
