@@ -73,6 +73,7 @@ class IngressNotIsolated(_NotIsolated):
     """
 
     id = "XNET001"
+    workloads_only = True
     name = "Workload not isolated for ingress"
     severity = Severity.MEDIUM
     direction = net.INGRESS
@@ -121,6 +122,7 @@ class EgressNotIsolated(_NotIsolated):
     """
 
     id = "XNET002"
+    workloads_only = True
     name = "Workload not isolated for egress"
     severity = Severity.LOW
     direction = net.EGRESS
@@ -228,6 +230,7 @@ class PolicySelectsNothing(CrossCheck):
     """
 
     id = "XNET004"
+    kinds = frozenset({"NetworkPolicy"})
     name = "NetworkPolicy selects no workload"
     severity = Severity.LOW
     remediation = "Make spec.podSelector match the labels of the pods the policy is for."
@@ -285,6 +288,7 @@ class OneDirectionOnly(CrossCheck):
     """
 
     id = "XNET005"
+    kinds = frozenset({"NetworkPolicy"})
     name = "NetworkPolicy restricts only one direction"
     severity = Severity.LOW
     default_enabled = False
@@ -358,6 +362,7 @@ class ExposedAndPowerful(CrossCheck):
     """
 
     id = "XNET006"
+    workloads_only = True
     name = "Exposed outside the cluster and privileged"
     severity = Severity.CRITICAL
     frameworks = {"nsa": ("network/exposure",), "mitre": ("MS-TA9005", "MS-TA9018")}

@@ -44,6 +44,7 @@ class WorkloadCanEscalate(CrossCheck):
     """
 
     id = "XRBAC001"
+    workloads_only = True
     name = "Workload ServiceAccount can escalate to cluster admin"
     severity = Severity.HIGH
     frameworks = {"cis": ("5.1.1", "5.1.6"), "nsa": ("authn/rbac",),
@@ -96,6 +97,7 @@ class ServiceAccountUnbound(CrossCheck):
     """
 
     id = "XRBAC002"
+    kinds = frozenset({"ServiceAccount"})
     name = "ServiceAccount bound to nothing"
     severity = Severity.INFO
     default_enabled = False
@@ -145,6 +147,7 @@ class TooManyBindings(CrossCheck):
     """
 
     id = "XRBAC003"
+    kinds = frozenset({"RoleBinding", "ClusterRoleBinding", "ServiceAccount"})
     name = "Subject with too many bindings"
     severity = Severity.LOW
     default_enabled = False

@@ -93,6 +93,7 @@ class ServiceSelectsNothing(CrossCheck):
     """
 
     id = "REF001"
+    kinds = frozenset({"Service"})
     name = "Service selector matches no workload"
     severity = Severity.LOW
     remediation = "Make spec.selector match the pod template labels of the intended workload."
@@ -151,6 +152,7 @@ class IngressBackendMissing(CrossCheck):
     """
 
     id = "REF002"
+    kinds = frozenset({"Ingress"})
     name = "Ingress backend Service missing or port not exposed"
     severity = Severity.MEDIUM
     remediation = "Point the backend at an existing Service and one of its ports."
@@ -229,6 +231,7 @@ class TargetMissing(CrossCheck):
     """
 
     id = "REF003"
+    kinds = frozenset({"HorizontalPodAutoscaler", "PodDisruptionBudget"})
     name = "HPA or PDB target missing"
     severity = Severity.LOW
     remediation = "Point scaleTargetRef / selector at the intended workload."
@@ -309,6 +312,7 @@ class PDBBlocksDisruption(CrossCheck):
     """
 
     id = "REF004"
+    kinds = frozenset({"PodDisruptionBudget"})
     name = "PodDisruptionBudget allows no disruption"
     severity = Severity.MEDIUM
     remediation = "Allow at least one pod to be evicted (maxUnavailable >= 1)."
@@ -388,6 +392,7 @@ class BindingRoleMissing(CrossCheck):
     """
 
     id = "REF005"
+    kinds = frozenset({"RoleBinding", "ClusterRoleBinding"})
     name = "Binding to a missing Role or ClusterRole"
     severity = Severity.MEDIUM
     frameworks = {"nsa": ("authn/rbac",)}
@@ -467,8 +472,11 @@ class WorkloadReferenceMissing(CrossCheck):
     Reports workloads that reference a ServiceAccount, Secret or ConfigMap
     (volumes, env, envFrom, imagePullSecrets; optional references excluded)
     that does not exist. Runs only when the input is the whole cluster
-    (`kubeward scan --complete`, or `kubeward audit`); on partial manifests
-    the objects usually live elsewhere.
+    (`kubeward scan --complete`, `kubeward audit`, or the option
+    `assume_complete: true` for a repository known to hold everything); on
+    partial manifests the objects usually live elsewhere. A kind of which the
+    input holds no object at all is taken as not read (`kubeward audit`
+    never reads Secrets), and references to it are not judged.
 
     ## Why is this bad?
     Pods fail to start (or start without the intended credentials); a
@@ -495,6 +503,7 @@ class WorkloadReferenceMissing(CrossCheck):
     id = "REF006"
     name = "Workload references a missing ServiceAccount, Secret or ConfigMap"
     severity = Severity.MEDIUM
+    workloads_only = True
     remediation = "Create the referenced object or fix the name."
     options = {"assume_complete": False}
 
@@ -502,12 +511,15 @@ class WorkloadReferenceMissing(CrossCheck):
         if not (ctx.complete or ctx.option(self.id, "assume_complete", False)):
             return
         idx = _Index.of(objects)
+        # kinds the input holds none of were not read (kubeward audit never
+        # reads Secrets): references to them cannot be judged
+        present = {k for k, _ in idx.names}
         for o in objects:
             if o.pod is None or o.kind == "PodTemplate":
                 continue
             ns = _ns(o)
             for kind, name, path in _pod_refs(o):
-                if kind == "ConfigMap" and name == "kube-root-ca.crt":
+                if kind not in present or (kind == "ConfigMap" and name == "kube-root-ca.crt"):
                     continue
                 if not idx.has(kind, ns, name):
                     yield self.finding(o, path, f"{o.kind} {ns}/{o.name} references {kind} "
