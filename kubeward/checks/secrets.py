@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from typing import Iterator
 
-from kubeward.checks.base import Check, Context, Edit, FixSafety, Severity
+from kubeward.checks.base import Check, Context, CrossCheck, Edit, FixSafety, Severity
 
 REDACTED = "<redacted>"
 
@@ -676,7 +676,7 @@ def service_account_name(pod) -> tuple[str, tuple | None]:
     return "default", None
 
 
-class AutomountServiceAccountToken(Check):
+class AutomountServiceAccountToken(CrossCheck):
     """
     ## What it does
     Reports pods that get a service account token mounted. Kubernetes
@@ -685,7 +685,8 @@ class AutomountServiceAccountToken(Check):
     applies; otherwise the token is mounted. kubeward looks the
     ServiceAccount up among the scanned objects by namespace and name; when
     it is not in the input, the default (mounted) is assumed and the message
-    says so.
+    says so. (A cross-resource check, so that the ServiceAccount is found in
+    any file of the scan, also with `--jobs`.)
 
     ## Why is this bad?
     Most applications never call the Kubernetes API. A mounted token lets
@@ -729,6 +730,11 @@ class AutomountServiceAccountToken(Check):
     fix_safety = FixSafety.UNSAFE
     remediation = ("Set automountServiceAccountToken: false on the pod (or its ServiceAccount) "
                    "unless it calls the Kubernetes API.")
+
+    def check_all(self, objects, ctx):
+        for obj in objects:
+            if obj.pod is not None:
+                yield from self.check(obj, ctx)
 
     def check(self, obj, ctx):
         pod = obj.pod

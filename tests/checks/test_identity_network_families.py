@@ -118,3 +118,19 @@ def test_deprecation_table_is_consistent():
     for (av, kind), dep in apiversions.DEPRECATIONS.items():
         assert dep.deprecated < dep.removed, (av, kind)
         assert "/" in av
+
+
+def test_service_account_in_another_file_is_found_with_jobs(tmp_path):
+    (tmp_path / "a-sa.yaml").write_text(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: quiet, namespace: shop}\n"
+        "automountServiceAccountToken: false\n")
+    (tmp_path / "b-deploy.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a, namespace: shop}\n"
+        "spec:\n  template:\n    spec:\n      serviceAccountName: quiet\n"
+        "      containers: [{name: c, image: registry.example.com/web:1.0}]\n"
+        "---\napiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: shop}\n"
+        "spec:\n  serviceAccountName: chatty\n"
+        "  containers: [{name: c, image: registry.example.com/web:1.0}]\n")
+    for jobs in (1, 2):
+        report = scan([str(tmp_path)], ScanOptions(checks=("SEC007",), jobs=jobs))
+        assert [(f.object.name, f.line) for f in report.findings] == [("b", 13)], jobs
