@@ -11,14 +11,63 @@ import click
 from kubeward.cli.main import EXIT_ERROR, EXIT_OK
 
 
-def load_objects(paths) -> tuple[list, bool]:
-    """Objects of ``paths``; load errors are printed (one line each)."""
+def input_options(f):
+    """PATH... or a live cluster (--cluster, --kubeconfig, --context)."""
+    opts = [
+        click.argument("paths", nargs=-1, metavar="PATH..."),
+        click.option("--cluster", "use_cluster", is_flag=True,
+                     help="Read the objects from the live cluster of the kubeconfig instead "
+                          "of files (what `kubeward audit` reads; Secrets are never read)."),
+        click.option("--kubeconfig", type=click.Path(dir_okay=False),
+                     help="Kubeconfig file for --cluster (default: $KUBECONFIG, "
+                          "~/.kube/config, else the in-cluster service account)."),
+        click.option("--context", "kube_context", metavar="NAME",
+                     help="Kubeconfig context for --cluster."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def load_objects(paths, use_cluster: bool = False, kubeconfig: str | None = None,
+                 kube_context: str | None = None) -> tuple[list, bool]:
+    """Objects of ``paths`` or of the live cluster; load errors are printed
+    (one line each) and reported by the second value."""
+    if use_cluster:
+        if paths:
+            raise click.UsageError("give PATHs or --cluster, not both")
+        return _cluster_objects(kubeconfig, kube_context), False
+    if not paths:
+        raise click.UsageError("missing PATH... (files, directories, -) or --cluster")
     from kubeward.loading.files import load_paths
 
     loaded = load_paths(list(paths))
     for e in loaded.errors:
         click.echo(e.one_line(), err=True)
     return loaded.objects, bool(loaded.errors)
+
+
+def _cluster_objects(kubeconfig, kube_context) -> list:
+    from kubeward.cli.common import fail
+
+    try:
+        from kubeward.cluster import ClusterError
+        from kubeward.cluster.audit import collect, needed_kinds, resolve
+        from kubeward.cluster.client import Client
+    except ImportError as e:  # pragma: no cover - the cluster extra is missing
+        fail(f"--cluster needs the kubernetes client: pip install 'kubeward[cluster]' ({e})")
+    try:
+        client = Client.connect(kubeconfig, kube_context)
+        try:
+            client.check_access()
+            snap = collect(client, resolve(client, needed_kinds()))
+        finally:
+            client.close()
+    except ClusterError as e:
+        fail(str(e))
+    for w in snap.warnings:
+        click.echo(f"kubeward: warning: {w}", err=True)
+    return snap.state.visible()
 
 
 def _ports(ports: list[str]) -> str:
@@ -54,17 +103,17 @@ def _direction_text(name: str, s: dict) -> list[str]:
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@input_options
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-def network(paths, output):
+def network(paths, use_cluster, kubeconfig, kube_context, output):
     """Show, per workload, who can reach it (same namespace, other namespaces,
     any address), its exposure outside the cluster (NodePort/LoadBalancer
     Services, Ingress, hostPort) and what it can reach, under the
     NetworkPolicies of the input."""
     from kubeward.analysis.network import analyse
 
-    objects, had_errors = load_objects(paths)
+    objects, had_errors = load_objects(paths, use_cluster, kubeconfig, kube_context)
     a = analyse(objects)
     report = a.report()
     if output == "json":

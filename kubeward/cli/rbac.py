@@ -8,7 +8,7 @@ import sys
 import click
 
 from kubeward.cli.main import EXIT_ERROR, EXIT_OK
-from kubeward.cli.network import load_objects
+from kubeward.cli.network import input_options, load_objects
 
 
 @click.group()
@@ -39,20 +39,21 @@ _RESOURCE_HELP = ("RESOURCE is resource[.group][/subresource] (pods, pods/exec, 
 @rbac.command("who-can")
 @click.argument("verb")
 @click.argument("resource")
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@input_options
 @click.option("-n", "--namespace", help="Namespace of the request (default: cluster-wide, "
                                         "which only ClusterRoleBindings grant).")
 @click.option("--name", "resource_name", help="Name of the object (rules with resourceNames "
                                               "only match named requests).")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-def who_can(verb, resource, paths, namespace, resource_name, output):
+def who_can(verb, resource, paths, use_cluster, kubeconfig, kube_context, namespace,
+            resource_name, output):
     """List the subjects allowed VERB on RESOURCE, with the bindings and rules
     that grant it. """
     from kubeward.analysis.rbac import RBACModel
 
     req = _request(verb, resource, namespace, resource_name)
-    objects, had_errors = load_objects(paths)
+    objects, had_errors = load_objects(paths, use_cluster, kubeconfig, kube_context)
     model = RBACModel(objects)
     entries, notes = model.who_can(req)
     _notes(model.notes + notes)
@@ -80,10 +81,11 @@ who_can.help = (who_can.help or "") + _RESOURCE_HELP
 @click.argument("subject")
 @click.argument("verb")
 @click.argument("resource")
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@input_options
 @click.option("-n", "--namespace", help="Namespace of the request (default: cluster-wide).")
 @click.option("--name", "resource_name", help="Name of the object.")
-def can(subject, verb, resource, paths, namespace, resource_name):
+def can(subject, verb, resource, paths, use_cluster, kubeconfig, kube_context, namespace,
+        resource_name):
     """Answer whether SUBJECT (serviceaccount:NS:NAME, user:NAME, group:NAME)
     may VERB RESOURCE, with the reason. Exit 0 yes, 1 no, 2 usage error or
     some input could not be read (the answer is then about the rest). """
@@ -94,7 +96,7 @@ def can(subject, verb, resource, paths, namespace, resource_name):
     except ValueError as e:
         raise click.UsageError(str(e)) from None
     req = _request(verb, resource, namespace, resource_name)
-    objects, had_errors = load_objects(paths)
+    objects, had_errors = load_objects(paths, use_cluster, kubeconfig, kube_context)
     model = RBACModel(objects)
     allowed, grants, notes = model.authorize(subj, req)
     _notes(model.notes)
@@ -116,15 +118,15 @@ can.help = (can.help or "") + _RESOURCE_HELP
 
 
 @rbac.command("escalation")
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@input_options
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-def escalation(paths, output):
+def escalation(paths, use_cluster, kubeconfig, kube_context, output):
     """List subjects that can reach cluster-admin-equivalent power, each with
     the shortest chain of steps."""
     from kubeward.analysis.rbac import analyse
 
-    objects, had_errors = load_objects(paths)
+    objects, had_errors = load_objects(paths, use_cluster, kubeconfig, kube_context)
     model, esc = analyse(objects)
     report = esc.report()
     _notes(model.notes)
