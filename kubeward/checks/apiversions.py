@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from kubeward.checks.base import Check, Severity
+from kubeward.checks.base import Check, Edit, FixSafety, Severity
 
 NSA = ("upgrade/practices",)
 
@@ -113,6 +113,25 @@ DEPRECATIONS: dict[tuple[str, str], Deprecation] = {
 }
 
 
+#: migrations that only change ``apiVersion``: the schema of the kind is the
+#: same in the replacement (the fix rewrites apiVersion for these only)
+SAME_SCHEMA: frozenset[tuple[str, str]] = frozenset(
+    [("rbac.authorization.k8s.io/v1beta1", k)
+     for k in ("ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")]
+    + [("scheduling.k8s.io/v1beta1", "PriorityClass"), ("coordination.k8s.io/v1beta1", "Lease"),
+       ("apiregistration.k8s.io/v1beta1", "APIService"), ("batch/v1beta1", "CronJob"),
+       ("autoscaling/v2beta2", "HorizontalPodAutoscaler"), ("node.k8s.io/v1beta1", "RuntimeClass"),
+       ("storage.k8s.io/v1beta1", "CSIStorageCapacity")]
+    + [("storage.k8s.io/v1beta1", k)
+       for k in ("StorageClass", "VolumeAttachment", "CSINode", "CSIDriver")])
+
+
+def _fix(obj, dep: "Deprecation") -> list:
+    if (dep.api_version, dep.kind) in SAME_SCHEMA:
+        return [Edit("set", ("apiVersion",), dep.replacement)]
+    return []
+
+
 def _v(t: tuple[int, int]) -> str:
     return "%d.%d" % t
 
@@ -151,9 +170,13 @@ class RemovedApiVersion(Check):
     ```
 
     ## Fix safety
-    No automatic fix: some replacements changed the schema (Ingress,
-    CustomResourceDefinition, CertificateSigningRequest, Deployment
-    selectors) or the semantics (an empty PodDisruptionBudget selector).
+    Unsafe, and only where the replacement has the same schema (RBAC
+    `v1beta1`, PriorityClass, Lease, APIService, CronJob,
+    `autoscaling/v2beta2`, RuntimeClass, storage `v1beta1`): the fix
+    rewrites `apiVersion`; tools that pin the old version must follow. No
+    fix where the schema changed (Ingress, CustomResourceDefinition,
+    CertificateSigningRequest, Deployment selectors) or the semantics (an
+    empty PodDisruptionBudget selector).
     """
 
     id = "API001"
@@ -161,6 +184,7 @@ class RemovedApiVersion(Check):
     severity = Severity.HIGH
     frameworks = {"nsa": NSA}
     crosswalk = {"kube-linter": ("no-extensions-v1beta",), "kube-score": ("stable-version",)}
+    fix_safety = FixSafety.UNSAFE
     remediation = "Migrate the manifest to the replacement apiVersion."
 
     def check(self, obj, ctx):
@@ -169,7 +193,8 @@ class RemovedApiVersion(Check):
             yield self.finding(
                 obj, ("apiVersion",),
                 f"{obj.api_version} {obj.kind} was removed in Kubernetes {_v(dep.removed)} "
-                f"(target {_v(ctx.k8s_version)}): {dep.advice}", value=obj.api_version)
+                f"(target {_v(ctx.k8s_version)}): {dep.advice}", value=obj.api_version,
+                edits=_fix(obj, dep))
 
 
 class DeprecatedApiVersion(Check):
@@ -197,7 +222,9 @@ class DeprecatedApiVersion(Check):
     ```
 
     ## Fix safety
-    No automatic fix.
+    Unsafe, and only where the replacement has the same schema (see
+    API001): the fix rewrites `apiVersion`, which the target cluster
+    already serves.
     """
 
     id = "API002"
@@ -205,6 +232,7 @@ class DeprecatedApiVersion(Check):
     severity = Severity.LOW
     frameworks = {"nsa": NSA}
     crosswalk = {"kube-score": ("stable-version",)}
+    fix_safety = FixSafety.UNSAFE
     remediation = "Migrate the manifest to the replacement apiVersion before upgrading."
 
     def check(self, obj, ctx):
@@ -214,7 +242,7 @@ class DeprecatedApiVersion(Check):
                 obj, ("apiVersion",),
                 f"{obj.api_version} {obj.kind} is deprecated since Kubernetes "
                 f"{_v(dep.deprecated)} and removed in {_v(dep.removed)}: {dep.advice}",
-                value=obj.api_version)
+                value=obj.api_version, edits=_fix(obj, dep))
 
 
 _ALPHA_RE = re.compile(r"^(?:([a-z0-9.\-]+)/)?v\d+alpha\d+$")
