@@ -132,29 +132,69 @@ def write_atomic(path: str, text: str, bom: bool = False) -> None:
         raise
 
 
+MAX_ROUNDS = 4
+
+
 def fix_paths(paths: Iterable[str], options=None, *, unsafe: bool = False,
               write: bool = True) -> FixRun:
     """Scan ``paths``, apply the allowed fixes, write the changed files
-    (unless ``write`` is False) and scan again (the fixed texts, when not
-    written)."""
+    (unless ``write`` is False) and scan again.
+
+    Fixing can make another fix possible (a container that is no longer
+    privileged can get ``allowPrivilegeEscalation: false``), so the fixed
+    texts are scanned again in memory and fixed again, up to ``MAX_ROUNDS``
+    rounds, until a round changes nothing. Files are written once, at the
+    end; ``run.after`` is the scan of the final texts."""
     from kubeward.engine import ScanOptions, scan
-    from kubeward.fix.rewrite import fix_text
 
     paths = list(paths)
     options = options or ScanOptions()
     if options.jobs != 1:
         options = ScanOptions(**{**options.__dict__, "jobs": 1})
     run = FixRun()
-    before = scan(paths, options)
-    run.before = before
+    report = scan(paths, options)
+    run.before = report
     files, _ = plain_files(paths)
-    index = _obj_index(before)
-    bad_files = {e.file for e in before.errors if e.kind != "schema"}
-    allowed = {FixSafety.SAFE} | ({FixSafety.UNSAFE} if unsafe else set())
-
+    bad_files = {e.file for e in report.errors if e.kind != "schema"}
     per_file: dict[str, FileFix] = {}
+    texts: dict[str, str] = {}  # display path -> current (fixed) text
+    for _round in range(MAX_ROUNDS):
+        changed = _fix_round(report, files, bad_files, per_file, texts, run, unsafe)
+        report = rescan_texts(paths, options, texts) if (changed or _round == 0 and texts) \
+            else report
+        if not changed:
+            break
+    run.after = report
+    run.files = [per_file[k] for k in sorted(per_file)]
+    for ff in run.files:
+        if ff.changed and write:
+            try:
+                write_atomic(ff.path, ff.new_text, ff.bom)
+                ff.written = True
+            except OSError as e:
+                ff.error = f"cannot write: {e.strerror or e}"
+                ff.failed += [(f, ff.error) for f in ff.applied]
+                ff.applied = []
+    if write and any(ff.error and ff.error.startswith("cannot write") for ff in run.files):
+        run.after = scan(paths, options)
+    _drop_noops(run)
+    return run
+
+
+def _fix_round(report, files: dict, bad_files: set, per_file: dict, texts: dict, run: FixRun,
+               unsafe: bool) -> bool:
+    """One round of fixes over ``report``; returns whether any text changed.
+    Failures, skipped unsafe fixes and suggestions are those of the latest
+    round (what still stands); applied fixes accumulate."""
+    from kubeward.fix.rewrite import fix_text
+
+    index = _obj_index(report)
+    allowed = {FixSafety.SAFE} | ({FixSafety.UNSAFE} if unsafe else set())
+    for ff in per_file.values():
+        ff.failed, ff.skipped_unsafe = [], []
+    run.suggestions = []
     groups: dict[str, list] = {}
-    for f in before.findings:
+    for f in report.findings:
         if f.fix_safety == FixSafety.DISPLAY:
             run.suggestions.append(f)
             continue
@@ -173,45 +213,34 @@ def fix_paths(paths: Iterable[str], options=None, *, unsafe: bool = False,
         if f.file in bad_files:
             ff.failed.append((f, "the file does not parse"))
             continue
+        if ff.error:
+            ff.failed.append((f, ff.error))
+            continue
         groups.setdefault(f.file, []).append((f, f.doc_index, _prefixed(f, index)))
-
-    changed_texts: dict[str, str] = {}
+    changed = False
     for display, group in groups.items():
         ff = per_file[display]
-        try:
-            ff.old_text, ff.bom = read_text(ff.path)
-        except (OSError, ValueError) as e:
-            msg = getattr(e, "strerror", None) or str(e)
-            ff.error = f"cannot read: {msg}"
-            ff.failed += [(g[0], ff.error) for g in group]
-            continue
-        is_json = ff.path.endswith(".json")
-        outcome = fix_text(ff.old_text, group, is_json=is_json)
-        failed = dict((id(k), reason) for k, reason in outcome.failed)
+        if display not in texts:
+            try:
+                ff.old_text, ff.bom = read_text(ff.path)
+            except (OSError, ValueError) as e:
+                msg = getattr(e, "strerror", None) or str(e)
+                ff.error = f"cannot read: {msg}"
+                ff.failed += [(g[0], ff.error) for g in group]
+                continue
+            ff.new_text = ff.old_text
+        outcome = fix_text(ff.new_text, group, is_json=ff.path.endswith(".json"))
+        failed = {id(k): reason for k, reason in outcome.failed}
         for finding, _doc, _edits in group:
             if id(finding) in failed:
                 ff.failed.append((finding, failed[id(finding)]))
-            else:
+            else:  # checked against the final scan by _drop_noops
                 ff.applied.append(finding)
-        ff.new_text = outcome.text
-        if ff.changed:
-            changed_texts[display] = ff.new_text
-            if write:
-                try:
-                    write_atomic(ff.path, ff.new_text, ff.bom)
-                    ff.written = True
-                except OSError as e:
-                    ff.error = f"cannot write: {e.strerror or e}"
-                    ff.failed += [(f, ff.error) for f in ff.applied]
-                    ff.applied = []
-                    changed_texts.pop(display)
-    run.files = [per_file[k] for k in sorted(per_file)]
-    if write:
-        run.after = scan(paths, options)
-    else:
-        run.after = rescan_texts(paths, options, changed_texts)
-    _drop_noops(run)
-    return run
+        if outcome.text != ff.new_text:
+            changed = True
+            ff.new_text = outcome.text
+            texts[display] = outcome.text
+    return changed
 
 
 def _drop_noops(run: FixRun) -> None:
