@@ -686,7 +686,10 @@ class AutomountServiceAccountToken(CrossCheck):
     ServiceAccount up among the scanned objects by namespace and name; when
     it is not in the input, the default (mounted) is assumed and the message
     says so. (A cross-resource check, so that the ServiceAccount is found in
-    any file of the scan, also with `--jobs`.)
+    any file of the scan, also with `--jobs`.) A pod that sets
+    `automountServiceAccountToken: true` itself is reported with severity
+    low: the opt-in is explicit and reviewable (operators and controllers
+    that call the API need it); the implicit default is medium.
 
     ## Why is this bad?
     Most applications never call the Kubernetes API. A mounted token lets
@@ -745,9 +748,10 @@ class AutomountServiceAccountToken(CrossCheck):
             return
         sa_name, _ = service_account_name(pod)
         if own is True:
+            # an explicit, reviewable opt-in (controllers that call the API): low
             yield self.finding(obj, path, "the pod spec sets automountServiceAccountToken: true, "
                                f"so the token of ServiceAccount {sa_name!r} is mounted",
-                               value=True, edits=fix)
+                               value=True, edits=fix, severity=Severity.LOW)
             return
         sa = _SAIndex.get(ctx).get((obj.namespace, sa_name))
         if sa is None:
