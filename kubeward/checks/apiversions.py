@@ -246,16 +246,28 @@ class DeprecatedApiVersion(Check):
 
 
 _ALPHA_RE = re.compile(r"^(?:([a-z0-9.\-]+)/)?v\d+alpha\d+$")
-_BUILTIN_GROUPS = frozenset({"", "apps", "batch", "policy", "autoscaling", "extensions"})
+#: API groups served by kube-apiserver itself (CRD-based groups under
+#: k8s.io, such as gateway.networking.k8s.io, are not built in)
+_BUILTIN_GROUPS = frozenset({
+    "", "apps", "batch", "policy", "autoscaling", "extensions",
+    "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io",
+    "apiserverinternal.k8s.io", "authentication.k8s.io", "authorization.k8s.io",
+    "certificates.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io",
+    "flowcontrol.apiserver.k8s.io", "internal.apiserver.k8s.io", "networking.k8s.io",
+    "node.k8s.io", "rbac.authorization.k8s.io", "resource.k8s.io", "scheduling.k8s.io",
+    "storage.k8s.io", "storagemigration.k8s.io",
+})
 
 
 class AlphaApiVersion(Check):
     """
     ## What it does
-    Reports objects of built-in Kubernetes API groups (the core group,
-    `apps`, `batch`, `policy`, `autoscaling` and every `*.k8s.io` group)
-    that use an alpha version such as `v1alpha1`. Custom resources of other
-    groups are not reported.
+    Reports objects of the API groups kube-apiserver serves itself (the
+    core group, `apps`, `batch`, `policy`, `autoscaling` and the built-in
+    `*.k8s.io` groups such as `networking.k8s.io` or `resource.k8s.io`)
+    that use an alpha version such as `v1alpha1`. Custom resources,
+    including CRD-based `k8s.io` projects such as the Gateway API, are not
+    reported.
 
     ## Why is this bad?
     Alpha APIs are disabled by default, may change incompatibly or
@@ -291,7 +303,7 @@ class AlphaApiVersion(Check):
         if not m:
             return
         group = m.group(1) or ""
-        if group in _BUILTIN_GROUPS or group.endswith(".k8s.io"):
+        if group in _BUILTIN_GROUPS:
             yield self.finding(obj, ("apiVersion",),
                                f"{obj.api_version} is an alpha API: disabled by default and "
                                "subject to change without deprecation", value=obj.api_version)
