@@ -1462,8 +1462,9 @@ class NamespaceEnforcement(Check):
     ```
 
     ## Fix safety
-    No automatic fix: enforcing a level rejects non-conforming pods, so it
-    needs a rollout.
+    Unsafe: `kubeward fix --unsafe-fixes` sets the enforce label to the level
+    in the option `fix_level` (default `restricted`); enforcing a level
+    rejects non-conforming pods, so it needs a rollout.
     """
 
     id = "PSA001"
@@ -1472,7 +1473,8 @@ class NamespaceEnforcement(Check):
     kinds = frozenset({"Namespace"})
     frameworks = {"pss": ("namespace-enforce",), "cis": ("5.2.1",)}
     default_enabled = True
-    options = {"exempt_namespaces": ["kube-system"]}
+    fix_safety = FixSafety.UNSAFE
+    options = {"exempt_namespaces": ["kube-system"], "fix_level": "restricted"}
     remediation = "Label the namespace pod-security.kubernetes.io/enforce=baseline or restricted."
 
     def check(self, obj, ctx):
@@ -1482,22 +1484,26 @@ class NamespaceEnforcement(Check):
         labels = obj.labels
         enforce = labels.get(PSA_LABEL + "enforce")
         labels_path = ("metadata", "labels")
+        level = ctx.option(self.id, "fix_level", self.options["fix_level"])
+        edits = ([Edit("set", labels_path + (PSA_LABEL + "enforce",), level)]
+                 if level in PSA_LEVELS and level != "privileged" else [])
         if enforce is None:
             others = [f"{m}={labels[PSA_LABEL + m]}" for m in ("warn", "audit")
                       if PSA_LABEL + m in labels]
             extra = (f"; it only sets {' and '.join(others)}, which never rejects a pod"
                      if others else "")
             yield self.finding(obj, nearest(obj, labels_path),
-                               f"namespace {obj.name!r} has no {PSA_LABEL}enforce label{extra}")
+                               f"namespace {obj.name!r} has no {PSA_LABEL}enforce label{extra}",
+                               edits=edits)
         elif enforce == "privileged":
             yield self.finding(obj, labels_path + (PSA_LABEL + "enforce",),
                                f"namespace {obj.name!r} enforces the privileged level "
-                               "(nothing is rejected)", value=enforce)
+                               "(nothing is rejected)", value=enforce, edits=edits)
         elif enforce not in PSA_LEVELS:
             yield self.finding(obj, labels_path + (PSA_LABEL + "enforce",),
                                f"namespace {obj.name!r} sets {PSA_LABEL}enforce to "
                                f"{_fmt(enforce)}, which is not a level (privileged, baseline, "
-                               "restricted)", value=enforce, severity=Severity.LOW)
+                               "restricted)", value=enforce, severity=Severity.LOW, edits=edits)
 
 
 #: every PSS check class, in id order (for docs and tests)
