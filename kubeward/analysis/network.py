@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from kubeward.analysis.selectors import (
+    as_dict,
+    as_list,
     describe_selector,
     is_empty_selector,
     selector_matches,
@@ -192,12 +194,13 @@ class Workload:
             if isinstance(labels, dict) else {}
         ports = []
         for c in obj.pod.containers:
-            for p in c.spec.get("ports") or []:
+            for p in as_list(c.spec.get("ports")):
                 if isinstance(p, dict):
                     num = _port_int(p.get("containerPort"))
                     if num is not None:
-                        ports.append(ContainerPort(p.get("name"), num,
-                                                   str(p.get("protocol") or "TCP")))
+                        name = p.get("name")
+                        ports.append(ContainerPort(name if isinstance(name, str) else None,
+                                                   num, str(p.get("protocol") or "TCP")))
         self.ports: list[ContainerPort] = ports
 
     @property
@@ -313,7 +316,7 @@ class Policy:
                     continue
                 ipb = p.get("ipBlock")
                 if isinstance(ipb, dict):
-                    ex = ipb.get("except") or []
+                    ex = as_list(ipb.get("except"))
                     peers.append(Peer("ipBlock", self.namespace, cidr=str(ipb.get("cidr")),
                                       excepts=tuple(str(e) for e in ex)
                                       if isinstance(ex, list) else ()))
@@ -498,8 +501,8 @@ class NetworkAnalysis:
         answer depends on objects not present)."""
         if not isinstance(selector, dict) or is_empty_selector(selector):
             return False
-        keys = set((selector.get("matchLabels") or {}).keys())
-        keys |= {e.get("key") for e in selector.get("matchExpressions") or []
+        keys = {str(k) for k in as_dict(selector.get("matchLabels"))}
+        keys |= {str(e.get("key")) for e in as_list(selector.get("matchExpressions"))
                  if isinstance(e, dict)}
         if keys <= {NS_NAME_LABEL}:
             return False
@@ -587,7 +590,7 @@ class NetworkAnalysis:
             typ = spec.get("type") or "ClusterIP"
             if typ not in ("NodePort", "LoadBalancer"):
                 continue
-            ports = [_svc_port_text(p, typ) for p in spec.get("ports") or []
+            ports = [_svc_port_text(p, typ) for p in as_list(spec.get("ports"))
                      if isinstance(p, dict)]
             for w in self.workloads_matching_map(default_namespace(s), spec.get("selector")):
                 out.setdefault(w.index, []).append(Exposure(
@@ -606,7 +609,7 @@ class NetworkAnalysis:
                         lst.append(Exposure("Ingress", via, ing, [str(port)]))
         for w in self.workloads:
             for c in w.obj.pod.containers:
-                for p in c.spec.get("ports") or []:
+                for p in as_list(c.spec.get("ports")):
                     if isinstance(p, dict) and _port_int(p.get("hostPort")):
                         out.setdefault(w.index, []).append(Exposure(
                             "hostPort", f"container {c.name} hostPort {p.get('hostPort')}",
@@ -733,11 +736,11 @@ def ingress_backends(ing: K8sObject) -> list[tuple[str, Any, str, tuple]]:
 
     for key in ("defaultBackend", "backend"):
         add(spec.get(key), "default backend", ("spec", key))
-    for i, rule in enumerate(spec.get("rules") or []):
+    for i, rule in enumerate(as_list(spec.get("rules"))):
         if not isinstance(rule, dict):
             continue
         http = rule.get("http") if isinstance(rule.get("http"), dict) else {}
-        for j, p in enumerate(http.get("paths") or []):
+        for j, p in enumerate(as_list(http.get("paths"))):
             if isinstance(p, dict):
                 where = f"{rule.get('host') or '*'}{p.get('path') or '/'}"
                 add(p.get("backend"), where, ("spec", "rules", i, "http", "paths", j,

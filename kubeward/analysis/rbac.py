@@ -35,7 +35,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from kubeward.analysis.selectors import selector_matches
+from kubeward.analysis.selectors import as_list, selector_matches
 from kubeward.model import K8sObject
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
@@ -540,7 +540,7 @@ def _rules_of(o: K8sObject) -> list:
 def _binding(o: K8sObject) -> Binding:
     ref = o.raw.get("roleRef") if isinstance(o.raw.get("roleRef"), dict) else {}
     subs = []
-    for i, s in enumerate(o.raw.get("subjects") or []):
+    for i, s in enumerate(as_list(o.raw.get("subjects"))):
         if isinstance(s, dict) and s.get("kind") and s.get("name"):
             subs.append((i, Subject(str(s["kind"]), str(s["name"]),
                                     str(s["namespace"]) if s.get("namespace") else None)))
@@ -565,7 +565,7 @@ def token_mounted(obj: K8sObject, sa: K8sObject | None) -> bool:
     for _, v in obj.pod.volumes:
         proj = v.get("projected")
         if isinstance(proj, dict) and any(isinstance(s, dict) and "serviceAccountToken" in s
-                                          for s in proj.get("sources") or []):
+                                          for s in as_list(proj.get("sources"))):
             return True
     pod = obj.pod.spec.get("automountServiceAccountToken")
     if pod is not None:

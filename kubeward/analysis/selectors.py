@@ -5,6 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 
+def as_list(v) -> list:
+    """``v`` if it is a list, else [] (malformed input never raises)."""
+    return v if isinstance(v, list) else []
+
+
+def as_dict(v) -> dict:
+    """``v`` if it is a mapping, else {}."""
+    return v if isinstance(v, dict) else {}
+
+
 def selector_matches(selector: Any, labels: dict) -> bool:
     """``matchLabels`` AND every ``matchExpressions`` requirement. An empty
     selector ({}) matches everything; a malformed one (unknown operator,
@@ -18,7 +28,7 @@ def selector_matches(selector: Any, labels: dict) -> bool:
     if not isinstance(ml, dict):
         return False
     for k, v in ml.items():
-        if k not in labels or str(labels[k]) != str(v):
+        if not isinstance(k, str) or k not in labels or str(labels[k]) != str(v):
             return False
     exprs = selector.get("matchExpressions") or []
     if not isinstance(exprs, list):
@@ -27,6 +37,8 @@ def selector_matches(selector: Any, labels: dict) -> bool:
         if not isinstance(e, dict):
             return False
         key, op = e.get("key"), e.get("operator")
+        if not isinstance(key, str):
+            return False
         values = e.get("values") or []
         values = [str(x) for x in values] if isinstance(values, list) else []
         if op == "In":
@@ -57,11 +69,12 @@ def describe_selector(selector: Any) -> str:
     """``{app=web, tier in (a,b), !debug}``; ``{}`` for the empty selector."""
     if not isinstance(selector, dict):
         return "{}"
-    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
-    for e in selector.get("matchExpressions") or []:
+    parts = [f"{k}={v}" for k, v in sorted(as_dict(selector.get("matchLabels")).items(),
+                                                 key=str)]
+    for e in as_list(selector.get("matchExpressions")):
         if not isinstance(e, dict):
             continue
-        key, op, vals = e.get("key"), e.get("operator"), e.get("values") or []
+        key, op, vals = e.get("key"), e.get("operator"), as_list(e.get("values"))
         if op == "In":
             parts.append(f"{key} in ({','.join(map(str, vals))})")
         elif op == "NotIn":
@@ -81,4 +94,5 @@ def map_selector_matches(selector: Any, labels: dict) -> bool:
     have their endpoints managed by hand)."""
     if not isinstance(selector, dict) or not selector:
         return False
-    return all(k in labels and str(labels[k]) == str(v) for k, v in selector.items())
+    return all(isinstance(k, str) and k in labels and str(labels[k]) == str(v)
+               for k, v in selector.items())

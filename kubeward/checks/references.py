@@ -15,7 +15,7 @@ from __future__ import annotations
 from kubeward.analysis import network as net
 from kubeward.analysis.rbac import BUILTIN_CLUSTER_ROLES
 from kubeward.analysis.rbac import analyse as rbac_analyse
-from kubeward.analysis.selectors import map_selector_matches, selector_matches
+from kubeward.analysis.selectors import as_list, map_selector_matches, selector_matches
 from kubeward.checks.base import CrossCheck, Severity
 
 #: Roles Kubernetes creates in kube-system (besides system:*)
@@ -175,7 +175,7 @@ class IngressBackendMissing(CrossCheck):
                     continue
                 if port is None:
                     continue
-                ports = [p for p in _spec(svc).get("ports") or [] if isinstance(p, dict)]
+                ports = [p for p in as_list(_spec(svc).get("ports")) if isinstance(p, dict)]
                 ok = any((isinstance(port, int) and p.get("port") == port) or
                          (isinstance(port, str) and (p.get("name") == port or
                                                      str(p.get("port")) == port))
@@ -324,7 +324,7 @@ class PDBBlocksDisruption(CrossCheck):
             if o.kind == "HorizontalPodAutoscaler":
                 ref = _spec(o).get("scaleTargetRef")
                 if isinstance(ref, dict):
-                    hpa_targets.add((ref.get("kind"), _ns(o), ref.get("name")))
+                    hpa_targets.add((str(ref.get("kind")), _ns(o), str(ref.get("name"))))
         for o in objects:
             if o.kind != "PodDisruptionBudget":
                 continue
@@ -428,7 +428,7 @@ def _pod_refs(obj):
             if spec[key] != "default":
                 yield "ServiceAccount", str(spec[key]), pod.path + (key,)
             break
-    for i, s in enumerate(spec.get("imagePullSecrets") or []):
+    for i, s in enumerate(as_list(spec.get("imagePullSecrets"))):
         if isinstance(s, dict) and s.get("name"):
             yield "Secret", str(s["name"]), pod.path + ("imagePullSecrets", i, "name")
     for path, v in pod.volumes:
@@ -440,7 +440,7 @@ def _pod_refs(obj):
             yield "ConfigMap", str(cm["name"]), path + ("configMap", "name")
         proj = v.get("projected")
         if isinstance(proj, dict):
-            for j, src in enumerate(proj.get("sources") or []):
+            for j, src in enumerate(as_list(proj.get("sources"))):
                 if not isinstance(src, dict):
                     continue
                 for key, kind in (("secret", "Secret"), ("configMap", "ConfigMap")):
@@ -449,7 +449,7 @@ def _pod_refs(obj):
                         yield kind, str(r["name"]), path + ("projected", "sources", j, key,
                                                             "name")
     for c in pod.containers:
-        for k, e in enumerate(c.spec.get("env") or []):
+        for k, e in enumerate(as_list(c.spec.get("env"))):
             vf = e.get("valueFrom") if isinstance(e, dict) else None
             if not isinstance(vf, dict):
                 continue
@@ -457,7 +457,7 @@ def _pod_refs(obj):
                 r = vf.get(key)
                 if isinstance(r, dict) and r.get("name") and not r.get("optional"):
                     yield kind, str(r["name"]), c.path + ("env", k, "valueFrom", key, "name")
-        for k, e in enumerate(c.spec.get("envFrom") or []):
+        for k, e in enumerate(as_list(c.spec.get("envFrom"))):
             if not isinstance(e, dict):
                 continue
             for key, kind in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
