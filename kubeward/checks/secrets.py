@@ -1057,3 +1057,61 @@ class SecretInEnv(Check):
                             obj, c.path + ("envFrom", i, "secretRef"),
                             f"container {c.name!r}: envFrom loads every key of Secret "
                             f"{ref.get('name')!r} into the environment")
+
+
+class AnnotationCredential(Check):
+    """
+    ## What it does
+    Reports annotations, on any object and on pod templates, whose value
+    contains a known credential format (see SEC002): private keys, cloud
+    and SaaS tokens, JSON Web Tokens, URLs with an embedded password. The
+    `kubectl.kubernetes.io/last-applied-configuration` annotation of a
+    Secret (which repeats the Secret's own data) is not reported.
+
+    ## Why is this bad?
+    Annotations are metadata: they are shown by `kubectl describe`, copied
+    by controllers, exported by monitoring (kube-state-metrics) and
+    readable by everyone who can read the object - far more principals than
+    can read Secrets.
+
+    ## Example
+    ```yaml
+    metadata:
+      annotations:
+        ci.example.com/webhook: "https://ci:s3cr3t-pw@ci.example.com/hook"
+    ```
+
+    ## Use instead
+    ```yaml
+    metadata:
+      annotations:
+        ci.example.com/webhook-secret: ci-webhook  # the name of a Secret
+    ```
+
+    ## Fix safety
+    No automatic fix: rotate the credential and move it into a Secret.
+    """
+
+    id = "SEC013"
+    name = "Credential in an annotation"
+    severity = Severity.HIGH
+    frameworks = {"cis": ("5.4.2",), "nsa": NSA_SECRETS, "mitre": ("MS-TA9027",)}
+    remediation = "Rotate the credential and keep it in a Secret; annotate with its name only."
+
+    _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+    def check(self, obj, ctx):
+        sources = [(("metadata", "annotations"), obj.annotations)]
+        if obj.pod is not None and obj.pod.metadata_path != ("metadata",):
+            sources.append((obj.pod.annotations_path, obj.pod.annotations))
+        for base, annotations in sources:
+            for key, val in annotations.items():
+                if not isinstance(val, str):
+                    continue
+                if obj.kind == "Secret" and key == self._LAST_APPLIED:
+                    continue
+                desc = known_token(val)
+                if desc:
+                    yield self.finding(obj, base + (str(key),),
+                                       f"annotation {key} holds what looks like {desc} "
+                                       f"({redacted(val)})", value=REDACTED)

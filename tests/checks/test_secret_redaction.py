@@ -15,8 +15,8 @@ DATA = Path(__file__).parent / "_secrets_data" / "leaky.yaml"
 LITERALS = ("Arg-Literal-9731", "Two-Arg-Literal-3131", "Flow-Literal-4242",
             "Block-Literal-1717", "Url-Literal-5151",
             "Zr4Tq9WmX2bLp7KcV5nJ8dHs3FgY6eQa", "Cm-Literal-2323", "Prop-Literal-8888",
-            "Secret-Literal-6060")
-CHECKS = tuple(f"SEC{n:03d}" for n in range(1, 13))
+            "Secret-Literal-6060", "Ann-Literal-7070")
+CHECKS = tuple(f"SEC{n:03d}" for n in range(1, 14))
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def report():
 
 def test_every_literal_is_reported(report):
     ids = {f.check_id for f in report.findings}
-    assert {"SEC001", "SEC002", "SEC003", "SEC004", "SEC005", "SEC011"} <= ids
+    assert {"SEC001", "SEC002", "SEC003", "SEC004", "SEC005", "SEC011", "SEC013"} <= ids
     assert not report.errors
 
 
