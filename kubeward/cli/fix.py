@@ -46,6 +46,9 @@ def fix(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, s
         if show_diff and ff.changed:
             sys.stdout.write(ff.diff())
         verb = "would fix" if show_diff else "fixed"
+        if ff.applied or ff.failed:
+            err(f"{ff.display}: {len(ff.applied)} {verb}, {len(ff.failed)} could not be fixed"
+                + (" (not written)" if show_diff and ff.changed else ""))
         for f in ff.applied:
             err(f"{f.file}:{f.line}: {verb} {f.check_id} {f.field_path} ({f.fix_safety})")
         for f, reason in ff.failed:
