@@ -305,7 +305,8 @@ def test_watch_daemon_serves_metrics_and_stops_on_sigterm(fake_api, kubeconfig):
             text = r.read().decode()
         assert 'kubeward_findings{check="PSS002",namespace="shop",severity="critical"} 1.0' in text
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=15)
+        proc.wait(timeout=15)
+        out = proc.stdout.read()  # small: one JSON report
     finally:
         if proc.poll() is None:
             proc.kill()
