@@ -53,10 +53,15 @@ def _l(x) -> list:
     return x if isinstance(x, list) else []
 
 
+def parse_cidr(text):
+    """The network of a CIDR string; None for anything else."""
+    return _parse_cidr(text.strip()) if isinstance(text, str) else None
+
+
 @lru_cache(maxsize=4096)
-def parse_cidr(text: str):
+def _parse_cidr(text: str):
     try:
-        return ipaddress.ip_network(str(text).strip(), strict=False)
+        return ipaddress.ip_network(text, strict=False)
     except ValueError:
         return None
 

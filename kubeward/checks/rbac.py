@@ -1223,12 +1223,13 @@ class PublicSubjectBinding(Check):
     remediation = "Bind the role to specific users, groups or ServiceAccounts."
 
     def check(self, obj, ctx):
-        if _role_ref(obj).get("name") in DEFAULT_SYSTEM_ROLES:
-            return
         role = _role_ref(obj).get("name")
+        if isinstance(role, str) and role in DEFAULT_SYSTEM_ROLES:
+            return
         for i, s in _subjects(obj):
             name = s.get("name")
-            if s.get("kind") in ("Group", "User") and name in _PUBLIC_GROUPS:
+            if s.get("kind") in ("Group", "User") and isinstance(name, str) \
+                    and name in _PUBLIC_GROUPS:
                 yield self.finding(obj, ("subjects", i, "name"),
                                    f"{obj.kind} grants {_role_ref(obj).get('kind')} {role!r} to "
                                    f"{s.get('kind')} {name}", value=name,

@@ -134,3 +134,46 @@ def test_service_account_in_another_file_is_found_with_jobs(tmp_path):
     for jobs in (1, 2):
         report = scan([str(tmp_path)], ScanOptions(checks=("SEC007",), jobs=jobs))
         assert [(f.object.name, f.line) for f in report.findings] == [("b", 13)], jobs
+
+
+def test_malformed_objects_never_crash_a_check(tmp_path):
+    """Seeded structural fuzzing of this family's fixtures: any field may be
+    null, a number, a string, an empty list or mapping - the checks must
+    report or skip, never fail."""
+    import copy
+    import random
+
+    import yaml
+
+    docs = []
+    for f in sorted(Path(__file__).parent.glob("*/*.yaml")):
+        if f.parent.name.startswith(PREFIXES):
+            docs += [d for d in yaml.safe_load_all(f.read_text()) if isinstance(d, dict)]
+    weird = [None, 0, -5, True, "", "x", "*", [], {}, [None], [{}], {"a": None}, 3.5, ["*"]]
+
+    def paths(o, p=()):
+        if p:
+            yield p
+        items = o.items() if isinstance(o, dict) else enumerate(o) if isinstance(o, list) else ()
+        for k, v in items:
+            yield from paths(v, p + (k,))
+
+    rng = random.Random(7)
+    out = []
+    for _ in range(600):
+        d = copy.deepcopy(rng.choice(docs))
+        for _ in range(rng.randint(1, 3)):
+            ps = list(paths(d))
+            if not ps:
+                break
+            p = rng.choice(ps)
+            cur = d
+            for k in p[:-1]:
+                cur = cur[k]
+            cur[p[-1]] = copy.deepcopy(rng.choice(weird))
+        out.append(d)
+    for i in range(0, len(out), 100):
+        (tmp_path / f"f{i}.yaml").write_text(yaml.safe_dump_all(out[i:i + 100]))
+    report = scan([str(tmp_path)], ScanOptions(checks=_mine(False)))
+    assert [e.one_line() for e in report.errors if e.kind == "internal"] == []
+    assert report.findings
