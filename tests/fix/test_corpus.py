@@ -52,8 +52,7 @@ def test_changes_are_exactly_the_edits(fixed_corpus):
             new = fh.read()
         assert new == ff.new_text
         assert parse_data(new, is_json) == expected_data(ff.old_text, edits[ff.path], is_json), ff.path
-        if not is_json:  # JSON adds a comma to the line before a new entry
-            assert line_violations(ff.old_text, new, edits[ff.path]) == [], ff.path
+        assert line_violations(ff.old_text, new, edits[ff.path], is_json) == [], ff.path
 
 
 def test_second_run_is_a_no_op(fixed_corpus):
