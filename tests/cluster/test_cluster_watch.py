@@ -97,10 +97,10 @@ def test_owned_pods_added_while_watching_stay_collapsed(fake_api, auditor_factor
                                                "name": "web-1", "uid": rs["metadata"]["uid"],
                                                "controller": True}]}})
     fake_api.add(PRIV_POD)
-    wait_for(lambda: ("PSS002", "Pod", "shop", "late") in findings(a))
-    time.sleep(0.2)
-    assert findings(a) == {("PSS002", "Deployment", "shop", "web"),
-                           ("PSS002", "Pod", "shop", "late")}
+    expected = {("PSS002", "Deployment", "shop", "web"), ("PSS002", "Pod", "shop", "late")}
+    wait_for(lambda: findings(a) == expected, what=f"exactly {expected}")
+    time.sleep(0.3)  # and it stays so
+    assert findings(a) == expected
 
 
 def test_410_gone_relists_and_finds_what_changed_meanwhile(fake_api, auditor_factory):
