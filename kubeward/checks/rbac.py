@@ -220,7 +220,7 @@ class WildcardResources(WildcardTemplate):
     yaml_field = "resources"
     noun = "resource"
     crosswalk = {"kube-linter": ("wildcard-in-rules",), "checkov": ("CKV_K8S_49",),
-                 "kubescape": ("C-0187",)}
+                 "kubescape": ("C-0187",), "trivy": ("KSV046",)}
 
 
 class WildcardApiGroups(WildcardTemplate):
@@ -422,7 +422,8 @@ class CreatePods(CapabilityTemplate):
     grants = (("", "pods", ("create",)),)
     what = "create Pods"
     frameworks = {"cis": ("5.1.4",), "nsa": NSA, "mitre": ("MS-TA9008",)}
-    crosswalk = {"kube-linter": ("access-to-create-pods",), "kubescape": ("C-0188",)}
+    crosswalk = {"kube-linter": ("access-to-create-pods",), "kubescape": ("C-0188",),
+                 "trivy": ("KSV048",)}
 
 
 class ManageWorkloads(CapabilityTemplate):
@@ -464,6 +465,7 @@ class ManageWorkloads(CapabilityTemplate):
     grants = tuple((g, r, _WRITE) for g, r in _WORKLOADS)
     what = "create or change workloads"
     frameworks = {"cis": ("5.1.4",), "nsa": NSA, "mitre": ("MS-TA9012", "MS-TA9008")}
+    crosswalk = {"trivy": ("KSV048",), "kubescape": ("C-0188",)}
 
 
 class _PodSubresource(CapabilityTemplate):
@@ -684,7 +686,7 @@ class Impersonate(CapabilityTemplate):
     what = "impersonate other identities"
     frameworks = {"cis": ("5.1.8",), "nsa": NSA, "mitre": ("MS-TA9019",)}
     crosswalk = {"kube-linter": ("impersonate-without-resource-names",),
-                 "kubescape": ("C-0065", "C-0191")}
+                 "kubescape": ("C-0065", "C-0191"), "trivy": ("KSV043",)}
 
 
 class Bind(CapabilityTemplate):
@@ -1037,6 +1039,7 @@ class ChangeNetworkPolicies(CapabilityTemplate):
     name = "Role can change NetworkPolicies"
     severity = Severity.MEDIUM
     grants = (("networking.k8s.io", "networkpolicies", _CHANGE),)
+    crosswalk = {"trivy": ("KSV056",)}
     what = "change NetworkPolicies"
     frameworks = {"nsa": NSA + ("network/network-policies",),
                   "mitre": ("MS-TA9034",)}
