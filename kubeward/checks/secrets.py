@@ -531,8 +531,9 @@ class ConfigMapSecretKey(Check):
 
     ## Why is this bad?
     ConfigMaps are not meant for confidential data: they are readable by
-    many more principals than Secrets, are never encrypted at rest and are
-    printed by `kubectl describe`.
+    many more principals than Secrets, are usually not encrypted at rest
+    (encryption at rest is configured for Secrets) and are printed by
+    `kubectl describe`.
 
     ## Example
     ```yaml
@@ -601,7 +602,7 @@ class ConfigMapKnownToken(Check):
 
     ## Why is this bad?
     A real credential in a ConfigMap is readable by everyone who can read
-    ConfigMaps in the namespace and is stored unencrypted in etcd.
+    ConfigMaps in the namespace and is usually stored unencrypted in etcd.
 
     ## Example
     ```yaml
