@@ -198,3 +198,32 @@ def test_display_only_and_generic_remove(tmp_path, test_checks):
 
 def test_test_checks_do_not_leak():
     assert "TST001" not in base._REGISTRY and "TST002" not in base._REGISTRY
+
+
+def test_diff_never_shows_secret_values(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text(textwrap.dedent("""\
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: s}
+        stringData:
+          password: hunter2-do-not-print
+          cert: |
+            -----BEGIN SECRET-----
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: p}
+        spec:
+          containers:
+          - name: a
+            image: x
+        """))
+    from kubeward.fix.run import FileFix
+    ff = FileFix(str(p), "s.yaml", old_text=p.read_text())
+    ff.new_text = ff.old_text.replace("kind: Secret\n", "kind: Secret\ntype: Opaque\n")
+    diff = ff.diff()
+    assert "hunter2" not in diff and "BEGIN SECRET" not in diff
+    assert "  password: <redacted>\n" in diff and "+type: Opaque\n" in diff
+    code, out, err = invoke(str(p), "--diff", "--check", "CTR013")
+    assert "hunter2" not in out + err and code == 0
