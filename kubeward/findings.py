@@ -87,28 +87,46 @@ class Finding:
 
     @property
     def field_path(self) -> str:
-        return format_path(self.path)
+        return path_text(self.path)
 
     def to_dict(self) -> dict:
         d = {
             "checkId": self.check_id,
             "checkName": self.check_name,
-            "severity": self.severity.label,
+            "severity": _LABELS[self.severity],
             "object": self.object.to_dict(),
             "file": self.file,
             "line": self.line,
             "column": self.column,
-            "fieldPath": self.field_path,
+            "fieldPath": path_text(self.path),
             "message": self.message,
             "remediation": self.remediation,
             "frameworks": {k: list(v) for k, v in self.frameworks.items()},
             "fix": ({"safety": self.fix_safety,
-                     "edits": [{"op": e.op, "path": format_path(e.path), "value": e.value}
+                     "edits": [{"op": e.op, "path": path_text(e.path), "value": e.value}
                                for e in self.edits]} if self.fix_safety else None),
         }
         if self.suppressed is not None:
             d["suppressed"] = {"by": self.suppressed_by, "reason": self.suppressed}
         return d
+
+
+_LABELS = {s: s.name.lower() for s in Severity}
+_PATH_TEXT: dict = {}
+
+
+def path_text(path) -> str:
+    """``format_path``, remembered: findings of one check repeat the same
+    few paths thousands of times."""
+    try:
+        text = _PATH_TEXT.get(path)
+    except TypeError:  # a path holding something unhashable
+        return format_path(path)
+    if text is None:
+        if len(_PATH_TEXT) > 50_000:
+            _PATH_TEXT.clear()
+        text = _PATH_TEXT[path] = format_path(path)
+    return text
 
 
 @dataclass(slots=True)

@@ -117,22 +117,24 @@ class BaseCheck:
                 remediation: str | None = None, edits: Iterable[Edit] = (),
                 severity: Severity | None = None) -> Finding:
         line, col, _exact = obj.locate(path)
+        source = obj.source
+        fix_safety = self.fix_safety
         return Finding(
-            check_id=self.id,
-            check_name=self.name,
-            severity=severity if severity is not None else self.severity,
-            object=obj.ref(),
-            file=obj.source.file,
-            line=line,
-            column=col,
-            path=tuple(path),
-            message=message,
-            remediation=remediation if remediation is not None else self.remediation,
-            frameworks=self.frameworks,
-            value=value,
-            fix_safety=self.fix_safety if edits or self.fix_safety == FixSafety.DISPLAY else None,
-            edits=tuple(edits),
-            doc_index=obj.source.doc_index,
+            self.id,
+            self.name,
+            severity if severity is not None else self.severity,
+            obj.ref(),
+            source.file,
+            line,
+            col,
+            path if path.__class__ is tuple else tuple(path),
+            message,
+            remediation if remediation is not None else self.remediation,
+            self.frameworks,
+            value,
+            fix_safety if edits or fix_safety == FixSafety.DISPLAY else None,
+            edits if edits.__class__ is tuple else tuple(edits),
+            source.doc_index,
         )
 
     @classmethod

@@ -42,6 +42,8 @@ _TRUE = frozenset(("yes", "true", "on", "y"))
 _int_ctor = yaml.constructor.SafeConstructor.construct_yaml_int
 _float_ctor = yaml.constructor.SafeConstructor.construct_yaml_float
 _helper = yaml.constructor.SafeConstructor()
+_RESOLVE = yaml.resolver.Resolver.resolve
+_RESOLVER = yaml.resolver.Resolver()
 
 
 class DocumentError(Exception):
@@ -60,9 +62,28 @@ class Document:
     positions: dict  # id(container) -> {key: (line, col)} | [(line, col), ...]
 
 
+_SCALAR_NODE = yaml.ScalarNode
+_PLAIN_TAGS: dict = {}  # plain scalar text -> resolved tag
+
+
+def _plain_tag(value: str) -> str:
+    """The tag PyYAML's resolver gives a plain (unquoted) scalar: a pure
+    function of its text, remembered (manifests repeat keys and values)."""
+    tag = _PLAIN_TAGS.get(value)
+    if tag is None:
+        if len(_PLAIN_TAGS) > 200_000:
+            _PLAIN_TAGS.clear()
+        tag = _PLAIN_TAGS[value] = _RESOLVE(_RESOLVER, _SCALAR_NODE, value, (True, False))
+    return tag
+
+
 def _scalar(node):
     tag = node.tag
     value = node.value
+    if tag.__class__ is slice:  # left unresolved by _FastLoader: resolve here
+        if not tag.step[0]:  # quoted or block scalar, or the "!" tag: a string
+            return value
+        tag = _PLAIN_TAGS.get(value) or _plain_tag(value)
     if tag == _STR:
         return value
     if tag == _INT:
@@ -112,7 +133,7 @@ class _Builder:
 
     def build(self, node, depth=0):
         cls = node.__class__
-        if cls is yaml.ScalarNode:
+        if cls is _SCALAR_NODE:
             return _scalar(node)
         if self.anchors:
             memo = self.memo.get(id(node))
@@ -121,6 +142,8 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels",
                                 node.start_mark.line + 1, node.start_mark.column + 1)
+        depth += 1
+        build = self.build
         if cls is yaml.SequenceNode:
             out: list = []
             if self.anchors:
@@ -129,7 +152,8 @@ class _Builder:
             for item in node.value:
                 m = item.start_mark
                 pos.append((m.line + 1, m.column + 1))
-                out.append(self.build(item, depth + 1))
+                out.append(_scalar(item) if item.__class__ is _SCALAR_NODE
+                           else build(item, depth))
             self.positions[id(out)] = pos
             return out
         # mapping
@@ -139,28 +163,35 @@ class _Builder:
         pos = {}
         merges = []
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
-                merges.append(value_node)
-                continue
-            if key_node.__class__ is yaml.ScalarNode:
+            if key_node.__class__ is not _SCALAR_NODE:
+                raise DocumentError("a mapping key must be a scalar",
+                                    key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            key = key_node.value
+            tag = key_node.tag
+            if tag.__class__ is slice:
+                if tag.step[0]:  # plain: may resolve to a non-string or the merge key
+                    tag = _PLAIN_TAGS.get(key) or _plain_tag(key)
+                else:
+                    tag = _STR
+            if tag != _STR:
+                if tag == _MERGE:
+                    merges.append(value_node)
+                    continue
                 key = _scalar(key_node)
                 if not isinstance(key, str):
                     key = str(key) if not isinstance(key, bool) else str(key).lower()
-            else:
-                raise DocumentError("a mapping key must be a scalar",
-                                    key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            m = key_node.start_mark
             if key in pos:
-                m = key_node.start_mark
                 raise DocumentError(
                     f"duplicate key {key!r} (first defined on line {pos[key][0]})",
                     m.line + 1, m.column + 1)
-            m = key_node.start_mark
             pos[key] = (m.line + 1, m.column + 1)
-            result[key] = self.build(value_node, depth + 1)
+            result[key] = _scalar(value_node) if value_node.__class__ is _SCALAR_NODE \
+                else build(value_node, depth)
         for merge in merges:  # YAML merge keys: explicit keys win
             sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
             for src in sources:
-                merged = self.build(src, depth + 1)
+                merged = build(src, depth)
                 if not isinstance(merged, dict):
                     raise DocumentError("a merge key (<<) must refer to a mapping",
                                         src.start_mark.line + 1, src.start_mark.column + 1)
@@ -173,27 +204,18 @@ class _Builder:
         return result
 
 
-_RESOLVE = yaml.resolver.Resolver.resolve
-_RESOLVED: dict = {}
-
-
-def _memo_resolve(self, kind, value, implicit):
-    """Tag resolution is a pure function of (kind, value, implicit); Kubernetes
-    manifests repeat the same keys and values endlessly, so remember it."""
-    key = (kind, value, implicit)
-    try:
-        return _RESOLVED[key]
-    except KeyError:
-        if len(_RESOLVED) > 200_000:
-            _RESOLVED.clear()
-        tag = _RESOLVED[key] = _RESOLVE(self, kind, value, implicit)
-        return tag
-    except TypeError:  # unhashable: never for libyaml's str/bool tuples
-        return _RESOLVE(self, kind, value, implicit)
-
-
 class _FastLoader(_Loader):  # type: ignore[misc, valid-type]
-    resolve = _memo_resolve
+    """The C parser and composer without Python calls per node for tag
+    resolution. The composer calls ``resolve(kind, value, implicit)`` and
+    ``descend_resolver(parent, index)`` / ``ascend_resolver()`` for every
+    node; here they are C callables that do no Python work: ``slice`` keeps
+    (kind, value, implicit) as the node's tag, and ``_scalar`` resolves it
+    later (only plain scalars need the implicit resolvers). Path resolvers
+    are never used, so descend/ascend have nothing to do."""
+
+    resolve = slice
+    descend_resolver = slice
+    ascend_resolver = tuple
 
 
 def decode(raw: bytes) -> str:

@@ -202,7 +202,7 @@ class K8sObject:
     """One Kubernetes object with its source location."""
 
     __slots__ = ("raw", "api_version", "kind", "name", "namespace", "source", "pod",
-                 "__weakref__")
+                 "_ref", "__weakref__")
 
     def __init__(self, raw: dict, source: Source):
         self.raw = raw
@@ -216,6 +216,7 @@ class K8sObject:
         self.namespace: str | None = str(ns) if ns else None
         self.source = source
         self.pod: PodView | None = _find_pod(raw, self.kind, self.api_version)
+        self._ref = None
 
     # -- metadata helpers -------------------------------------------------
     @property
@@ -238,24 +239,34 @@ class K8sObject:
         return self.api_version.rpartition("/")[0] if "/" in self.api_version else ""
 
     def ref(self):
-        from kubeward.findings import ObjectRef
-        return ObjectRef(self.api_version, self.kind, self.name, self.namespace)
+        """The object's identity for findings (immutable, so shared by all
+        of them; rebuilt if the identity fields were changed)."""
+        r = self._ref
+        if r is None or r.name != self.name or r.kind != self.kind \
+                or r.namespace != self.namespace or r.api_version != self.api_version:
+            from kubeward.findings import ObjectRef
+            r = self._ref = ObjectRef(self.api_version, self.kind, self.name, self.namespace)
+        return r
 
     # -- locations ---------------------------------------------------------
     def locate(self, path: Path) -> tuple[int, int, bool]:
         """(line, column, exact) of ``path``; where the field is missing, the
         nearest existing parent (exact=False)."""
-        positions = self.source.positions
-        line = self.source.line or self.source.doc_line
-        col = self.source.column
+        source = self.source
+        positions = source.positions
+        line = source.line or source.doc_line
+        col = source.column
         cur: Any = self.raw
-        exact = True
         for part in path:
             table = positions.get(id(cur))
             if table is None:
-                exact = False
-                break
-            if isinstance(part, int):
+                return line, col, False
+            if part.__class__ is str:
+                if isinstance(cur, dict) and part in cur and part in table:
+                    line, col = table[part]
+                    cur = cur[part]
+                    continue
+            elif isinstance(part, int):
                 if isinstance(cur, list) and 0 <= part < len(cur) and part < len(table):
                     line, col = table[part]
                     cur = cur[part]
@@ -264,9 +275,8 @@ class K8sObject:
                 line, col = table[part]
                 cur = cur[part]
                 continue
-            exact = False
-            break
-        return line, col, exact
+            return line, col, False
+        return line, col, True
 
     def __repr__(self) -> str:
         return f"<K8sObject {self.kind} {self.namespace or ''}/{self.name} {self.source.file}>"

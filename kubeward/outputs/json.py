@@ -44,4 +44,8 @@ def dumps(data) -> str:
 
 
 def render(report, out, ctx) -> None:
-    out.write(dumps(report_dict(report, ctx)))
+    from kubeward.engine import gc_paused
+
+    with gc_paused():  # many small dicts, no cycles: see engine.gc_paused
+        text = dumps(report_dict(report, ctx))
+    out.write(text)
