@@ -67,7 +67,11 @@ def audit(ctx, kubeconfig, kube_context, namespace, all_namespaces, outputs, con
         server_version = client.check_access()
         if options.k8s_version is None and options.config.k8s_version is None:
             options.k8s_version = _parse_version(server_version)
-        report, snap = audit_once(client, options, namespace, page_size)
+        if watch:  # the auditor's first evaluation gives the first report
+            from kubeward.cluster.audit import snapshot
+            report, snap = None, snapshot(client, options, namespace, page_size)
+        else:
+            report, snap = audit_once(client, options, namespace, page_size)
     except ClusterError as e:
         fail(str(e))
     for w in snap.warnings:

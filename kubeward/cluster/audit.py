@@ -123,7 +123,11 @@ class State:
         meta = raw.get("metadata") or {}
         return (res.group, res.kind, meta.get("namespace"), meta.get("name"))
 
-    def upsert(self, res: Resource, raw: dict) -> tuple:
+    def upsert(self, res: Resource, raw: dict) -> tuple[tuple, bool]:
+        """Add or replace an object; returns (key, changed). ``changed`` is
+        False when nothing the checks see moved (a status update, an owned
+        Pod that stays collapsed): the entry, and so its cached findings,
+        are kept."""
         key = self.key(res, raw)
         meta = raw.get("metadata") or {}
         uid = str(meta.get("uid") or "")
@@ -135,13 +139,20 @@ class State:
             obj = None
         else:
             raw["apiVersion"], raw["kind"] = res.api_version, res.kind
-            obj = to_object(clean(raw))
+            raw = clean(raw)
+            if (old is not None and old.obj is not None and old.uid == uid
+                    and old.owner == owner and old.obj.raw == raw):
+                return key, False
+            obj = to_object(raw)
+        if (obj is None and old is not None and old.obj is None and old.uid == uid
+                and old.owner == owner):
+            return key, False
         self.entries[key] = Entry(uid, owner, obj)
         if uid:
             self.uids[uid] = key
             if res.kind in OWNER_KINDS:
                 self.owner_uids.add(uid)
-        return key
+        return key, True
 
     def remove(self, res: Resource, raw: dict) -> tuple | None:
         key = self.key(res, raw)
@@ -183,7 +194,7 @@ def list_into(client: Client, res: Resource, namespace: str | None, state: State
     for items, page_rv in client.list_pages(res, namespace if res.namespaced else None, **kw):
         rv = page_rv or rv
         for raw in items:
-            seen.add(state.upsert(res, raw))
+            seen.add(state.upsert(res, raw)[0])
     return rv, seen
 
 
@@ -218,17 +229,26 @@ def in_scope(namespace: str | None):
                                                       and ref.name == namespace)
 
 
-def audit_once(client: Client, options, namespace: str | None = None,
-               page_size: int | None = None):
-    """One-off audit: (Report, warnings)."""
-    from kubeward.engine import Report, scan_objects, select_checks
+def snapshot(client: Client, options, namespace: str | None = None,
+             page_size: int | None = None) -> Snapshot:
+    """Read what the selected checks need (sets ``options.complete``)."""
+    from kubeward.engine import select_checks
 
     checks = select_checks(options)
     resources = resolve(client, needed_kinds([type(c) for c in checks] or None))
     snap = collect(client, resources, namespace, page_size)
-    objects = snap.state.visible()
     # references can be judged missing only when everything was read
     options.complete = namespace is None and not snap.skipped
+    return snap
+
+
+def audit_once(client: Client, options, namespace: str | None = None,
+               page_size: int | None = None):
+    """One-off audit: (Report, Snapshot)."""
+    from kubeward.engine import Report, scan_objects
+
+    snap = snapshot(client, options, namespace, page_size)
+    objects = snap.state.visible()
     report = scan_objects(objects, options, Report())
     keep = in_scope(namespace)
     if namespace is not None:

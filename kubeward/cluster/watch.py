@@ -128,8 +128,11 @@ class Auditor:
         with self.lock:
             before = self.state.keys_of(res)
         fresh = State()
-        fresh.owner_uids = set(self.state.owner_uids)
-        fresh.uids = dict(self.state.uids)
+        with self.lock:
+            fresh.owner_uids = set(self.state.owner_uids)
+            fresh.uids = dict(self.state.uids)
+            # unchanged objects keep their entry (and their cached findings)
+            fresh.entries = {k: self.state.entries[k] for k in before}
         rv, seen = list_into(self.client, res, self.namespace, fresh)
         with self.lock:
             for key in before - seen:
@@ -175,8 +178,9 @@ class Auditor:
                     new_rv = (obj.get("metadata") or {}).get("resourceVersion")
                     if etype in ("ADDED", "MODIFIED"):
                         with self.lock:
-                            key = self.state.upsert(res, obj)
-                        self._mark(key, res)
+                            key, changed = self.state.upsert(res, obj)
+                        if changed:
+                            self._mark(key, res)
                     elif etype == "DELETED":
                         with self.lock:
                             key = self.state.remove(res, obj)

@@ -82,6 +82,21 @@ def test_added_modified_deleted_objects_are_re_evaluated(fake_api, auditor_facto
     assert a.stats.relists == 0 and a.stats.reconnects == 0
 
 
+def test_status_only_changes_do_not_re_evaluate(fake_api, auditor_factory):
+    fake_api.load_yaml(DATA)
+    fake_api.add(PRIV_POD)
+    a = auditor_factory()
+    before = a.stats.evaluations
+    for phase in ("Pending", "Running"):
+        fake_api.modify({**PRIV_POD, "status": {"phase": phase}})
+    wait_for(lambda: a.stats.events["MODIFIED"] == 2, what="MODIFIED events")
+    time.sleep(0.3)  # several debounce periods
+    assert a.stats.evaluations == before
+    fake_api.modify({**PRIV_POD, "metadata": {**PRIV_POD["metadata"],
+                                              "labels": {"tier": "debug"}}})
+    assert a.wait_evaluated(before, timeout=10)
+
+
 def test_owned_pods_added_while_watching_stay_collapsed(fake_api, auditor_factory):
     fake_api.load_yaml(DATA)
     a = auditor_factory(ScanOptions(checks=("PSS002",)))
@@ -224,8 +239,11 @@ def test_cluster_scoped_findings_go_to_a_cluster_policy_report(fake_api, client)
     assert [r["resources"][0]["name"] for r in cpr["results"]] == ["shop"]
 
 
-def test_cli_watch_prints_report_then_changes(fake_api, kubeconfig):
+def test_cli_watch_prints_report_then_changes(fake_api, kubeconfig, tmp_path):
+    import json
+
     fake_api.load_yaml(DATA)
+    json_file = tmp_path / "current.json"
 
     def later():
         wait_for(lambda: fake_api.open_watches >= 5, what="CLI watches")
@@ -235,6 +253,7 @@ def test_cli_watch_prints_report_then_changes(fake_api, kubeconfig):
     t.start()
     r = CliRunner().invoke(cli, ["audit", "--kubeconfig", kubeconfig, "--watch",
                                  "--metrics-port", "0", "--check", "PSS002",
+                                 "-o", "text", "-o", f"json={json_file}",
                                  "--duration", "2.5"], catch_exceptions=False)
     t.join(5)
     assert r.exit_code == 0, r.output
@@ -243,6 +262,9 @@ def test_cli_watch_prints_report_then_changes(fake_api, kubeconfig):
     assert ("new: PSS002 critical Pod shop/late spec.containers[0].securityContext.privileged: "
             "container \"c\" is privileged (securityContext.privileged: true)") in out
     assert "kubeward: watching" in r.stderr and "/metrics" in r.stderr
+    # -o FORMAT=FILE always holds the current findings
+    files = [f["file"] for f in json.loads(json_file.read_text())["findings"]]
+    assert files == ["cluster://shop/Deployment/web", "cluster://shop/Pod/late"]
 
 
 def test_policy_reports_need_watch(kubeconfig):
