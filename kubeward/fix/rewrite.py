@@ -70,6 +70,7 @@ class Outcome:
     text: str
     applied: list = field(default_factory=list)
     failed: list = field(default_factory=list)  # (group key, reason)
+    docs: list | None = None  # the documents' data after the edits
 
     @property
     def changed(self) -> bool:
@@ -847,6 +848,9 @@ def document_spans(text: str) -> list:
     return spans
 
 
+_DIRECTIVE = re.compile(r"^%", re.M)
+
+
 def fix_text(text: str, groups: Sequence[tuple[Any, int, Sequence[Edit]]], *,
              is_json: bool = False) -> Outcome:
     """Apply ``groups`` of edits to ``text``. Each group is ``(key,
@@ -855,59 +859,72 @@ def fix_text(text: str, groups: Sequence[tuple[Any, int, Sequence[Edit]]], *,
     count as neither applied nor failed.
 
     Each document is edited as its own piece of text (so the cost of an
-    edit does not grow with the file), then the whole file is parsed once
-    more and compared with the intended data."""
+    edit does not grow with the file; documents are independent in YAML
+    when the file has no ``%`` directives), then the whole file is parsed
+    once more: it must hold as many documents as before and the edited ones
+    must be exactly what their pieces gave."""
     outcome = Outcome(text)
-    try:
-        docs = parse_data(text, is_json)
-        roots = compose_documents(text, is_json)
-        spans = [(0, len(text))] if is_json else document_spans(text)
-    except FixError as e:
-        outcome.failed = [(g[0], str(e)) for g in groups]
-        return outcome
-    file_layout = detect_layout(roots, _newline(text), is_json)
     by_doc: dict[int, list] = {}
     for g in groups:
         by_doc.setdefault(g[1], []).append(g)
-    if len(spans) != len(docs) or any(spans[d] is None for d in by_doc if d < len(spans)):
-        return _fix_unit(text, docs, groups, is_json, file_layout, outcome, None)
+    try:
+        spans = None if is_json or _DIRECTIVE.search(text) else document_spans(text)
+    except FixError as e:
+        outcome.failed = [(g[0], str(e)) for g in groups]
+        return outcome
+    if spans is None or any(d >= len(spans) or spans[d] is None for d in by_doc):
+        return _fix_whole(text, groups, is_json)
+    newline = _newline(text)
     pieces, pos = [], 0
+    results: dict[int, Any] = {}
     for d in sorted(by_doc):
-        if d >= len(spans):
-            outcome.failed += [(g[0], f"document {d + 1} not found") for g in by_doc[d]]
-            continue
         a, b = spans[d]
-        pieces.append(text[pos:a])
         seg = text[a:b]
-        local = [(k, 0, e) for k, _d, e in by_doc[d]]
+        try:
+            seg_docs = parse_data(seg, is_json)
+            roots = compose_documents(seg, is_json)
+        except FixError:
+            return _fix_whole(text, groups, is_json)
+        if len(seg_docs) != 1 or len(roots) != 1:
+            return _fix_whole(text, groups, is_json)
         sub = Outcome(seg)
-        _fix_unit(seg, [docs[d]], local, is_json, file_layout, sub, d)
+        _fix_unit(seg, seg_docs, [(k, 0, e) for k, _d, e in by_doc[d]], is_json,
+                  detect_layout(roots, newline, is_json), sub)
         outcome.applied += sub.applied
         outcome.failed += sub.failed
-        pieces.append(sub.text)
+        pieces += [text[pos:a], sub.text]
+        results[d] = sub.docs[0] if sub.docs else None
         pos = b
     pieces.append(text[pos:])
     new_text = "".join(pieces)
     if new_text != text:
-        try:  # the pieces together must give exactly the intended documents
-            expected = list(docs)
-            for d, gs in by_doc.items():
-                if d < len(docs):
-                    applied = [e for k, _d, es in gs if k in outcome.applied for e in es]
-                    if applied:
-                        expected[d] = apply_edits(docs[d], applied)
+        try:  # the pieces put together must give the same documents
             new_docs = parse_data(new_text, is_json)
-            if len(new_docs) != len(expected) or not all(
-                    _same(x, y) for x, y in zip(expected, new_docs)):
+            if len(new_docs) != len(spans) or not all(
+                    _same(results[d], new_docs[d]) for d in results):
                 raise FixError("documents changed when put together")
-        except (FixError, EditError):
-            return _fix_unit(text, docs, groups, is_json, file_layout, Outcome(text), None)
+        except FixError:
+            return _fix_whole(text, groups, is_json)
     outcome.text = new_text
     return outcome
 
 
+def _fix_whole(text: str, groups, is_json: bool) -> Outcome:
+    """Every edit within the whole file (JSON, files with directives, and
+    documents that start on a ``---`` line)."""
+    outcome = Outcome(text)
+    try:
+        docs = parse_data(text, is_json)
+        roots = compose_documents(text, is_json)
+    except FixError as e:
+        outcome.failed = [(g[0], str(e)) for g in groups]
+        return outcome
+    return _fix_unit(text, docs, groups, is_json, detect_layout(roots, _newline(text), is_json),
+                     outcome)
+
+
 def _fix_unit(text: str, docs: list, groups, is_json: bool, file_layout: Layout,
-              outcome: Outcome, _doc_number) -> Outcome:
+              outcome: Outcome) -> Outcome:
     for key, doc_index, edits in groups:
         if doc_index >= len(docs) or not isinstance(docs[doc_index], dict):
             outcome.failed.append((key, f"document {doc_index + 1} not found"))
@@ -943,6 +960,7 @@ def _fix_unit(text: str, docs: list, groups, is_json: bool, file_layout: Layout,
         text, docs = current, cur_docs
         outcome.applied.append(key)
     outcome.text = text
+    outcome.docs = docs
     return outcome
 
 

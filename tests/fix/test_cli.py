@@ -227,3 +227,15 @@ def test_diff_never_shows_secret_values(tmp_path):
     assert "  password: <redacted>\n" in diff and "+type: Opaque\n" in diff
     code, out, err = invoke(str(p), "--diff", "--check", "CTR013")
     assert "hunter2" not in out + err and code == 0
+
+
+def test_symlink_target_is_written_and_read_only_mode_kept(tmp_path):
+    real = tmp_path / "real.yaml"
+    real.write_text(DEPLOY.replace("privileged: true", "privileged: false"))
+    os.chmod(real, 0o444)
+    link = tmp_path / "link.yaml"
+    link.symlink_to(real)
+    code, _out, err = invoke(str(link), "--check", "CTR013")
+    assert code == 0, err
+    assert link.is_symlink() and "allowPrivilegeEscalation: false" in real.read_text()
+    assert stat.S_IMODE(real.stat().st_mode) == 0o444
