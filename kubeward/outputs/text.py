@@ -114,6 +114,28 @@ def _summary_table(w: _Writer, report) -> None:
     w.line("")
 
 
+REDACTED = "<redacted>"
+MAX_SOURCE_LINE = 200
+
+
+def sensitive_lines(findings) -> set:
+    """(file, line) pairs whose text may hold a secret: where a finding's
+    value was redacted, and every line of a Secret object's findings."""
+    return {(f.file, f.line) for f in findings
+            if f.value == REDACTED or f.object.kind == "Secret"}
+
+
+def mask_line(src: str) -> str:
+    """Keep the line's first key, hide everything after it:
+    ``value: "s3cr3t"`` -> ``value: <redacted>``; a flow line such as
+    ``args: ["--token", "s3cr3t"]`` -> ``args: <redacted>``."""
+    start = len(src) - len(src.lstrip())
+    key_end = src.find(":", start)
+    if key_end == -1:
+        return src[:start] + REDACTED
+    return src[:key_end + 1] + " " + REDACTED
+
+
 def render(report, out, ctx) -> None:
     w = _Writer(out, bool(ctx.color))
     cache: dict = {}
@@ -121,6 +143,7 @@ def render(report, out, ctx) -> None:
     if ctx.show_suppressed:
         shown += report.suppressed
         shown.sort(key=lambda f: (f.file, f.line, f.column, f.check_id))
+    secret_lines = sensitive_lines(shown)
     for file, group in groupby(shown, key=lambda f: f.file):
         w.line((file, "bold underline"))
         for f in group:
@@ -131,6 +154,10 @@ def render(report, out, ctx) -> None:
                    (f.check_id, "bold"), f" {f.message}", (tag, "dim"))
             w.line(("      " + f"{f.object.display()}  field: {f.field_path}", "dim"))
             src = _source_line(cache, f.file, f.line)
+            if src is not None and len(src) > MAX_SOURCE_LINE:
+                src = None  # minified JSON and the like: the line may hold anything
+            if src is not None and (f.file, f.line) in secret_lines:
+                src = mask_line(src)
             if src is not None and src.strip():
                 src = src.rstrip().expandtabs(1)
                 gutter = f"{f.line:>4}"

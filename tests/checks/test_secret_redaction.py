@@ -50,9 +50,12 @@ def test_output_has_no_literal(report, fmt):
     if fmt in ("json", "sarif"):
         json.loads(text)
     leaked = [lit for lit in LITERALS if lit in text]
-    if leaked and fmt == "text":
-        # Known gap outside the checks: passes by itself once fixed.
-        pytest.xfail("the text renderer prints the offending source line, which holds the "
-                     "literal; kubeward/outputs/text.py must mask the snippet of findings "
-                     "whose value is '<redacted>'")
     assert leaked == [], fmt
+
+
+def test_text_output_masks_source_lines_with_suppressed_too(report):
+    out = io.StringIO()
+    get_renderer("text")(report, out, RenderContext(color=False, show_suppressed=True))
+    text = out.getvalue()
+    assert "<redacted>" in text  # the masked source line is still shown, key kept
+    assert not [lit for lit in LITERALS if lit in text]
