@@ -9,7 +9,6 @@ import pytest
 pytest.importorskip("kubernetes", reason="kubeward[cluster] (the kubernetes client) is not installed")
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "data"
 sys.path.insert(0, str(HERE))
 
 from fakeapi import FakeKubeAPI, write_kubeconfig  # noqa: E402

@@ -3,15 +3,18 @@
 
 import json
 import socket
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import DATA, write_kubeconfig
+from fakeapi import write_kubeconfig
 from kubeward.cli.main import cli
 from kubeward.cluster.audit import audit_once
 from kubeward.cluster.convert import render
 from kubeward.engine import ScanOptions, scan, scan_objects
+
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def _keys(findings, scope=None):

@@ -2,13 +2,15 @@
 in-cluster service account (token and CA files, KUBERNETES_SERVICE_*)."""
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import DATA
 from fakeapi import FakeKubeAPI, write_kubeconfig, write_self_signed_cert
 from kubeward.cli.main import cli
+
+DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture
@@ -22,7 +24,6 @@ def tls_api(tmp_path):
         yield api
     finally:
         api.stop()
-
 
 def _audit(*args, **kw):
     return CliRunner().invoke(cli, ["audit", "--check", "PSS002", "-o", "json", *args],

@@ -5,11 +5,11 @@ bounded."""
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import DATA
 from kubeward.cli.main import cli
 from kubeward.cluster.audit import audit_once
 from kubeward.cluster.metrics import serve
@@ -21,6 +21,8 @@ PRIV_POD = {"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "late", "namespace": "shop"},
             "spec": {"containers": [{"name": "c", "image": "x:1",
                                      "securityContext": {"privileged": True}}]}}
+
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def wait_for(pred, timeout=10.0, what="condition"):
