@@ -60,6 +60,11 @@ class Layout:
     item_indent: int = 2  # column of a list item's mapping keys relative to "-"
     newline: str = "\n"
     json: bool = False
+    indent_char: str = " "  # "\t" for JSON indented with tabs
+
+    @property
+    def unit(self) -> str:
+        return self.indent_char * self.map_indent
 
 
 @dataclass
@@ -149,7 +154,7 @@ def detect_layout(roots: Iterable, newline: str = "\n", is_json: bool = False,
         d = base.seq_offset if base else m
     it = items.most_common(1)[0][0] if items else (base.item_indent if base else 2)
     return Layout(map_indent=m, seq_offset=max(0, d), item_indent=max(2, it), newline=newline,
-                  json=is_json)
+                  json=is_json, indent_char=base.indent_char if base else " ")
 
 
 
@@ -232,10 +237,10 @@ def render_items(items: Sequence, dash_col: int, layout: Layout) -> list[str]:
     return out
 
 
-def render_json_value(value: Any, col: int, layout: Layout) -> str:
-    """A JSON value for an entry whose key is at ``col`` in a pretty object."""
-    text = json.dumps(value, indent=layout.map_indent, ensure_ascii=False)
-    return text.replace("\n", layout.newline + " " * col)
+def render_json_value(value: Any, prefix: str, layout: Layout) -> str:
+    """A pretty JSON value for an entry on a line indented by ``prefix``."""
+    text = json.dumps(value, indent=layout.unit, ensure_ascii=False)
+    return text.replace("\n", layout.newline + prefix)
 
 
 # -- the splicer ----------------------------------------------------------------
@@ -482,8 +487,11 @@ class Splicer:
                 if collection:
                     raise FixError("replacing a multi-line string by a collection")
             if in_flow:
-                new = render_flow(value, layout) if collection else render_scalar(
-                    value, layout, node.style if isinstance(value, str) else None)
+                if layout.json and collection and self._pretty():
+                    new = render_json_value(value, self._indent_of(node.start_mark.line), layout)
+                else:
+                    new = render_flow(value, layout) if collection else render_scalar(
+                        value, layout, node.style if isinstance(value, str) else None)
                 return self._splice(start, end, new)
             if not collection:
                 new = render_scalar(value, layout, node.style if isinstance(value, str) else None)
@@ -507,8 +515,8 @@ class Splicer:
             new = render_flow(value, layout) if (collection or not isinstance(value, (dict, list))
                                                   or in_flow or layout.json) else render_flow(value, layout)
             if layout.json and collection:
-                new = render_json_value(value, node.start_mark.column, layout) \
-                    if node.start_mark.line != node.end_mark.line else json.dumps(value)
+                new = (render_json_value(value, self._indent_of(node.start_mark.line), layout)
+                       if self._pretty() else json.dumps(value, ensure_ascii=False))
             return self._splice(self.t.off(node.start_mark), self.t.off(node.end_mark), new)
         if not isinstance(step.key, yaml.Node) or step.parent.flow_style:
             raise FixError("replacing a list item that is a collection")
@@ -567,26 +575,40 @@ class Splicer:
             last_end = (last[1] if is_map else last).end_mark
             last_start = (last[0] if is_map else last).start_mark
             if multi and last_start.line != node.start_mark.line:
-                col = last_start.column
+                prefix = self._indent_of(last_start.line)
                 if layout.json:
-                    body = render_json_value(value, col, layout)
+                    body = render_json_value(value, prefix, layout)
                 else:
                     body = render_flow(value, layout)
                 entry = (f"{render_key(key, layout)}: {body}" if is_map else body)
                 pos = self.t.off(last_end)
-                return self._splice(pos, pos, "," + layout.newline + " " * col + entry)
+                return self._splice(pos, pos, "," + layout.newline + prefix + entry)
             body = json.dumps(value, ensure_ascii=False) if layout.json else render_flow(value, layout)
             entry = f"{render_key(key, layout)}: {body}" if is_map else body
             pos = self.t.off(last_end)
             return self._splice(pos, pos, ", " + entry)
-        body = json.dumps(value, ensure_ascii=False) if layout.json else render_flow(value, layout)
-        entry = f"{render_key(key, layout)}: {body}" if is_map else body
         start = self.t.off(node.start_mark) + 1
         end = self.t.off(node.end_mark) - 1
         inner = self.t.text[start:end]
         if inner.strip():
             raise FixError("unexpected content in an empty flow collection")
+        if layout.json and self._pretty():  # {} -> an expanded object, as json.dumps(indent)
+            base = self._indent_of(node.start_mark.line)
+            prefix = base + layout.unit
+            body = render_json_value(value, prefix, layout)
+            entry = f"{render_key(key, layout)}: {body}" if is_map else body
+            return self._splice(start, end, layout.newline + prefix + entry + layout.newline + base)
+        body = json.dumps(value, ensure_ascii=False) if layout.json else render_flow(value, layout)
+        entry = f"{render_key(key, layout)}: {body}" if is_map else body
         return self._splice(start, end, entry)
+
+    def _indent_of(self, line: int) -> str:
+        text = self.t.line_text(line)
+        return text[:len(text) - len(text.lstrip(" \t"))]
+
+    def _pretty(self) -> bool:
+        """A JSON document written over several lines (json.dumps with indent)."""
+        return self.root.start_mark.line != self.root.end_mark.line
 
 
 def _strip_line_end(text: str, line: int, _old: _Text) -> str:
@@ -919,8 +941,10 @@ def _fix_whole(text: str, groups, is_json: bool) -> Outcome:
     except FixError as e:
         outcome.failed = [(g[0], str(e)) for g in groups]
         return outcome
-    return _fix_unit(text, docs, groups, is_json, detect_layout(roots, _newline(text), is_json),
-                     outcome)
+    layout = detect_layout(roots, _newline(text), is_json)
+    if is_json and re.search(r"^\t", text, re.M):
+        layout.indent_char = "\t"
+    return _fix_unit(text, docs, groups, is_json, layout, outcome)
 
 
 def _fix_unit(text: str, docs: list, groups, is_json: bool, file_layout: Layout,

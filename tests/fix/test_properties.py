@@ -227,3 +227,41 @@ def test_generator_covers_layouts():
     assert any("\r\n" in t for t in texts)
     assert any("kind: List" in t for t in texts)
     assert any("    - name" in t for t in texts) and any("\n  - name" in t for t in texts)
+
+
+def _plain(v):
+    if isinstance(v, Literal):
+        return "\n".join(v.lines) + "\n"
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return v
+
+
+def check_fix_json(seed: int) -> None:
+    r = random.Random(seed)
+    data = _plain(document(r, 0))
+    indent = r.choice([None, 1, 2, 4, "\t"])
+    text = json.dumps(data, indent=indent) + ("\n" if r.random() < 0.8 else "")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "m.json")
+        with open(path, "w", newline="") as fh:
+            fh.write(text)
+        run = fix_paths([path], ScanOptions(), unsafe=True)
+        assert not run.before.errors and not run.failed
+        with open(path, newline="") as fh:
+            new = fh.read()
+        edits = applied_edits(run).get(path, {})
+        assert json.loads(new) == expected_data(text, edits, True)[0]
+        if edits and indent is not None:  # pretty JSON stays pretty, with its indent
+            want = json.dumps(json.loads(new), indent=indent) + ("\n" if text.endswith("\n") else "")
+            assert new == want
+        again = fix_paths([path], ScanOptions(), unsafe=True)
+        assert not again.applied and not again.failed
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32 - 1))
+def test_fix_generated_json_manifests(seed):
+    check_fix_json(seed)
