@@ -271,8 +271,32 @@ def gc_paused():
     try:
         yield
     finally:
+        # Hand what survived straight to the oldest generation (freeze then
+        # unfreeze), as if it had survived the young collections it skipped:
+        # otherwise the first young collection after enabling walks all of
+        # it at once. Garbage cycles there are still found by the next full
+        # collection; nothing stays frozen.
+        gc.freeze()
+        gc.unfreeze()
         if was:
             gc.enable()
+
+
+_EXIT_FREEZE_OBJECTS = 2000  # scans at least this large skip the exit-time GC
+_exit_freeze_registered = False
+
+
+def _freeze_at_exit() -> None:
+    """At interpreter exit, move every live object to the permanent
+    generation (``gc.freeze``) so the interpreter's final collections do not
+    walk the whole scan again (1-1.5 s for 10,000 documents, about half the
+    time of the scan itself). Registered once, only by large scans; nothing
+    changes while the process runs."""
+    global _exit_freeze_registered
+    if not _exit_freeze_registered:
+        import atexit
+        atexit.register(gc.freeze)
+        _exit_freeze_registered = True
 
 
 def scan(paths: Iterable[str], options: ScanOptions | None = None,
@@ -291,6 +315,8 @@ def scan(paths: Iterable[str], options: ScanOptions | None = None,
         report = Report(errors=loaded.errors, files=loaded.files,
                         skipped_documents=loaded.skipped_documents,
                         empty_documents=loaded.empty_documents)
+        if len(loaded.objects) >= _EXIT_FREEZE_OBJECTS:
+            _freeze_at_exit()
         return scan_objects(loaded.objects, options, report)
 
 
