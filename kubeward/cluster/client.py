@@ -107,13 +107,14 @@ class Client:
         """From ``kubeconfig`` (else $KUBECONFIG, else ~/.kube/config) and
         ``context``; with neither a file nor a context given and no kubeconfig
         present, the in-cluster service account."""
-        kubernetes = require_client()
+        require_client()
         from kubernetes import config as kconfig
         from kubernetes.client import ApiClient, Configuration
 
         cfg = Configuration()
         path = kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
         first = path.split(os.pathsep)[0] if path else ""
+        where = path
         try:
             if kubeconfig or context or os.path.exists(first):
                 if kubeconfig and not os.path.exists(first):
@@ -122,6 +123,7 @@ class Client:
                                          client_configuration=cfg, persist_config=False)
                 source = f"kubeconfig {path}" + (f" (context {context})" if context else "")
             elif os.environ.get("KUBERNETES_SERVICE_HOST"):
+                where = "the in-cluster service account"
                 kconfig.load_incluster_config(client_configuration=cfg)
                 source = "in-cluster service account"
             else:
@@ -129,14 +131,12 @@ class Client:
                                    "(use --kubeconfig)")
         except kconfig.ConfigException as e:
             msg = " ".join(str(e).split())
-            raise ClusterError(f"cannot use {path if kubeconfig or context else 'the cluster config'}"
-                               f": {msg}") from None
+            raise ClusterError(f"cannot use {where}: {msg}") from None
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
-            raise ClusterError(f"{path}: not a valid kubeconfig ({type(e).__name__}: {e})") from None
+            raise ClusterError(f"{where}: not a valid kubeconfig ({type(e).__name__}: {e})") from None
         cfg.retries = 1
         # one connection per watch stream (about 25) plus lists and writes
         cfg.connection_pool_maxsize = max(cfg.connection_pool_maxsize or 0, 64)
-        del kubernetes
         return cls(ApiClient(configuration=cfg), source)
 
     def close(self) -> None:
