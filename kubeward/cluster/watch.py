@@ -162,11 +162,11 @@ class Auditor:
         delay = self.backoff[0]
         fn = self.client.list_fn(res, self.namespace if res.namespaced else None)
         w = kwatch.Watch()  # one per resource, reused for every stream
+        self._watches[res] = w
         while not self._stop.is_set():
             try:
                 if rv is None:
                     rv = self._relist(res)
-                self._watches[res] = w
                 for ev in w.stream(fn, resource_version=rv, allow_watch_bookmarks=True,
                                    timeout_seconds=self.watch_timeout):
                     if self._stop.is_set():
@@ -212,8 +212,7 @@ class Auditor:
                     break
                 self._backoff(res, f"{type(e).__name__}: {e}", delay)
                 delay = min(delay * 2, self.backoff[1])
-            finally:
-                self._watches.pop(res, None)
+        self._watches.pop(res, None)
 
     def _backoff(self, res: Resource, why: str, delay: float) -> None:
         with self.lock:
