@@ -414,8 +414,7 @@ class Splicer:
         node = chain[-1].node
         if isinstance(node, yaml.SequenceNode):
             if node.flow_style or self.layout.json:
-                return self._flow_insert(node, render_flow(value, self.layout)
-                                         if not self.layout.json else None, value=value)
+                return self._flow_insert(node, value=value)
             lines = render_items([value], node.start_mark.column, self.layout)
             return self._insert_lines_after(self._last_line(node), lines)
         return self._replace(chain, [value])
@@ -504,16 +503,15 @@ class Splicer:
             if node.start_mark.line != step.key.start_mark.line:
                 raise FixError("value on its own line")
             text = self._splice(start, end, "")
-            # drop trailing spaces left where the scalar was (when no comment follows)
             col = step.key.start_mark.column
             lines = self._block_lines(value, col)
             sub = Splicer(text, self.root, layout)
             out = sub._insert_lines_after(step.key.start_mark.line, lines)
-            return _strip_line_end(out, step.key.start_mark.line, self.t)
+            # drop the blanks left where the scalar was (when no comment follows)
+            return _strip_line_end(out, step.key.start_mark.line)
         # an existing collection
         if node.flow_style or in_flow:
-            new = render_flow(value, layout) if (collection or not isinstance(value, (dict, list))
-                                                  or in_flow or layout.json) else render_flow(value, layout)
+            new = render_flow(value, layout)
             if layout.json and collection:
                 new = (render_json_value(value, self._indent_of(node.start_mark.line), layout)
                        if self._pretty() else json.dumps(value, ensure_ascii=False))
@@ -556,7 +554,7 @@ class Splicer:
         layout = self.layout
         if isinstance(node, yaml.MappingNode):
             if node.flow_style or layout.json:
-                return self._flow_insert(node, None, key=key, value=value)
+                return self._flow_insert(node, key=key, value=value)
             col = node.value[0][0].start_mark.column
             return self._insert_lines_after(self._last_line(node),
                                             render_entry(key, value, col, layout))
@@ -564,8 +562,7 @@ class Splicer:
             return self._replace(chain, {key: value})
         raise FixError(f"{format_path(())} is not a mapping")
 
-    def _flow_insert(self, node, rendered: str | None, *, key: str | None = None,
-                     value: Any = None) -> str:
+    def _flow_insert(self, node, *, key: str | None = None, value: Any = None) -> str:
         """Add an entry (``key`` given) or an item to a flow collection."""
         layout = self.layout
         is_map = key is not None
@@ -611,7 +608,7 @@ class Splicer:
         return self.root.start_mark.line != self.root.end_mark.line
 
 
-def _strip_line_end(text: str, line: int, _old: _Text) -> str:
+def _strip_line_end(text: str, line: int) -> str:
     """Remove trailing blanks of ``line`` (left where a ``null`` was)."""
     t = _Text(text)
     s, e = t.starts[line], t.line_end(line)
@@ -802,8 +799,8 @@ def minimize_hunks(old: str, new: str, ok) -> str:
     keep = [True] * len(ops)
 
     def build() -> str:
-        out, pos, i = [], 0, 0
-        for (tag, i1, i2, j1, j2), k in zip(ops, keep):
+        out, pos = [], 0
+        for (_tag, i1, i2, j1, j2), k in zip(ops, keep):
             out += a[pos:i1]
             out += b[j1:j2] if k else a[i1:i2]
             pos = i2

@@ -188,6 +188,8 @@ def write_atomic(path: str, text: str, bom: bool = False) -> None:
 
 
 MAX_ROUNDS = 4
+NOT_PLAIN = ("not a plain file (rendered from a chart, kustomization or standard input); "
+             "fix the source")
 
 
 def fix_paths(paths: Iterable[str], options=None, *, unsafe: bool = False,
@@ -262,8 +264,7 @@ def _fix_round(report, files: dict, bad_files: set, per_file: dict, texts: dict,
             ff.skipped_unsafe.append(f)
             continue
         if f.file not in files:
-            ff.failed.append((f, "not a plain file (rendered from a chart, kustomization "
-                                 "or standard input); fix the source"))
+            ff.failed.append((f, NOT_PLAIN))
             continue
         if f.file in bad_files:
             ff.failed.append((f, "the file does not parse"))

@@ -75,15 +75,13 @@ def _allowed(root, path, created_at: int | None, op: str, old: bool,
     deepest, dkey = chain[-1] if j < len(path) else chain[-2] if len(chain) > 1 else chain[-1]
     if j < len(path) and (isinstance(deepest, yaml.ScalarNode) or getattr(deepest, "flow_style", False)):
         out.update(_span(deepest, dkey))
-    if old and j < len(path) and created_at is None:
-        pass
     for node, key in chain:  # a flow collection on the way is rewritten on its own lines
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.flow_style:
             out.update(_span(node, key))
             break
     if op == "remove" and len(chain) >= 2:
         # emptying a block collection writes {} / [] on its key's line
-        pnode, pkey = chain[-2] if j == len(path) else chain[-1]
+        _pnode, pkey = chain[-2] if j == len(path) else chain[-1]
         if pkey is not None:
             out.add(pkey.start_mark.line)
     return out

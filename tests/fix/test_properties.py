@@ -173,7 +173,7 @@ def manifest_text(seed: int) -> str:
         out: list = []
         emit_map(document(r, n), 0, out, s)
         parts.append("\n".join(out))
-    sep = r.choice(["---", "--- # next", "---\n# next object"])
+    sep = r.choice(["---", "--- # next", "---\n# next object", "...\n---", "\n---\n"])
     text = ("---\n" if r.random() < 0.3 else "") + f"\n{sep}\n".join(parts)
     if r.random() < 0.8:
         text += "\n"
