@@ -17,6 +17,7 @@ give the length only (``redacted, 19 characters``) and ``value`` is
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -67,6 +68,7 @@ def name_words(name: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=8192)  # a pure function of the name; names repeat
 def is_secret_name(name: str) -> bool:
     """True when a variable or key name says it holds a credential. Only the
     last word counts, so ``DB_PASSWORD`` is secret-looking but
@@ -174,6 +176,7 @@ _TOKEN_ANCHORS: tuple[tuple[str, ...], ...] = (
 assert len(_TOKEN_ANCHORS) == len(TOKEN_PATTERNS)
 
 
+@functools.lru_cache(maxsize=8192)  # a pure function of the text; values repeat
 def known_token(text: str) -> str | None:
     """The description of the first known credential format found in text."""
     for (desc, rx), anchors in zip(TOKEN_PATTERNS, _TOKEN_ANCHORS):
