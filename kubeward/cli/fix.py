@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from kubeward.cli.common import build_options, emit_report, report_options, with_usage_errors
+from kubeward.cli.common import (DEFAULT_FAIL_ON, build_options, emit_report, report_options,
+                                 with_usage_errors)
 
 
 @click.command()
@@ -80,7 +81,7 @@ def fix(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, s
     for e in after.errors:
         err(e.one_line())
     cfg = options.config
-    threshold = Severity.parse(fail_on or (cfg.fail_on.label if cfg.fail_on else "low"))
+    threshold = Severity.parse(fail_on or (cfg.fail_on.label if cfg.fail_on else DEFAULT_FAIL_ON))
     if after.errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if any(f.severity >= threshold for f in after.findings) else EXIT_OK)
