@@ -245,3 +245,20 @@ def test_checks_are_selected_once_not_per_request(monkeypatch):
         d = policy.validate(review(workload(kind, PRIVILEGED)))
         assert d.allowed is False
         assert policy.mutate(review(workload(kind, PRIVILEGED))).patched
+
+
+def test_missing_extra_is_one_clear_line(monkeypatch, pki):
+    import importlib.util
+
+    from click.testing import CliRunner
+
+    from kubeward.cli.main import cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "aiohttp" else real(name, *a))
+    res = CliRunner().invoke(cli, ["admission", "serve", "--tls-cert", str(pki.cert_file),
+                                   "--tls-key", str(pki.key_file)])
+    assert res.exit_code == 2
+    assert res.stderr == ("kubeward: error: the admission webhook needs aiohttp: "
+                          "pip install 'kubeward[admission]'\n")
