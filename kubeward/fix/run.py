@@ -216,11 +216,9 @@ def fix_paths(paths: Iterable[str], options=None, *, unsafe: bool = False,
     per_file: dict[str, FileFix] = {}
     texts: dict[str, str] = {}  # display path -> current (fixed) text
     for _round in range(MAX_ROUNDS):
-        changed = _fix_round(report, files, bad_files, per_file, texts, run, unsafe)
-        report = rescan_texts(paths, options, texts) if (changed or _round == 0 and texts) \
-            else report
-        if not changed:
+        if not _fix_round(report, files, bad_files, per_file, texts, run, unsafe):
             break
+        report = rescan_texts(paths, options, texts)
     run.after = report
     run.files = [per_file[k] for k in sorted(per_file)]
     for ff in run.files:
