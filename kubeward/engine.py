@@ -309,7 +309,11 @@ def scan(paths: Iterable[str], options: ScanOptions | None = None,
     select_checks(options)  # fail fast on usage errors, before reading input
     paths = list(paths)
     if options.jobs > 1 and "-" not in paths:
-        return _scan_parallel(paths, options)
+        with gc_paused():
+            report = _scan_parallel(paths, options)
+            if len(report.scanned) >= _EXIT_FREEZE_OBJECTS:
+                _freeze_at_exit()
+            return report
     with gc_paused():
         loaded = load_paths(paths, options.render_options, on_file=on_file)
         report = Report(errors=loaded.errors, files=loaded.files,
@@ -333,9 +337,19 @@ def _scan_parallel(paths: list[str], options: ScanOptions) -> Report:
     has_cross = any(isinstance(c, CrossCheck) for c in checks)
     chunks = [files[i::options.jobs] for i in range(options.jobs)]
     report = Report(errors=errors)
-    with ProcessPoolExecutor(max_workers=options.jobs) as pool:
-        parts = list(pool.map(_worker, [(c, options) for c in chunks if c]))
     all_objects = []
+    cross_pairs: list = []
+    with ProcessPoolExecutor(max_workers=options.jobs) as pool:
+        futures = [pool.submit(_worker, (c, options)) for c in chunks if c]
+        if has_cross:  # meanwhile, here: every object for the cross checks
+            loaded: LoadResult = load_paths(files, options.render_options)
+            all_objects = loaded.objects
+            ctx = Context(k8s_version=options.version, options=options.config.options,
+                          objects=all_objects, complete=options.complete)
+            cross_pairs = run_checks(all_objects,
+                                     [c for c in checks if isinstance(c, CrossCheck)], ctx,
+                                     report.errors)
+        parts = [f.result() for f in futures]
     for part in parts:
         for name in ("findings", "suppressed", "errors", "notes"):
             getattr(report, name).extend(getattr(part, name))
@@ -345,15 +359,9 @@ def _scan_parallel(paths: list[str], options: ScanOptions) -> Report:
         report.skipped_documents += part.skipped_documents
         report.empty_documents += part.empty_documents
     if has_cross:
-        loaded: LoadResult = load_paths(files, options.render_options)
-        all_objects = loaded.objects
         cross_only = ScanOptions(**{**options.__dict__, "jobs": 1})
         sub = Report()
-        ctx = Context(k8s_version=options.version, options=options.config.options,
-                      objects=all_objects, complete=options.complete)
-        pairs = run_checks(all_objects, [c for c in checks if isinstance(c, CrossCheck)], ctx,
-                           report.errors)
-        apply_policy(pairs, cross_only, sub)
+        apply_policy(cross_pairs, cross_only, sub)
         report.findings.extend(sub.findings)
         report.suppressed.extend(sub.suppressed)
     report.notes = list(dict.fromkeys(report.notes))
