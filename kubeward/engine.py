@@ -207,7 +207,7 @@ def apply_policy(pairs, options: ScanOptions, report: Report) -> None:
             if sups is None:
                 sups = sup_cache[id(obj)] = suppressions_of(obj)
             hit = next((s for s in sups if not s.problem and (f.check_id in s.ids or "*" in s.ids)),
-                       None)
+                       None) if sups else None
             if hit is not None:
                 f.suppressed, f.suppressed_by = hit.reason, "annotation"
                 suppressed_out.append(f)

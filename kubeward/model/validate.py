@@ -71,6 +71,14 @@ def _kind_of(value: Any) -> str:
     return _TYPE_OF.get(type(value), type(value).__name__)
 
 
+#: exact classes a leaf rule accepts without further thought (YAML and JSON
+#: give exact dict/list/str/int/bool); anything else takes the full test
+_FAST_OK: dict[str, frozenset] = {
+    STR: frozenset({str}), BOOL: frozenset({bool}), INT: frozenset({int}),
+    MAP: frozenset({dict}), INT_OR_STR: frozenset({int, str}),
+}
+
+
 def _walk(value: Any, schema: Any, path: Path, out: list) -> None:
     if value is None:
         return  # null means "unset" to the API server
@@ -79,16 +87,26 @@ def _walk(value: Any, schema: Any, path: Path, out: list) -> None:
             out.append((path, f"{format_path(path)}: expected an {MAP}, got {_article(value)}"))
             return
         wildcard = schema.get("*")
+        fast_ok = _FAST_OK
         for key, sub in value.items():
             rule = schema.get(key, wildcard)
-            if rule is not None:
-                _walk(sub, rule, path + (key,), out)
+            if rule is None or sub is None:
+                continue
+            if rule.__class__ is str and sub.__class__ in fast_ok[rule]:
+                continue  # a leaf of the right type: nothing to walk
+            _walk(sub, rule, path + (key,), out)
         return
     if isinstance(schema, list):
         if not isinstance(value, list):
             out.append((path, f"{format_path(path)}: expected a {LIST}, got {_article(value)}"))
             return
         item_schema = schema[0]
+        if item_schema.__class__ is str:
+            ok = _FAST_OK[item_schema]
+            for i, item in enumerate(value):
+                if item is not None and item.__class__ not in ok:
+                    _walk(item, item_schema, path + (i,), out)
+            return
         for i, item in enumerate(value):
             _walk(item, item_schema, path + (i,), out)
         return
