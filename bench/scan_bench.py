@@ -18,12 +18,10 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 VERBS = ("watch", "create", '"*"')
 KINDS = ("Deployment", "Service", "ConfigMap", "StatefulSet", "DaemonSet", "CronJob", "Role",
@@ -130,13 +128,31 @@ PARSE = ("import os,sys,yaml\n"
          "print(n)\n")
 
 
+# Runs the command from a small process and reports its wall time and peak
+# RSS there: a child's ru_maxrss also counts the memory of the process it was
+# spawned from (the high-water mark survives fork/vfork and exec), and this
+# process holds the parsed JSON report of the previous run.
+TIMER = ("import json,resource,subprocess,sys,time\n"
+         "t=time.perf_counter()\n"
+         "rc=subprocess.run(sys.argv[2:]).returncode\n"
+         "dt=time.perf_counter()-t\n"
+         "rss=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+         "open(sys.argv[1],'w').write(json.dumps([dt,rss]))\n"
+         "sys.exit(rc)\n")
+
+
 def timed(cmd: list[str]) -> tuple[float, int, subprocess.CompletedProcess]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    dt = time.perf_counter() - t
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return dt, max(rss, before), p
+    """(wall seconds, peak RSS in KiB, completed process) of ``cmd``."""
+    fd, stats = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
+    try:
+        p = subprocess.run([sys.executable, "-c", TIMER, stats, *cmd],
+                           capture_output=True, text=True)
+        with open(stats) as fh:
+            dt, rss = json.load(fh)
+    finally:
+        os.unlink(stats)
+    return dt, rss, p
 
 
 def main() -> int:
