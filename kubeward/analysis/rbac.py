@@ -476,7 +476,7 @@ class RBACModel:
         bindings = self.bindings
         for bi, j in hits:
             b = bindings[bi]
-            si, s = b.subjects[j]
+            si = b.subjects[j][0]
             role = self.role_for(b)
             if role is None:
                 continue
