@@ -473,6 +473,7 @@ class NetworkAnalysis:
             self.policies_by_namespace.setdefault(p.namespace, []).append(p)
         self._ns_labels: dict[str, dict] = {}
         self._views: dict[tuple[int, str], DirectionView] = {}
+        self._policies_for: dict[int, list[Policy]] = {}
         self._selected: dict[int, list[Workload]] = {}
         self._exposure: dict[int, list[Exposure]] | None = None
 
@@ -518,8 +519,12 @@ class NetworkAnalysis:
         return self._selected[key]
 
     def policies_for(self, w: Workload) -> list[Policy]:
-        return [p for p in self.policies_by_namespace.get(w.namespace, ())
+        got = self._policies_for.get(w.index)  # once per workload, not per direction
+        if got is None:
+            got = self._policies_for[w.index] = [
+                p for p in self.policies_by_namespace.get(w.namespace, ())
                 if selector_matches(p.pod_selector, w.labels)]
+        return list(got)
 
     def view(self, w: Workload, direction: str) -> DirectionView:
         key = (w.index, direction)
