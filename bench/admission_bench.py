@@ -236,9 +236,12 @@ async def run_load(url: str, ca: str, bodies: list[bytes], args) -> dict:
     timeout = aiohttp.ClientTimeout(total=10)
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        async def one(i: int) -> None:
+        async def one(i: int, scheduled: float | None = None) -> None:
             body = bodies[i % len(bodies)].replace(b"@@UID@@", f"bench-{i}".encode())
-            t0 = time.perf_counter()
+            # open loop: latency counts from when the review was due, so a
+            # late start (the previous answer on this connection was slow)
+            # is not hidden ("coordinated omission")
+            t0 = time.perf_counter() if scheduled is None else scheduled
             try:
                 async with session.post(url, data=body, headers=headers) as resp:
                     data = await resp.read()
@@ -260,20 +263,25 @@ async def run_load(url: str, ca: str, bodies: list[bytes], args) -> dict:
         t_start = time.perf_counter()
         stop_at = t_start + args.duration
         if args.rate:
-            interval = 1.0 / args.rate
-            pending: set = set()
-            nxt = t_start
-            while sent < args.requests and time.perf_counter() < stop_at:
-                now = time.perf_counter()
-                if now < nxt:
-                    await asyncio.sleep(nxt - now)
-                task = asyncio.ensure_future(one(sent))
-                pending.add(task)
-                task.add_done_callback(pending.discard)
-                sent += 1
-                nxt += interval
-            if pending:
-                await asyncio.wait(pending, timeout=10)
+            # each connection paces itself at rate/connections, staggered, one
+            # review in flight per connection (as an API server's pool does
+            # over HTTP/1.1)
+            interval = args.connections / args.rate
+
+            async def paced(w: int) -> None:
+                nonlocal sent
+                nxt = t_start + w * interval / args.connections
+                i = w
+                while nxt < stop_at and sent < args.requests:
+                    now = time.perf_counter()
+                    if now < nxt:
+                        await asyncio.sleep(nxt - now)
+                    sent += 1
+                    await one(i, scheduled=nxt)
+                    i += args.connections
+                    nxt += interval
+
+            await asyncio.gather(*(paced(w) for w in range(args.connections)))
         else:
             counter = iter(range(args.requests))
 

@@ -100,6 +100,7 @@ class Decision:
     uid: str = ""
     dry_run: bool = False
     user: str = ""
+    decide_seconds: float = 0.0  # set by the server
 
     def review(self) -> dict:
         return {"apiVersion": API_VERSION, "kind": "AdmissionReview", "response": self.response}
