@@ -5,8 +5,8 @@ token mounted by default (the token is projected explicitly, and only when
 the webhook watches Namespaces; its ClusterRole can get/list/watch
 namespaces and nothing else), a ConfigMap with the config, a Deployment of
 at least two hardened replicas spread across nodes, a PodDisruptionBudget,
-a Service, a NetworkPolicy, and the Validating- and
-MutatingWebhookConfiguration.
+a Service, NetworkPolicies (default deny, then the webhook's own), and the
+Validating- and MutatingWebhookConfiguration.
 
 The webhooks never see the webhook's own namespace nor kube-system
 (``namespaceSelector``), so the webhook cannot block its own rollout.
@@ -141,6 +141,9 @@ def build(o: ManifestOptions) -> list[dict]:
                   "ports": [{"name": "https", "port": 443, "targetPort": "https",
                              "protocol": "TCP"}]}},
     ]
+    docs.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                 "metadata": meta("default-deny"),
+                 "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}})
     docs.append(_network_policy(o, meta))
     docs.append(_webhook(o, "Validating", "validate", o.failure_policy))
     docs.append(_webhook(o, "Mutating", "mutate", "Ignore"))

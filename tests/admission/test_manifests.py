@@ -47,7 +47,7 @@ def test_manifest_contents(generated, pki):
     expected = ["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap"]
     if mode == "cert-manager":
         expected += ["Issuer", "Certificate"]
-    expected += ["Deployment", "PodDisruptionBudget", "Service", "NetworkPolicy",
+    expected += ["Deployment", "PodDisruptionBudget", "Service", "NetworkPolicy", "NetworkPolicy",
                  "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"]
     assert kinds == expected
     by = {d["kind"]: d for d in docs}
