@@ -100,3 +100,61 @@ def test_serve_usage_errors(pki, tmp_path):
                     "--tls-key", str(pki.key_file), "--namespaces-file", str(cfg), "--cluster"])
     assert res.exit_code == 2
     assert res.stderr == "kubeward: error: give either --namespaces-file or --cluster, not both\n"
+
+
+def test_serve_with_cluster_watch_end_to_end(pki, tmp_path):
+    """--cluster --cross-checks against the fake API server: /readyz waits
+    for the lists, namespace labels and context objects come from the
+    cluster, and a label change reaches the next decision."""
+    import pytest
+
+    pytest.importorskip("kubernetes")
+    from .test_namespaces import CLUSTER_TESTS, _ns, _until
+
+    sys.path.insert(0, str(CLUSTER_TESTS))
+    try:
+        from fakeapi import FakeKubeAPI, write_kubeconfig
+    finally:
+        sys.path.remove(str(CLUSTER_TESTS))
+    from .workloads import HARDENED
+
+    api = FakeKubeAPI(bookmark_interval=0.1).start()
+    proc = None
+    try:
+        api.add(_ns("shop", **{"kubeward.io/enforce": "none"}))
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", api.url)
+        cfg = tmp_path / "kubeward.yaml"
+        cfg.write_text("admission:\n  enforce: critical\n  warn: low\n  audit: none\n")
+        env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kubeward", "admission", "serve", "--tls-cert",
+             str(pki.cert_file), "--tls-key", str(pki.key_file), "--host", "127.0.0.1",
+             "--port", "0", "--config", str(cfg), "--cluster", "--cross-checks",
+             "--kubeconfig", str(kubeconfig), "--shutdown-delay", "0",
+             "--no-access-log"],  # stderr is not read after start-up: keep the pipe empty
+            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+            cwd=str(tmp_path))
+        port = _wait_line(proc, "listening")["port"]
+        c = Client(port, pki.client_context())
+        _until(lambda: c.request("GET", "/readyz")[0] == 200, timeout=15)
+        pod = workload("Pod", PRIVILEGED)
+        assert c.review("/validate", review(pod, namespace="shop"))["allowed"] is True
+        api.modify(_ns("shop", **{"kubeward.io/enforce": "baseline"}))
+        _until(lambda: c.review("/validate", review(pod, namespace="shop"))["allowed"] is False)
+        # cross-resource checks see the namespace's NetworkPolicies
+        dep = workload("Deployment", HARDENED)
+        warned = c.review("/validate", review(dep, namespace="shop")).get("warnings", [])
+        assert any(w.startswith("kubeward XNET001 ") for w in warned)
+        api.add({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                 "metadata": {"name": "deny", "namespace": "shop"},
+                 "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}})
+        _until(lambda: not any(w.startswith("kubeward XNET") for w in c.review(
+            "/validate", review(dep, namespace="shop")).get("warnings", [])))
+        c.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        api.stop()
