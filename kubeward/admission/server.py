@@ -48,8 +48,9 @@ from kubeward.admission.tls import CertStore
 
 MiB = 1024 * 1024
 
-try:  # optional speed-up (orjson also refuses integers beyond 64 bits and nesting
-    # deeper than 1024: a 400 either way for such bodies)
+try:  # orjson is a dependency; the fallback keeps a broken install serving
+    # (orjson refuses integers beyond 64 bits and nesting deeper than 1024:
+    # a 400 either way for such bodies)
     import orjson as _orjson
 
     def _loads(data: bytes):
