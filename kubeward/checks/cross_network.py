@@ -10,7 +10,7 @@ from __future__ import annotations
 from kubeward.analysis import network as net
 from kubeward.analysis import rbac
 from kubeward.analysis.selectors import is_empty_selector, selector_matches
-from kubeward.checks.base import CrossCheck, Severity
+from kubeward.checks.base import CrossCheck, FixSafety, Severity
 
 
 class _NotIsolated(CrossCheck):
@@ -30,7 +30,14 @@ class _NotIsolated(CrossCheck):
                 w.obj, w.obj.pod.metadata_path,
                 f"{w.key}: no NetworkPolicy in the input selects its pods for {word}, so "
                 f"they {'accept traffic from' if word == 'ingress' else 'may connect to'} "
-                f"any pod and any address{note}")
+                f"any pod and any address{note}",
+                remediation=f"{self.remediation} {generate_hint(w.obj.namespace)}")
+
+
+def generate_hint(namespace: str | None) -> str:
+    """The display-only fix: the command that writes the missing policies."""
+    return (f"`kubeward generate netpol --namespace {namespace or 'default'}` writes a "
+            "default deny for ingress and egress plus DNS egress, ready to apply.")
 
 
 class IngressNotIsolated(_NotIsolated):
@@ -68,8 +75,9 @@ class IngressNotIsolated(_NotIsolated):
     ```
 
     ## Fix safety
-    No automatic fix; `kubeward generate netpol --namespace NS` writes a
-    default-deny policy to start from.
+    Display-only: `kubeward fix` prints the `kubeward generate netpol
+    --namespace NS` command that writes a default-deny policy (plus DNS
+    egress) for the namespace; the allow rules are yours to write.
     """
 
     id = "XNET001"
@@ -77,6 +85,7 @@ class IngressNotIsolated(_NotIsolated):
     name = "Workload not isolated for ingress"
     severity = Severity.MEDIUM
     direction = net.INGRESS
+    fix_safety = FixSafety.DISPLAY
     frameworks = {"cis": ("5.3.2",), "nsa": ("network/network-policies",),
                   "mitre": ("MS-TA9034",)}
     crosswalk = {"kube-linter": ("non-isolated-pod",)}
@@ -117,8 +126,9 @@ class EgressNotIsolated(_NotIsolated):
     ```
 
     ## Fix safety
-    No automatic fix; `kubeward generate netpol --namespace NS` writes a
-    default-deny policy with the DNS allowance.
+    Display-only: `kubeward fix` prints the `kubeward generate netpol
+    --namespace NS` command that writes a default-deny policy with the DNS
+    allowance; the destinations the workload needs are yours to allow.
     """
 
     id = "XNET002"
@@ -126,6 +136,7 @@ class EgressNotIsolated(_NotIsolated):
     name = "Workload not isolated for egress"
     severity = Severity.LOW
     direction = net.EGRESS
+    fix_safety = FixSafety.DISPLAY
     frameworks = {"nsa": ("network/network-policies",), "mitre": ("MS-TA9033",)}
     remediation = ("Add a NetworkPolicy that selects these pods with policyTypes Egress, "
                    "allowing only the destinations they need (and DNS).")
@@ -168,13 +179,15 @@ class NamespaceWithoutDefaultDeny(CrossCheck):
     ```
 
     ## Fix safety
-    No automatic fix; see `kubeward generate netpol`.
+    Display-only: `kubeward fix` prints the `kubeward generate netpol
+    --namespace NS` command that writes the default-deny policies.
     """
 
     id = "XNET003"
     name = "Namespace without default-deny NetworkPolicy"
     severity = Severity.LOW
     default_enabled = False
+    fix_safety = FixSafety.DISPLAY
     frameworks = {"cis": ("5.3.2",), "nsa": ("network/network-policies",)}
     remediation = "Add a default-deny NetworkPolicy (podSelector: {}) for ingress and egress."
 
@@ -193,7 +206,8 @@ class NamespaceWithoutDefaultDeny(CrossCheck):
             yield self.finding(
                 target, path,
                 f"namespace {ns} has {len(workloads)} workload(s) and no default-deny "
-                f"NetworkPolicy for {' and '.join(missing)} in the input")
+                f"NetworkPolicy for {' and '.join(missing)} in the input",
+                remediation=f"{self.remediation} {generate_hint(ns)}")
 
 
 class PolicySelectsNothing(CrossCheck):
