@@ -256,6 +256,10 @@ async def run_load(url: str, ca: str, bodies: list[bytes], args) -> dict:
         # warm-up: open the connections and fill the caches
         await asyncio.gather(*(one(-1 - i) for i in range(args.connections)))
         latencies.clear()
+        # keep the load generator's own collector pauses out of the figures
+        import gc
+        gc.collect()
+        gc.freeze()
         pids = getattr(args, "server_pids", [])
         base = url.rsplit("/", 1)[0]
         hist0 = await scrape_histogram(session, base, args.endpoint)

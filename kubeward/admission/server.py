@@ -207,8 +207,8 @@ class AdmissionServer:
         try:
             ctype = request.content_type
             if ctype != "application/json":
-                raise BadReview(f"Content-Type must be application/json, not {ctype or 'missing'}",
-                                415)
+                shown = (ctype[:60] + "...") if len(ctype) > 60 else (ctype or "missing")
+                raise BadReview(f"Content-Type must be application/json, not {shown}", 415)
             length = request.content_length
             if length is not None and length > self.settings.max_body:
                 raise BadReview(f"the body is {length} bytes; the limit is "
