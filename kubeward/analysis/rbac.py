@@ -624,6 +624,21 @@ class _Perms:
         return {s for s, _ in self.scoped if s is not None}
 
 
+#: every resource (``resource`` or ``resource/subresource``) that
+#: ``EscalationAnalysis._namespace_edges`` asks about (a test keeps it in sync)
+NAMESPACE_RESOURCES = frozenset({
+    "pods", "pods/exec", "persistentvolumeclaims", "secrets", "serviceaccounts",
+    "serviceaccounts/token", "rolebindings", "roles", "clusterroles",
+    *(res for _, res in _WORKLOAD_RESOURCES)})
+
+
+def _namespace_relevant(rule: Rule) -> bool:
+    """Whether ``rule`` may allow any request ``_namespace_edges`` makes (an
+    over-approximation: verbs, groups and names are not looked at)."""
+    return any(r == "*" or r in NAMESPACE_RESOURCES or r.startswith("*/")
+               for r in rule.resources)
+
+
 def _via(grants: list[Grant]) -> list[str]:
     return list(dict.fromkeys(g.describe() for g in grants))[:3]
 
@@ -736,9 +751,9 @@ class EscalationAnalysis:
                     to(f"can impersonate users, so can act as User {u}", g,
                        ("subject", Subject("User", u)))
         # per-namespace primitives --------------------------------------------
-        # a namespace where no grant applies (none cluster-wide, none bound
-        # there) gives no edge: skip it
-        if any(scope is None for scope, _ in p.scoped):
+        # a namespace where no grant the namespace primitives ask about
+        # applies (none cluster-wide, none bound there) gives no edge: skip it
+        if any(scope is None and _namespace_relevant(g.rule) for scope, g in p.scoped):
             spaces = self.namespaces
         else:
             bound = p.namespaces()
