@@ -301,7 +301,8 @@ def render(o: ManifestOptions) -> str:
               "an unreachable webhook lets\n#   changes through unchecked.")
     tls = ("# - TLS: cert-manager issues the Secret kubeward-admission-tls and injects the "
            "caBundle.\n" if o.cert_manager else
-           f"# - TLS: create the Secret first (its certificate must name {APP}.{o.namespace}.svc):\n"
+           f"# - TLS: create the Secret (its certificate must name {APP}.{o.namespace}.svc);\n"
+           "#   the pods start once it exists:\n"
            f"#     kubectl -n {o.namespace} create secret tls {TLS_SECRET} "
            "--cert=tls.crt --key=tls.key\n")
     head = HEADER.format(fp=o.failure_policy, t=o.timeout_seconds, fp_why=fp_why,
