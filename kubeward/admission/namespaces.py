@@ -252,11 +252,14 @@ class WatchedNamespaces:
                     self._state.upsert(res, item)
                 self._version += 1
         self.relists += 1
+        self._mark_listed(res)
+        self.log("cluster-listed", resource=res.display(), count=len(fresh), resourceVersion=rv)
+        return rv
+
+    def _mark_listed(self, res) -> None:
         self._pending.discard(res)
         if not self._pending:
             self._ready.set()
-        self.log("cluster-listed", resource=res.display(), count=len(fresh), resourceVersion=rv)
-        return rv
 
     @staticmethod
     def _put(table: dict, item: dict) -> None:
@@ -304,6 +307,10 @@ class WatchedNamespaces:
                     self.log("cluster-watch-expired", resource=what, resourceVersion=rv)
                     rv = None
                     continue
+                if e.status == 403 and res.kind != "Namespace":
+                    # a context kind the webhook may not read must not keep it
+                    # unready (and so block the cluster): go on without it
+                    self._mark_listed(res)
                 delay = self._backoff(what, f"{e.status} {getattr(e, 'reason', '') or ''}".strip(),
                                       delay)
             except ClusterError as e:

@@ -161,3 +161,22 @@ def test_cross_checks_use_the_cluster_context(fake_cluster):
         assert not any(o.kind == "NetworkPolicy" for o in view.context("other"))
     finally:
         view.stop()
+
+
+def test_forbidden_context_kind_does_not_block_readiness(fake_cluster):
+    from kubeward.admission.namespaces import CONTEXT_KINDS, WatchedNamespaces
+
+    api, kubeconfig = fake_cluster
+    api.add(_ns("shop", **{"kubeward.io/enforce": "baseline"}))
+    api.forbidden.add("rbac.authorization.k8s.io/clusterroles")
+    logs = []
+    view = WatchedNamespaces.connect(kubeconfig, context_kinds=CONTEXT_KINDS, backoff=(0.05, 0.1),
+                                     log=lambda ev, **kw: logs.append((ev, kw)))
+    view.start()
+    try:
+        assert view.wait_ready(10)
+        assert view.labels("shop") == {"kubeward.io/enforce": "baseline"}
+        assert any(ev == "cluster-watch-failed" and kw["resource"] == "clusterroles.rbac.authorization.k8s.io"
+                   and kw["reason"].startswith("403") for ev, kw in logs)
+    finally:
+        view.stop()
