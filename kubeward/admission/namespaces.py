@@ -139,6 +139,27 @@ class WatchedNamespaces:
     def ready(self) -> bool:
         return self._ready.is_set()
 
+    def fetch(self, name: str) -> dict | None:
+        """GET one namespace that the watch has not shown yet (created a
+        moment ago, e.g. in the same ``kubectl apply`` as its workloads) and
+        remember its labels; None when it does not exist or cannot be read.
+        Blocking: the server calls it in a thread, only on a miss."""
+        from kubeward.cluster import ClusterError
+        from kubeward.cluster.client import ApiError
+
+        try:
+            item = self.client.get_json(f"/api/v1/namespaces/{name}")
+        except (ApiError, ClusterError, ValueError) as e:
+            self.log("namespace-fetch-failed", namespace=name, reason=str(e)[:200])
+            return None
+        if not isinstance(item, dict):
+            return None
+        table = dict(self._labels)
+        self._put(table, item)
+        if name not in self._labels:  # the watch may have delivered it meanwhile
+            self._labels = table
+        return self._labels.get(name)
+
     def wait_ready(self, timeout: float) -> bool:
         return self._ready.wait(timeout)
 

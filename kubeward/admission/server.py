@@ -81,6 +81,7 @@ class Settings:
     shutdown_delay: float = 3.0
     shutdown_timeout: float = 20.0
     access_log: bool = True
+    namespace_fetch_timeout: float = 2.0
 
 
 class JsonLog:
@@ -231,6 +232,7 @@ class AdmissionServer:
             except (ValueError, RecursionError):
                 raise BadReview("the body is not valid JSON (expected an AdmissionReview)") \
                     from None
+            await self._fetch_namespace(review)
             t1 = time.perf_counter()
             decision = decide(review)
             decision.decide_seconds = time.perf_counter() - t1
@@ -245,6 +247,26 @@ class AdmissionServer:
         elapsed = time.perf_counter() - t0
         self._record(request, endpoint, status, decision, error, elapsed)
         return resp
+
+    async def _fetch_namespace(self, review) -> None:
+        """With a cluster view: a namespace it has not seen yet is read once
+        (in a thread, bounded) before deciding, so that a namespace and its
+        workloads applied together get the namespace's modes."""
+        ns_view = self.policy.namespaces
+        fetch = getattr(ns_view, "fetch", None)
+        if fetch is None:
+            return
+        req = review.get("request") if isinstance(review, dict) else None
+        ns = req.get("namespace") if isinstance(req, dict) else None
+        if not isinstance(ns, str) or not ns or ns_view.labels(ns) is not None:
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(self.settings.namespace_fetch_timeout):
+                await loop.run_in_executor(None, fetch, ns)
+        except Exception as e:  # the defaults apply
+            self.log.event("namespace-fetch-failed", level="error", namespace=ns,
+                           reason=type(e).__name__)
 
     def _record(self, request, endpoint, status, d: Decision | None, error, elapsed) -> None:
         m = self.metrics

@@ -180,3 +180,57 @@ def test_forbidden_context_kind_does_not_block_readiness(fake_cluster):
                    and kw["reason"].startswith("403") for ev, kw in logs)
     finally:
         view.stop()
+
+
+def test_fetch_reads_a_namespace_the_watch_has_not_shown(fake_cluster):
+    from kubeward.admission.namespaces import WatchedNamespaces
+
+    api, kubeconfig = fake_cluster
+    logs = []
+    view = WatchedNamespaces.connect(kubeconfig, log=lambda ev, **kw: logs.append((ev, kw)))
+    # not started: nothing is watched, so only fetch() can know the namespace
+    api.add(_ns("fresh", **{"kubeward.io/enforce": "restricted"}))
+    assert view.labels("fresh") is None
+    assert view.fetch("fresh") == {"kubeward.io/enforce": "restricted"}
+    assert view.labels("fresh") == {"kubeward.io/enforce": "restricted"}
+    assert view.fetch("missing") is None
+    assert logs[-1][0] == "namespace-fetch-failed" and logs[-1][1]["namespace"] == "missing"
+    view.client.close()
+
+
+def test_server_fetches_unknown_namespaces_before_deciding(pki, tmp_path):
+    from .conftest import start_server
+
+    class View:
+        source = "test"
+
+        def __init__(self):
+            self.known: dict = {}
+            self.fetched: list = []
+
+        def labels(self, name):
+            return self.known.get(name)
+
+        def ready(self):
+            return True
+
+        def fetch(self, name):
+            self.fetched.append(name)
+            if name == "fresh":
+                self.known[name] = {"kubeward.io/enforce": "none", "kubeward.io/warn": "none"}
+            return self.known.get(name)
+
+    r = start_server(pki, tmp_path, namespaces=None)
+    try:
+        view = View()
+        r.policy.set_namespaces(view)
+        pod = workload("Pod", PRIVILEGED)
+        resp = r.client.review("/validate", review(pod, namespace="fresh"))
+        assert resp["allowed"] is True and "warnings" not in resp
+        r.client.review("/validate", review(pod, namespace="fresh"))
+        assert view.fetched == ["fresh"]  # once: then it is known
+        assert r.client.review("/validate", review(pod, namespace="gone"))["allowed"] is False
+        assert view.fetched == ["fresh", "gone"]
+    finally:
+        r.client.close()
+        r.thread.stop()
