@@ -82,6 +82,7 @@ class Settings:
     shutdown_timeout: float = 20.0
     access_log: bool = True
     namespace_fetch_timeout: float = 2.0
+    parent_pid: int | None = None  # workers: stop when this process is gone
 
 
 class JsonLog:
@@ -347,6 +348,16 @@ class AdmissionServer:
                 self.log.event("certificate-reload-failed", level="error",
                                reason=self.certs.last_error)
 
+    async def _parent_watch(self) -> None:
+        """A worker whose parent died (killed without a chance to stop it)
+        stops too, rather than serve on unsupervised."""
+        while True:
+            await asyncio.sleep(1.0)
+            if os.getppid() != self.settings.parent_pid:
+                self.log.event("parent-exited", level="error", parent=self.settings.parent_pid)
+                self._stop.set()
+                return
+
     async def start(self, sock: socket.socket) -> None:
         from aiohttp import web
 
@@ -361,6 +372,8 @@ class AdmissionServer:
         self._runner = runner
         self.port = sock.getsockname()[1]
         self._poller = asyncio.ensure_future(self._cert_poller())
+        self._watchdog = (asyncio.ensure_future(self._parent_watch())
+                          if self.settings.parent_pid else None)
         self.log.event("listening", host=sock.getsockname()[0], port=self.port,
                        checks=len(self.policy.instances),
                        modes={m: lv.name for m, lv in self.policy.defaults.items()},
@@ -387,6 +400,8 @@ class AdmissionServer:
         if self.settings.shutdown_delay > 0:
             await asyncio.sleep(self.settings.shutdown_delay)
         self._poller.cancel()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         if self._runner is not None:
             await self._runner.cleanup()  # stop accepting; wait for in-flight requests
         if self.namespaces is not None and hasattr(self.namespaces, "stop"):
@@ -503,6 +518,7 @@ def _serve_workers(policy, cert_file, key_file, settings: Settings, make_namespa
         settings = Settings(**{**settings.__dict__, "port": reserve.getsockname()[1]})
     ctx = multiprocessing.get_context("fork")
     stopping = threading.Event()
+    settings = Settings(**{**settings.__dict__, "parent_pid": os.getpid()})
 
     def start_one(i: int):
         p = ctx.Process(target=_worker_main, name=f"kubeward-admission-{i}",
@@ -549,6 +565,13 @@ def _serve_workers(policy, cert_file, key_file, settings: Settings, make_namespa
 def _worker_main(policy, cert_file, key_file, settings, make_namespaces) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:  # Linux: SIGTERM (a graceful stop) as soon as the parent dies
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except Exception:  # pragma: no cover - other systems: the watchdog task
+        pass
+    if os.getppid() != settings.parent_pid:  # the parent died before prctl
+        sys.exit(0)
     try:
         sys.exit(_serve_process(policy, cert_file, key_file, settings, make_namespaces,
                                 multiprocess=True))

@@ -158,3 +158,35 @@ def test_serve_with_cluster_watch_end_to_end(pki, tmp_path):
             proc.kill()
             proc.wait()
         api.stop()
+
+
+def test_workers_stop_when_the_parent_is_killed(pki, tmp_path):
+    cmd = [sys.executable, "-m", "kubeward", "admission", "serve",
+           "--tls-cert", str(pki.cert_file), "--tls-key", str(pki.key_file),
+           "--host", "127.0.0.1", "--port", "0", "--workers", "2", "--shutdown-delay", "0",
+           "--no-access-log"]
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            env=env, cwd=str(tmp_path))
+    try:
+        pids = _wait_line(proc, "workers-started")["pids"]
+        for _ in range(2):
+            _wait_line(proc, "listening")
+        proc.kill()  # no chance to stop the workers itself
+        proc.wait(10)
+
+        def alive(pid: int) -> bool:
+            try:
+                with open(f"/proc/{pid}/stat") as fh:
+                    return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+            except OSError:
+                return False
+
+        deadline = time.monotonic() + 15
+        while any(alive(p) for p in pids):
+            assert time.monotonic() < deadline, "orphaned workers kept running"
+            time.sleep(0.1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
