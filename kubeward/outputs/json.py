@@ -112,6 +112,6 @@ def render(report, out, ctx) -> None:
         out.write(dumps(report_dict(report, ctx)))
         return
     write = _writer(out)
-    with gc_paused():  # many small dicts, no cycles: see engine.gc_paused
+    with gc_paused(promote=False):  # many short-lived dicts, no cycles
         for piece in _stream(report, ctx):
             write(piece)
