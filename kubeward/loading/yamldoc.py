@@ -238,11 +238,22 @@ def decode(raw: bytes) -> str:
 
 
 _LONG_INDENT = re.compile(r"^[ \t-]{%d,}" % 1000, re.M)
+#: a document marker: at the start of a line it ends any document, scalar or
+#: flow collection (libyaml ends or rejects the document there)
+_DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|\Z)", re.M)
+
+
+def _flow_openers(text: str) -> int:
+    return text.count("[") + text.count("{")
 
 
 def _needs_depth_precheck(text: str) -> bool:
-    bound = text.count("[") + text.count("{")
-    if bound >= _DEPTH_PRECHECK:
+    """Whether nesting could be deep enough to need the event walk: the
+    number of flow openers bounds the flow nesting, per document (so many
+    small documents in one file do not add up); long indentation bounds the
+    block nesting."""
+    if _flow_openers(text) >= _DEPTH_PRECHECK and any(
+            _flow_openers(part) >= _DEPTH_PRECHECK for part in _DOC_MARKER.split(text)):
         return True
     return _LONG_INDENT.search(text) is not None
 

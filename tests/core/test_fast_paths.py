@@ -116,3 +116,19 @@ def test_path_text_is_format_path():
     for p in [(), ("a",), ("metadata", "annotations", "x.y/z"), ("a", 0, "b-c", 12)]:
         assert path_text(p) == format_path(p)
         assert path_text(p) == format_path(p)  # cached
+
+
+def test_depth_guard_counts_flow_openers_per_document():
+    from kubeward.loading.yamldoc import MAX_DEPTH, DocumentError, _needs_depth_precheck
+
+    many_small = "a: {b: [1, 2]}\n---\n" * 3000
+    assert not _needs_depth_precheck(many_small)
+    docs = [d for d in parse_documents(many_small) if not isinstance(d, DocumentError)]
+    assert len([d for d in docs if d.data is not None]) == 3000
+    deep = many_small + "b: " + "[" * 6000 + "]" * 6000 + "\n"
+    assert _needs_depth_precheck(deep)
+    items = list(parse_documents(deep))
+    assert isinstance(items[-1], DocumentError)
+    assert f"deeper than {MAX_DEPTH}" in items[-1].message
+    # a marker inside a block scalar still ends the document: bound per part
+    assert _needs_depth_precheck("a: |\n  " + "{" * 6000 + "\n")
