@@ -193,12 +193,28 @@ def apply_policy(pairs, options: ScanOptions, report: Report) -> None:
     severity = cfg.severity
     overrides, exemptions = cfg.overrides, cfg.exemptions
     findings_out, suppressed_out = report.findings, report.suppressed
+    # which override and exemption scopes an object is in: once per object,
+    # not once per finding (scopes depend on the object only)
+    scope_cache: dict[tuple[int, int], tuple[list[bool], list[bool]]] = {}
+    ov_in: list[bool] = []
+    ex_in: list[bool] = []
     for f, obj in pairs:
         if severity and f.check_id in severity:
             f.severity = severity[f.check_id]
-        labels = obj.labels if obj is not None and (overrides or exemptions) else {}
-        for ov in overrides:
-            if ov.scope.matches(f.object.kind, f.object.namespace, f.object.name, labels):
+        if overrides or exemptions:
+            key = (id(f.object), id(obj))
+            in_scope = scope_cache.get(key)
+            if in_scope is None:
+                ref = f.object
+                labels = obj.labels if obj is not None else {}
+                in_scope = scope_cache[key] = (
+                    [ov.scope.matches(ref.kind, ref.namespace, ref.name, labels)
+                     for ov in overrides],
+                    [ex.scope.matches(ref.kind, ref.namespace, ref.name, labels)
+                     for ex in exemptions])
+            ov_in, ex_in = in_scope
+        for ov, in_ov_scope in zip(overrides, ov_in):
+            if in_ov_scope:
                 sev = ov.severity.get(f.check_id, ov.severity.get("*"))
                 if sev is not None:
                     f.severity = sev
@@ -219,7 +235,7 @@ def apply_policy(pairs, options: ScanOptions, report: Report) -> None:
         for i, ex in enumerate(exemptions):
             if not ex.covers(f.check_id):
                 continue
-            if not ex.scope.matches(f.object.kind, f.object.namespace, f.object.name, labels):
+            if not ex_in[i]:
                 continue
             if ex.expires is not None and ex.expires < today:
                 if i not in expired_noted:
