@@ -186,8 +186,16 @@ class _Builder:
                     f"duplicate key {key!r} (first defined on line {pos[key][0]})",
                     m.line + 1, m.column + 1)
             pos[key] = (m.line + 1, m.column + 1)
-            result[key] = _scalar(value_node) if value_node.__class__ is _SCALAR_NODE \
-                else build(value_node, depth)
+            if value_node.__class__ is _SCALAR_NODE:
+                tag = value_node.tag
+                if tag.__class__ is slice:  # inline _scalar for plain or quoted text
+                    value = value_node.value
+                    if not tag.step[0] or (_PLAIN_TAGS.get(value) or _plain_tag(value)) == _STR:
+                        result[key] = value
+                        continue
+                result[key] = _scalar(value_node)
+            else:
+                result[key] = build(value_node, depth)
         for merge in merges:  # YAML merge keys: explicit keys win
             sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
             for src in sources:
