@@ -265,7 +265,7 @@ def _fix_round(report, files: dict, bad_files: set, per_file: dict, texts: dict,
             ff.failed.append((f, NOT_PLAIN))
             continue
         if f.file in bad_files:
-            ff.failed.append((f, "the file does not parse"))
+            ff.failed.append((f, "the file does not parse cleanly (see its errors above); fix those first"))
             continue
         if ff.error:
             ff.failed.append((f, ff.error))

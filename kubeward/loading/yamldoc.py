@@ -102,9 +102,12 @@ def _scalar(node):
 
 
 class _Builder:
-    __slots__ = ("positions", "sizes", "memo", "anchors")
+    __slots__ = ("positions", "sizes", "memo", "anchors", "problems")
 
     def __init__(self, anchors: bool = True):
+        #: errors that do not stop the document (duplicate keys): reported,
+        #: and the document is still scanned with the last value winning
+        self.problems: list = []
         self.positions: dict = {}
         self.sizes: dict = {}
         self.memo: dict = {}
@@ -182,9 +185,10 @@ class _Builder:
                     key = str(key) if not isinstance(key, bool) else str(key).lower()
             m = key_node.start_mark
             if key in pos:
-                raise DocumentError(
-                    f"duplicate key {key!r} (first defined on line {pos[key][0]})",
-                    m.line + 1, m.column + 1)
+                self.problems.append(DocumentError(
+                    f"duplicate key {key!r} (first defined on line {pos[key][0]}; "
+                    "the last value is used, as kubectl would refuse the file)",
+                    m.line + 1, m.column + 1))
             pos[key] = (m.line + 1, m.column + 1)
             if value_node.__class__ is _SCALAR_NODE:
                 tag = value_node.tag
@@ -287,10 +291,34 @@ def _check_depth_by_events(text: str) -> None:
         loader.dispose()
 
 
-def parse_documents(text: str, is_json: bool = False):
+_NEXT_DOC = re.compile(r"^---(?=[ \t\r\n]|\Z)", re.M)
+
+
+def _resume_after(text: str, line: int | None, start: int):
+    """(rest, its first line): ``text`` from the first ``---`` line at or
+    after the error's ``line`` (1-based) and past ``start`` (where this text
+    began, so parsing always moves on), with the lines before it blanked so
+    that every line and column stays where it was; None when no document
+    follows."""
+    if line is None:
+        return None
+    offset = 0
+    for _ in range(max(line - 1, start)):  # start of the error's line
+        nl = text.find("\n", offset)
+        if nl == -1:
+            return None
+        offset = nl + 1
+    m = _NEXT_DOC.search(text, offset)
+    if m is None:
+        return None
+    lines_before = text.count("\n", 0, m.start())
+    return "\n" * lines_before + text[m.start():], lines_before + 1
+
+
+def parse_documents(text: str, is_json: bool = False, _index: int = 0, _start: int = 0):
     """Yield ``Document`` objects or ``DocumentError`` (for a document that
-    failed to build; later documents still come). A syntax error ends the
-    stream: it is yielded as the last item."""
+    failed to build). Later documents still come: after a syntax error,
+    parsing resumes at the next ``---`` line, with the same line numbers."""
     if is_json and "\t" in text:
         # Raw tabs can only be whitespace in valid JSON; YAML forbids them
         # in some places. Same width, same positions.
@@ -300,12 +328,15 @@ def parse_documents(text: str, is_json: bool = False):
             _check_depth_by_events(text)
         except DocumentError as e:
             yield e
+            rest = _resume_after(text, e.line, _start)
+            if rest is not None:
+                yield from parse_documents(rest[0], is_json, _index + 1, rest[1])
             return
         except yaml.YAMLError:
             pass  # the composer below reports the syntax error with its line
     anchors = "&" in text
     loader = _FastLoader(text)
-    index = 0
+    index = _index
     try:
         while True:
             try:
@@ -315,9 +346,13 @@ def parse_documents(text: str, is_json: bool = False):
             except yaml.MarkedYAMLError as e:
                 mark = e.problem_mark or e.context_mark
                 msg = " ".join(x for x in (e.context, e.problem) if x) or "invalid YAML"
-                yield DocumentError(f"invalid YAML: {msg}",
-                                    mark.line + 1 if mark else None,
+                line = mark.line + 1 if mark else None
+                yield DocumentError(f"invalid YAML: {msg}", line,
                                     mark.column + 1 if mark else None)
+                rest = _resume_after(text, line, _start)
+                if rest is not None:
+                    loader.dispose()
+                    yield from parse_documents(rest[0], is_json, index + 1, rest[1])
                 return
             except yaml.YAMLError as e:
                 yield DocumentError(f"invalid YAML: {e}")
@@ -343,6 +378,9 @@ def parse_documents(text: str, is_json: bool = False):
                 err.doc_index = index  # type: ignore[attr-defined]
                 yield err
             else:
+                for problem in builder.problems:
+                    problem.doc_index = index  # type: ignore[attr-defined]
+                    yield problem
                 yield Document(data, index, node.start_mark.line + 1, builder.positions)
             index += 1
     finally:

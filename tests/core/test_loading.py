@@ -113,10 +113,22 @@ def test_bad_documents_give_one_error_with_line(text, line, fragment):
 
 
 def test_error_in_one_document_keeps_the_others():
-    text = POD + "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n  name: y\n---\n" + POD.replace("name: p", "name: z")
+    text = POD + "---\napiVersion: v1\nkind: Pod\nmetadata: [\n---\n" + POD.replace("name: p", "name: z")
     r = load(text)
-    assert [o.name for o in r.objects] == ["p", "z"]
-    assert len(r.errors) == 1 and r.errors[0].line == 16
+    assert [o.name for o in r.objects] == ["p", "z"]  # parsing resumes at the next ---
+    assert len(r.errors) == 1 and r.errors[0].line == 15
+    z = r.objects[1]
+    assert z.source.doc_index == 2
+    assert z.locate(("spec", "containers", 0, "securityContext", "privileged"))[0] == 25
+
+
+def test_duplicate_key_is_an_error_but_nothing_is_lost():
+    text = POD + "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n  name: y\nspec:\n  hostPID: true\n---\n" + POD.replace("name: p", "name: z")
+    r = load(text)
+    assert [o.name for o in r.objects] == ["p", "y", "z"]  # last value wins, still scanned
+    (err,) = r.errors
+    assert err.line == 16 and "duplicate key 'name' (first defined on line 15" in err.message
+    assert r.objects[1].locate(("metadata", "name"))[0] == 16
 
 
 def test_alias_bomb_is_rejected_quickly():
