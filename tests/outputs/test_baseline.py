@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from out_helpers import PINNED, deployment, run
+from kw_testlib import PINNED, deployment, run
 
 from kubeward.baseline import filter_new, fingerprint, identity
 from kubeward.findings import Finding, ObjectRef, Severity

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from out_helpers import PINNED, deployment, run
+from kw_testlib import PINNED, deployment, run
 
 from kubeward.outputs.github import annotation, escape_data, escape_property
 

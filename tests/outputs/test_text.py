@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 
-from out_helpers import PINNED, deployment, run
+from kw_testlib import PINNED, deployment, run
 
 from kubeward.cli.progress import progress, wanted
 from kubeward.outputs.text import marker_span

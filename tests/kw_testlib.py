@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parent / "data"
 _VALIDATOR = None
 
 
