@@ -137,6 +137,13 @@ def mask_line(src: str) -> str:
 
 
 def render(report, out, ctx) -> None:
+    from kubeward.engine import gc_paused
+
+    with gc_paused(promote=False):  # many short-lived strings, no cycles
+        _render(report, out, ctx)
+
+
+def _render(report, out, ctx) -> None:
     w = _Writer(out, bool(ctx.color))
     cache: dict = {}
     shown = list(report.findings)
