@@ -60,10 +60,12 @@ def json_pointer(path: Path) -> str:
 
 
 def get(data, path: Path, default=None):
+    """The value at ``path`` in plain data, or ``default`` where it is missing
+    (list indexes count from 0, as in every path kubeward makes)."""
     cur = data
     for part in path:
         if isinstance(part, int):
-            if isinstance(cur, list) and -len(cur) <= part < len(cur):
+            if isinstance(cur, list) and 0 <= part < len(cur):
                 cur = cur[part]
             else:
                 return default

@@ -40,6 +40,7 @@ from typing import Any, Iterable, Sequence
 import yaml
 
 from kubeward.findings import Edit
+from kubeward.paths import get as get_path
 from kubeward.fix.jsonpatch import EditError, apply_edits, edits_needed
 from kubeward.paths import Path, format_path
 
@@ -625,7 +626,7 @@ def expand(data: Any, edit: Edit) -> list[Edit]:
     stays at the fields that differ."""
     if edit.op != "set":
         return [edit]
-    cur = _get(data, edit.path)
+    cur = get_path(data, edit.path, _MISSING)
     if isinstance(cur, dict) and cur and isinstance(edit.value, dict) and edit.value:
         out = [Edit("remove", tuple(edit.path) + (k,)) for k in cur if k not in edit.value]
         for k, v in edit.value.items():
@@ -640,21 +641,6 @@ def expand(data: Any, edit: Edit) -> list[Edit]:
 
 
 _MISSING = object()
-
-
-def _get(data, path):
-    cur = data
-    for p in path:
-        if isinstance(p, int):
-            if isinstance(cur, list) and 0 <= p < len(cur):
-                cur = cur[p]
-            else:
-                return _MISSING
-        elif isinstance(cur, dict) and p in cur:
-            cur = cur[p]
-        else:
-            return _MISSING
-    return cur
 
 
 # -- the driver -----------------------------------------------------------------
