@@ -257,10 +257,12 @@ def _sort_key(f: Finding):
 
 
 def scan_objects(objects: list[K8sObject], options: ScanOptions,
-                 report: Report | None = None) -> Report:
-    """Run the selected checks over already loaded objects."""
+                 report: Report | None = None, checks: list[BaseCheck] | None = None) -> Report:
+    """Run the selected checks (``checks``, or those ``options`` select) over
+    already loaded objects."""
     report = report or Report()
-    checks = select_checks(options)
+    if checks is None:
+        checks = select_checks(options)
     ctx = Context(k8s_version=options.version, options=options.config.options,
                   objects=objects, complete=options.complete)
     pairs = run_checks(objects, checks, ctx, report.errors)
@@ -325,11 +327,11 @@ def scan(paths: Iterable[str], options: ScanOptions | None = None,
     from kubeward.loading.files import load_paths
 
     options = options or ScanOptions()
-    select_checks(options)  # fail fast on usage errors, before reading input
+    checks = select_checks(options)  # usage errors surface before any input is read
     paths = list(paths)
     if options.jobs > 1 and "-" not in paths:
         with gc_paused():
-            report = _scan_parallel(paths, options)
+            report = _scan_parallel(paths, options, checks)
             if len(report.scanned) >= _EXIT_FREEZE_OBJECTS:
                 _freeze_at_exit()
             return report
@@ -340,10 +342,10 @@ def scan(paths: Iterable[str], options: ScanOptions | None = None,
                         empty_documents=loaded.empty_documents)
         if len(loaded.objects) >= _EXIT_FREEZE_OBJECTS:
             _freeze_at_exit()
-        return scan_objects(loaded.objects, options, report)
+        return scan_objects(loaded.objects, options, report, checks)
 
 
-def _scan_parallel(paths: list[str], options: ScanOptions) -> Report:
+def _scan_parallel(paths: list[str], options: ScanOptions, checks: list[BaseCheck]) -> Report:
     """Per-object checks in worker processes, file by file; checks that need
     every object at once run afterwards in this process."""
     from concurrent.futures import ProcessPoolExecutor
@@ -352,7 +354,6 @@ def _scan_parallel(paths: list[str], options: ScanOptions) -> Report:
 
     errors: list[LoadError] = []
     files = list(iter_files(paths, errors))
-    checks = select_checks(options)
     has_cross = any(isinstance(c, CrossCheck) for c in checks)
     chunks = [files[i::options.jobs] for i in range(options.jobs)]
     report = Report(errors=errors)
