@@ -43,12 +43,7 @@ def mapping(name: str) -> dict[str, list[str]]:
 
 
 def _applicable(cls, kinds_seen) -> bool:
-    for kind, has_pod in kinds_seen:
-        if cls.workloads_only and not has_pod:
-            continue
-        if cls.kinds is None or kind in cls.kinds:
-            return True
-    return False
+    return any(cls.applies_to_kind(kind, has_pod) for kind, has_pod in kinds_seen)
 
 
 def summarize(report) -> dict:

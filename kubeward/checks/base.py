@@ -139,9 +139,14 @@ class BaseCheck:
 
     @classmethod
     def applies_to(cls, obj: K8sObject) -> bool:
-        if cls.workloads_only and obj.pod is None:
+        return cls.applies_to_kind(obj.kind, obj.pod is not None)
+
+    @classmethod
+    def applies_to_kind(cls, kind: str, has_pod: bool) -> bool:
+        """Whether an object of ``kind`` (holding a pod spec or not) is checked."""
+        if cls.workloads_only and not has_pod:
             return False
-        return cls.kinds is None or obj.kind in cls.kinds
+        return cls.kinds is None or kind in cls.kinds
 
     @classmethod
     def doc(cls) -> str:
