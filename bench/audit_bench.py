@@ -195,7 +195,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         kc = write_kubeconfig(Path(tmp) / "kubeconfig", api.url)
         out = Path(tmp) / "report.json"
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t1 = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "kubeward", "audit", "--kubeconfig",
                                str(kc), "-o", f"json={out}", "--fail-on", "critical"],

@@ -8,13 +8,13 @@ finds them through the registry.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import gc
 import os
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from kubeward.gcpause import gc_paused
 from kubeward.checks.base import (DEFAULT_K8S_VERSION, BaseCheck, Context, CrossCheck,
                                   registry)
 from kubeward.config import Config
@@ -276,31 +276,6 @@ def scan_objects(objects: list[K8sObject], options: ScanOptions,
     report.k8s_version = options.version
     report.scanned = objects
     return report
-
-
-@contextlib.contextmanager
-def gc_paused(promote: bool = True):
-    """No cyclic garbage collection inside the block. A scan builds millions
-    of small, long-lived objects (documents, position tables, findings) and
-    creates almost no cyclic garbage; the collector's repeated passes over
-    that growing heap cost more than half the scan time.
-
-    With ``promote``, what survived the block goes straight to the oldest
-    generation (freeze then unfreeze), as if it had survived the young
-    collections it skipped: otherwise the first young collection after the
-    block walks all of it at once. Garbage cycles there are still found by
-    the next full collection; nothing stays frozen. Blocks whose objects die
-    with them (rendering) need no promotion."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if promote:
-            gc.freeze()
-            gc.unfreeze()
-        if was:
-            gc.enable()
 
 
 _EXIT_FREEZE_OBJECTS = 2000  # scans at least this large skip the exit-time GC

@@ -32,7 +32,6 @@ impersonating users and groups are only checked on ClusterRoles.
 
 from __future__ import annotations
 
-from typing import Iterator
 
 from kubeward.checks.base import Check, Severity
 

@@ -1108,8 +1108,8 @@ class AnnotationCredential(Check):
         sources = [(("metadata", "annotations"), obj.annotations)]
         if obj.pod is not None and obj.pod.metadata_path != ("metadata",):
             sources.append((obj.pod.annotations_path, obj.pod.annotations))
-        for base, annotations in sources:
-            for key, val in annotations.items():
+        for base, annots in sources:
+            for key, val in annots.items():
                 if not isinstance(val, str):
                     continue
                 if obj.kind == "Secret" and key == self._LAST_APPLIED:

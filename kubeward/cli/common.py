@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from typing import NoReturn
 
 import click
 
@@ -47,7 +48,7 @@ def report_options(f):
     return f
 
 
-def fail(message: str) -> "NoReturn":  # type: ignore[name-defined]
+def fail(message: str) -> NoReturn:
     click.echo(f"kubeward: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
 

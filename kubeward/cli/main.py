@@ -20,7 +20,7 @@ COMMANDS: dict[str, str] = {
     "explain": "kubeward.cli.checks:explain",
     "audit": "kubeward.cli.audit:audit",
     "fix": "kubeward.cli.fix:fix",
-    "admission": "kubeward.admission.cli:admission",
+    "admission": "kubeward.cli.admission:admission",
     "network": "kubeward.cli.network:network",
     "rbac": "kubeward.cli.rbac:rbac",
     "generate": "kubeward.cli.generate:generate",

@@ -88,7 +88,7 @@ def resolve(client: Client, kinds) -> list[Resource]:
     cluster does not serve, or that cannot be listed, are left out."""
     served = client.resources()
     by_kind: dict[str, list[Resource]] = {}
-    for (g, k), r in served.items():
+    for (_g, k), r in served.items():
         by_kind.setdefault(k, []).append(r)
     out: list[Resource] = []
     for group, kind in kinds:

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import yaml
 
-from kubeward.findings import LoadError
 
 try:  # libyaml is a hard requirement for speed; fall back loudly if absent
     from yaml import CSafeLoader as _Loader
@@ -122,8 +121,7 @@ class _Builder:
         if size is not None:
             return size
         if depth > MAX_DEPTH:
-            raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels",
-                                node.start_mark.line + 1, node.start_mark.column + 1)
+            raise _depth_error(node.start_mark)
         if isinstance(node, yaml.ScalarNode):
             size = 1
         elif isinstance(node, yaml.SequenceNode):
@@ -143,8 +141,7 @@ class _Builder:
             if memo is not None:  # an alias: share the object, as YAML does
                 return memo
         if depth > MAX_DEPTH:
-            raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels",
-                                node.start_mark.line + 1, node.start_mark.column + 1)
+            raise _depth_error(node.start_mark)
         depth += 1
         build = self.build
         if cls is yaml.SequenceNode:
@@ -270,21 +267,44 @@ def _needs_depth_precheck(text: str) -> bool:
     return _LONG_INDENT.search(text) is not None
 
 
+def _depth_error(mark) -> DocumentError:
+    return DocumentError(f"nesting deeper than {MAX_DEPTH} levels",
+                         mark.line + 1 if mark else None, mark.column + 1 if mark else None)
+
+
+def _syntax_error(e: yaml.MarkedYAMLError) -> DocumentError:
+    """One wording for a syntax error, whichever libyaml reports it. Newer
+    libyaml builds (PyYAML >= 6.0.4) stop deep nesting themselves; that is
+    reported as kubeward's own nesting limit, not as libyaml's words."""
+    mark = e.problem_mark or e.context_mark
+    if "nesting depth" in (e.problem or ""):
+        return _depth_error(mark)
+    msg = " ".join(x for x in (e.context, e.problem) if x) or "invalid YAML"
+    return DocumentError(f"invalid YAML: {msg}", mark.line + 1 if mark else None,
+                         mark.column + 1 if mark else None)
+
+
 def _check_depth_by_events(text: str) -> None:
     """Walk parser events (no recursion) to reject deep nesting before the
     recursive C composer sees it."""
     depth = 0
     loader = _Loader(text)
     try:
-        while loader.check_event():
+        while True:
+            try:
+                if not loader.check_event():
+                    break
+            except yaml.MarkedYAMLError as e:
+                err = _syntax_error(e)
+                if err.message.startswith("nesting deeper"):
+                    raise err from None
+                raise
             ev = loader.get_event()
             cls = ev.__class__
             if cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
                 depth += 1
                 if depth > MAX_DEPTH:
-                    m = ev.start_mark
-                    raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels",
-                                        m.line + 1, m.column + 1)
+                    raise _depth_error(ev.start_mark)
             elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
                 depth -= 1
     finally:
@@ -344,12 +364,9 @@ def parse_documents(text: str, is_json: bool = False, _index: int = 0, _start: i
                     break
                 node = loader.get_node()
             except yaml.MarkedYAMLError as e:
-                mark = e.problem_mark or e.context_mark
-                msg = " ".join(x for x in (e.context, e.problem) if x) or "invalid YAML"
-                line = mark.line + 1 if mark else None
-                yield DocumentError(f"invalid YAML: {msg}", line,
-                                    mark.column + 1 if mark else None)
-                rest = _resume_after(text, line, _start)
+                err = _syntax_error(e)
+                yield err
+                rest = _resume_after(text, err.line, _start)
                 if rest is not None:
                     loader.dispose()
                     yield from parse_documents(rest[0], is_json, index + 1, rest[1])

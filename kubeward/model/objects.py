@@ -10,7 +10,7 @@ known path, custom resources by shape), found once when the object is made.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from kubeward.paths import Path
 

@@ -104,7 +104,7 @@ def _writer(out):
 
 
 def render(report, out, ctx) -> None:
-    from kubeward.engine import gc_paused
+    from kubeward.gcpause import gc_paused
 
     try:
         import orjson  # noqa: F401

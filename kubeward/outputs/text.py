@@ -137,7 +137,7 @@ def mask_line(src: str) -> str:
 
 
 def render(report, out, ctx) -> None:
-    from kubeward.engine import gc_paused
+    from kubeward.gcpause import gc_paused
 
     with gc_paused(promote=False):  # many short-lived strings, no cycles
         _render(report, out, ctx)

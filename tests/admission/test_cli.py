@@ -55,7 +55,7 @@ def test_serve_with_workers_end_to_end(pki, tmp_path):
             _wait_line(proc, "listening")
         clients = [Client(port, pki.client_context()) for _ in range(8)]
         seen = set()
-        for i, c in enumerate(clients):
+        for c in clients:
             resp = c.review("/validate", review(workload("Pod", PRIVILEGED), namespace="team-warn"))
             assert resp["allowed"] is True and len(resp["warnings"]) == 1
             bad = c.post("/validate", b"{")
