@@ -224,10 +224,15 @@ def load_config(path: str, known_ids: set[str] | None = None) -> Config:
     cfg.frameworks = tuple(data.get("frameworks", ()))
     cfg.admission = dict(data.get("admission", {}))
     checks = data.get("checks", {})
-    cfg.enable = frozenset(checks.get("enable", ()))
-    cfg.disable = frozenset(checks.get("disable", ()))
-    cfg.severity = {k: Severity.parse(v) for k, v in checks.get("severity", {}).items()}
-    cfg.options = dict(checks.get("options", {}))
+    if known_ids is not None:
+        _check_ids(cfg, known_ids, doc, data)
+    # retired ids (kubeward.checks.aliases) mean the check that reports their problem
+    from kubeward.checks.aliases import canonical, canonical_ids
+
+    cfg.enable = canonical_ids(checks.get("enable", ()))
+    cfg.disable = canonical_ids(checks.get("disable", ()))
+    cfg.severity = {canonical(k): Severity.parse(v) for k, v in checks.get("severity", {}).items()}
+    cfg.options = {canonical(k): v for k, v in checks.get("options", {}).items()}
     for i, ex in enumerate(data.get("exemptions", ())):
         expires = None
         if "expires" in ex:
@@ -236,13 +241,12 @@ def load_config(path: str, known_ids: set[str] | None = None) -> Config:
             except ValueError:
                 raise ConfigError(path, f"exemptions[{i}].expires: not a date: {ex['expires']!r}",
                                   _line_of(doc, ["exemptions", i, "expires"])) from None
-        cfg.exemptions.append(Exemption(frozenset(ex["checks"]), ex["reason"], _scope(ex),
+        cfg.exemptions.append(Exemption(canonical_ids(ex["checks"]), ex["reason"], _scope(ex),
                                         expires, _line_of(doc, ["exemptions", i])))
     for ov in data.get("overrides", ()):
-        cfg.overrides.append(Override({k: Severity.parse(v) for k, v in ov["severity"].items()},
+        cfg.overrides.append(Override({canonical(k): Severity.parse(v)
+                                       for k, v in ov["severity"].items()},
                                       ov["reason"], _scope(ov)))
-    if known_ids is not None:
-        _check_ids(cfg, known_ids, doc, data)
     return cfg
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from kubeward.gcpause import gc_paused
+from kubeward.checks.aliases import canonical, canonical_ids
 from kubeward.checks.base import (DEFAULT_K8S_VERSION, BaseCheck, Context, CrossCheck,
                                   registry)
 from kubeward.config import Config
@@ -22,7 +23,7 @@ from kubeward.findings import Finding, LoadError, Severity
 from kubeward.model import K8sObject
 from kubeward.model.suppress import suppressions_of
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 DEBUG = bool(os.environ.get("KUBEWARD_DEBUG"))
 
 
@@ -104,7 +105,7 @@ def select_checks(options: ScanOptions) -> list[BaseCheck]:
     reg = registry()
     cfg = options.config
     for cid in (*options.checks, *options.skip_checks):
-        if cid not in reg:
+        if canonical(cid) not in reg:
             raise UsageError(f"unknown check id {cid!r} (see `kubeward checks`)")
     frameworks = tuple(FRAMEWORK_ALIASES.get(f, f) for f in (options.frameworks or cfg.frameworks))
     if frameworks:
@@ -113,7 +114,7 @@ def select_checks(options: ScanOptions) -> list[BaseCheck]:
             if f not in known:
                 raise UsageError(f"unknown framework {f!r} (known: {', '.join(sorted(known))})")
     if options.checks:
-        ids = set(options.checks)
+        ids = set(canonical_ids(options.checks))
     elif frameworks:
         if "all" in frameworks:
             ids = set(reg)
@@ -124,7 +125,7 @@ def select_checks(options: ScanOptions) -> list[BaseCheck]:
         ids |= set(cfg.enable) if "*" not in cfg.enable else set(reg)
     if not options.checks:
         ids -= set(cfg.disable) if "*" not in cfg.disable else set(reg)
-    ids -= set(options.skip_checks)
+    ids -= canonical_ids(options.skip_checks)
     return [reg[cid]() for cid in sorted(ids)]
 
 
@@ -220,9 +221,10 @@ def apply_policy(pairs, options: ScanOptions, report: Report) -> None:
                     f.severity = sev
         if obj is not None and f.check_id != "SUP001":
             sups = sup_cache.get(id(obj))
-            if sups is None:
-                sups = sup_cache[id(obj)] = suppressions_of(obj)
-            hit = next((s for s in sups if not s.problem and (f.check_id in s.ids or "*" in s.ids)),
+            if sups is None:  # (valid suppression, the ids it covers, aliases resolved)
+                sups = sup_cache[id(obj)] = [(s, canonical_ids(s.ids))
+                                             for s in suppressions_of(obj) if not s.problem]
+            hit = next((s for s, ids in sups if f.check_id in ids or "*" in ids),
                        None) if sups else None
             if hit is not None:
                 f.suppressed, f.suppressed_by = hit.reason, "annotation"

@@ -66,7 +66,9 @@ def build_options(*, config_path, frameworks, k8s_version, checks, skip_checks, 
         fail(f"{config_path}: config file not found")
     if path:
         try:
-            cfg = load_config(path, known_ids=set(registry()))
+            from kubeward.checks.aliases import ALIASES
+
+            cfg = load_config(path, known_ids=set(registry()) | set(ALIASES))
         except ConfigError as e:
             click.echo(e.one_line(), err=True)
             sys.exit(EXIT_ERROR)
