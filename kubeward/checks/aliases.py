@@ -31,6 +31,9 @@ ALIASES: dict[str, str] = {
     "MNT002": "PSS004",  # hostPath: host root filesystem
     "MNT003": "PSS004",  # hostPath: sensitive host directory
     "MNT004": "PSS004",  # hostPath: host credentials
+    "RBAC002": "RBAC001",  # wildcard resource: one finding per wildcard rule
+    "RBAC003": "RBAC001",  # wildcard API group
+    "XNET002": "XNET001",  # not isolated for egress: one finding names both directions
 }
 
 
