@@ -306,9 +306,8 @@ class PullPolicyNotAlways(ImageCheck):
         if effective == "Always":
             return
         path = c.path + ("imagePullPolicy",)
-        where = path if policy is not None else c.path
         what = repr(policy) if policy is not None else "not set (IfNotPresent)"
-        yield self.finding(obj, where, f"container {c.name!r}: imagePullPolicy is {what}",
+        yield self.finding(obj, path, f"container {c.name!r}: imagePullPolicy is {what}",
                            value=policy, edits=[Edit("set", path, "Always")])
 
 
@@ -365,7 +364,7 @@ class RegistryNotAllowed(ImageCheck):
     def check_image(self, obj, c, image, ref, ctx):
         path = c.path + ("image",)
         if ref is None:
-            yield self.finding(obj, path if "image" in c.spec else c.path,
+            yield self.finding(obj, path,
                                f"container {c.name!r}: image {image!r} is not a valid image "
                                "reference, so its registry cannot be checked", value=image)
         elif not registry_allowed(ref, self._allowed):

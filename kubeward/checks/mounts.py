@@ -182,8 +182,7 @@ class WritableHostPath(Check):
                 if not isinstance(m, dict) or m.get("name") not in host or m.get("readOnly") is True:
                     continue
                 mpath = c.path + ("volumeMounts", i)
-                where = mpath + ("readOnly",) if "readOnly" in m else mpath
-                yield self.finding(obj, where,
+                yield self.finding(obj, mpath + ("readOnly",),
                                    f"container {c.name!r} mounts hostPath {host[m['name']]!r} "
                                    f"(volume {m['name']!r}) writable (readOnly is not true)",
                                    value=m.get("readOnly"),

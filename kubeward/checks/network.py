@@ -405,7 +405,7 @@ class IngressWithoutTLS(Check):
     def check(self, obj, ctx):
         spec = _d(obj.raw.get("spec"))
         if not _l(spec.get("tls")):
-            yield self.finding(obj, ("spec",),
+            yield self.finding(obj, ("spec", "tls"),
                                f"Ingress {obj.name!r} has no tls section: it serves plain HTTP")
 
 

@@ -97,8 +97,7 @@ def effective_replicas(obj: K8sObject, ctx) -> tuple[int, str]:
 
 
 def _replicas_path(obj: K8sObject) -> tuple:
-    spec = obj.raw.get("spec")
-    return ("spec", "replicas") if isinstance(spec, dict) and "replicas" in spec else ("spec",)
+    return ("spec", "replicas")
 
 
 class ProbeCheck(Check):
@@ -114,7 +113,8 @@ class ProbeCheck(Check):
             if c.list_name != "containers":
                 continue
             if not isinstance(c.spec.get(self.probe), dict):
-                yield self.finding(obj, c.path, f"container {c.name!r} has no {self.probe}")
+                yield self.finding(obj, c.path + (self.probe,),
+                                   f"container {c.name!r} has no {self.probe}")
 
 
 class LivenessProbe(ProbeCheck):
@@ -399,7 +399,7 @@ class NoSpreading(CrossCheck):
             n, source = effective_replicas(obj, ctx)
             if n < 2:
                 continue
-            yield self.finding(obj, obj.pod.path,
+            yield self.finding(obj, obj.pod.path + ("topologySpreadConstraints",),
                                f"{obj.kind} {obj.name!r} has {n} replicas but no podAntiAffinity "
                                "or topologySpreadConstraints")
 
@@ -446,7 +446,7 @@ class NoPriorityClass(Check):
 
     def check(self, obj, ctx):
         if not obj.pod.spec.get("priorityClassName"):
-            yield self.finding(obj, obj.pod.path,
+            yield self.finding(obj, obj.pod.path + ("priorityClassName",),
                                f"{obj.kind} {obj.name!r} sets no priorityClassName")
 
 
