@@ -33,6 +33,7 @@ ALIASES: dict[str, str] = {
     "MNT004": "PSS004",  # hostPath: host credentials
     "RBAC002": "RBAC001",  # wildcard resource: one finding per wildcard rule
     "RBAC003": "RBAC001",  # wildcard API group
+    "REL008": "REF004",  # PDB allows no disruption: REF004 reports the same and more
     "XNET002": "XNET001",  # not isolated for egress: one finding names both directions
 }
 

@@ -126,7 +126,7 @@ class ReadOnlyRootFilesystem(ContainerCheck):
 
     id = "CTR001"
     name = "Root filesystem is writable"
-    severity = Severity.MEDIUM
+    severity = Severity.LOW
     frameworks = {"nsa": ("pod-security/immutable-fs",)}
     crosswalk = {"kube-linter": ("no-read-only-root-fs",), "checkov": ("CKV_K8S_22",),
                  "polaris": ("notReadOnlyRootFilesystem",),

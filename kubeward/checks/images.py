@@ -160,7 +160,7 @@ class LatestTag(ImageCheck):
 
     id = "IMG001"
     name = "Image uses latest or no tag"
-    severity = Severity.MEDIUM
+    severity = Severity.LOW
     frameworks = {"nsa": ("pod-security/secure-images",), "mitre": ("MS-TA9002",)}
     crosswalk = {"kube-linter": ("latest-tag",), "checkov": ("CKV_K8S_14",),
                  "polaris": ("tagNotSpecified",), "kube-score": ("container-image-tag",),

@@ -154,7 +154,7 @@ class LivenessProbe(ProbeCheck):
 
     id = "REL001"
     name = "Liveness probe missing"
-    severity = Severity.LOW
+    severity = Severity.INFO
     default_enabled = False
     probe = "livenessProbe"
     crosswalk = {"kube-linter": ("no-liveness-probe",), "checkov": ("CKV_K8S_8",),
@@ -203,7 +203,7 @@ class ReadinessProbe(ProbeCheck):
 
     id = "REL002"
     name = "Readiness probe missing"
-    severity = Severity.LOW
+    severity = Severity.INFO
     default_enabled = False
     probe = "readinessProbe"
     crosswalk = {"kube-linter": ("no-readiness-probe",), "checkov": ("CKV_K8S_9",),
@@ -246,7 +246,7 @@ class SingleReplica(CrossCheck):
 
     id = "REL003"
     name = "Single replica"
-    severity = Severity.LOW
+    severity = Severity.INFO
     default_enabled = False
     kinds = REPLICATED_KINDS
     crosswalk = {"polaris": ("deploymentMissingReplicas",)}
@@ -305,7 +305,7 @@ class MissingPodDisruptionBudget(CrossCheck):
 
     id = "REL004"
     name = "PodDisruptionBudget missing"
-    severity = Severity.LOW
+    severity = Severity.INFO
     kinds = REPLICATED_KINDS
     crosswalk = {"polaris": ("missingPodDisruptionBudget",),
                  "kube-score": ("deployment-has-poddisruptionbudget",
@@ -376,7 +376,7 @@ class NoSpreading(CrossCheck):
 
     id = "REL005"
     name = "Replicas not spread"
-    severity = Severity.LOW
+    severity = Severity.INFO
     kinds = REPLICATED_KINDS
     crosswalk = {"kube-linter": ("no-anti-affinity",), "polaris": ("topologySpreadConstraint",),
                  "kube-score": ("deployment-has-host-podantiaffinity",
@@ -482,7 +482,7 @@ class NakedPod(Check):
 
     id = "REL007"
     name = "Naked Pod"
-    severity = Severity.LOW
+    severity = Severity.INFO
     kinds = frozenset({"Pod"})
     crosswalk = {"kubescape": ("C-0073",)}
     remediation = "Create the Pod through a Deployment, StatefulSet, DaemonSet or Job."
@@ -493,53 +493,3 @@ class NakedPod(Check):
                                f"Pod {obj.name!r} has no controller (no metadata.ownerReferences)")
 
 
-class PdbBlocksEviction(Check):
-    """
-    ## What it does
-    Reports PodDisruptionBudgets that allow no voluntary disruption at all:
-    `maxUnavailable: 0` (or `0%`) or `minAvailable: 100%`.
-
-    ## Why is this bad?
-    Such a budget blocks every node drain: cluster upgrades and node
-    security patching hang until someone deletes the budget or the pods by
-    hand.
-
-    ## Example
-    ```yaml
-    apiVersion: policy/v1
-    kind: PodDisruptionBudget
-    spec:
-      maxUnavailable: 0
-    ```
-
-    ## Use instead
-    ```yaml
-    apiVersion: policy/v1
-    kind: PodDisruptionBudget
-    spec:
-      maxUnavailable: 1
-    ```
-
-    ## Fix safety
-    No automatic fix: the acceptable disruption depends on the service.
-    """
-
-    id = "REL008"
-    name = "PodDisruptionBudget allows no disruption"
-    severity = Severity.LOW
-    kinds = frozenset({"PodDisruptionBudget"})
-    remediation = "Allow at least one pod to be disrupted (maxUnavailable: 1)."
-
-    def check(self, obj, ctx):
-        spec = obj.raw.get("spec")
-        if not isinstance(spec, dict):
-            return
-        mu, ma = spec.get("maxUnavailable"), spec.get("minAvailable")
-        if (_is_int(mu) and mu == 0) or (isinstance(mu, str) and mu.strip() in ("0", "0%")):
-            yield self.finding(obj, ("spec", "maxUnavailable"),
-                               f"PodDisruptionBudget {obj.name!r} has maxUnavailable {mu!r}: no pod "
-                               "can ever be evicted", value=mu)
-        elif isinstance(ma, str) and ma.strip() == "100%":
-            yield self.finding(obj, ("spec", "minAvailable"),
-                               f"PodDisruptionBudget {obj.name!r} has minAvailable 100%: no pod "
-                               "can ever be evicted", value=ma)

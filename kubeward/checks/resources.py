@@ -276,7 +276,7 @@ class MemoryLimit(ResourceCheck):
 
     id = "RES004"
     name = "Memory limit missing"
-    severity = Severity.MEDIUM
+    severity = Severity.LOW
     resource, bound = "memory", "limits"
     frameworks = {"nsa": ("network/resource-policies",), "mitre": ("MS-TA9040", "MS-TA9039")}
     crosswalk = {"kube-linter": ("unset-memory-requirements",), "checkov": ("CKV_K8S_13",),

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from conftest import CORPUS, require
+from tests.conftest import CORPUS, require
 from kubeward.checks.aliases import ALIASES, aliases_of, canonical
 from kubeward.checks.base import registry
 from kubeward.cli.main import cli
