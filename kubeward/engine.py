@@ -65,6 +65,8 @@ class Report:
     scanned: list[K8sObject] = field(default_factory=list, repr=False)
     #: (kind, has a pod spec) of every object scanned, for compliance
     kinds_seen: set = field(default_factory=set)
+    #: check id -> why it evaluated nothing (needs configuration), for compliance
+    unconfigured: dict = field(default_factory=dict)
 
     def by_severity(self) -> dict[str, int]:
         counts = {s.label: 0 for s in sorted(Severity, reverse=True)}
@@ -274,10 +276,20 @@ def scan_objects(objects: list[K8sObject], options: ScanOptions,
     report.objects += len(objects)
     report.kinds_seen.update((o.kind, o.pod is not None) for o in objects)
     report.checks = [c.id for c in checks]
+    report.unconfigured = _unconfigured(checks, ctx)
     report.frameworks = tuple(options.frameworks or options.config.frameworks)
     report.k8s_version = options.version
     report.scanned = objects
     return report
+
+
+def _unconfigured(checks: list[BaseCheck], ctx: Context) -> dict[str, str]:
+    out = {}
+    for c in checks:
+        why = c.unconfigured(ctx)
+        if why:
+            out[c.id] = why
+    return out
 
 
 _EXIT_FREEZE_OBJECTS = 2000  # scans at least this large skip the exit-time GC
@@ -366,6 +378,8 @@ def _scan_parallel(paths: list[str], options: ScanOptions, checks: list[BaseChec
     report.suppressed.sort(key=_sort_key)
     report.errors.sort(key=lambda e: (e.file, e.line or 0))
     report.checks = [c.id for c in checks]
+    report.unconfigured = _unconfigured(checks, Context(k8s_version=options.version,
+                                                        options=options.config.options))
     report.frameworks = tuple(options.frameworks or options.config.frameworks)
     report.k8s_version = options.version
     report.scanned = all_objects

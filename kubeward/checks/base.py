@@ -144,6 +144,12 @@ class BaseCheck:
             present=exact,
         )
 
+    def unconfigured(self, ctx: "Context") -> str | None:
+        """Why this check evaluates nothing with ``ctx``'s options (a check
+        that needs configuration), or None. A compliance control covered only
+        by such checks is "not evaluated", never "passed"."""
+        return None
+
     @classmethod
     def applies_to(cls, obj: K8sObject) -> bool:
         return cls.applies_to_kind(obj.kind, obj.pod is not None)

@@ -352,6 +352,11 @@ class RegistryNotAllowed(ImageCheck):
     crosswalk = {"kubescape": ("C-0078",)}
     remediation = "Pull images only from the allowed registries (mirror others there)."
 
+    def unconfigured(self, ctx):
+        if not ctx.option(self.id, "allowedRegistries", self.options["allowedRegistries"]):
+            return f"{self.id} has no allowedRegistries"
+        return None
+
     def check(self, obj, ctx):
         allowed = ctx.option(self.id, "allowedRegistries", self.options["allowedRegistries"])
         if not allowed:
