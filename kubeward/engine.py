@@ -67,6 +67,10 @@ class Report:
     kinds_seen: set = field(default_factory=set)
     #: check id -> why it evaluated nothing (needs configuration), for compliance
     unconfigured: dict = field(default_factory=dict)
+    #: the config file in use (None: defaults)
+    config_file: str | None = None
+    #: problems of the scan itself, printed as warnings (not findings, not errors)
+    warnings: list[str] = field(default_factory=list)
 
     def by_severity(self) -> dict[str, int]:
         counts = {s.label: 0 for s in sorted(Severity, reverse=True)}
@@ -276,11 +280,22 @@ def scan_objects(objects: list[K8sObject], options: ScanOptions,
     report.objects += len(objects)
     report.kinds_seen.update((o.kind, o.pod is not None) for o in objects)
     report.checks = [c.id for c in checks]
+    _note_selection(report, checks, options)
     report.unconfigured = _unconfigured(checks, ctx)
     report.frameworks = tuple(options.frameworks or options.config.frameworks)
     report.k8s_version = options.version
     report.scanned = objects
     return report
+
+
+def _note_selection(report: Report, checks: list[BaseCheck], options: ScanOptions) -> None:
+    cfg = options.config
+    report.config_file = cfg.file
+    if not checks and cfg.disable and not options.checks:
+        msg = (f"{cfg.file}: checks.disable turns off every check that would run: nothing "
+               "was checked")
+        if msg not in report.warnings:
+            report.warnings.append(msg)
 
 
 def _unconfigured(checks: list[BaseCheck], ctx: Context) -> dict[str, str]:
@@ -378,6 +393,7 @@ def _scan_parallel(paths: list[str], options: ScanOptions, checks: list[BaseChec
     report.suppressed.sort(key=_sort_key)
     report.errors.sort(key=lambda e: (e.file, e.line or 0))
     report.checks = [c.id for c in checks]
+    _note_selection(report, checks, options)
     report.unconfigured = _unconfigured(checks, Context(k8s_version=options.version,
                                                         options=options.config.options))
     report.frameworks = tuple(options.frameworks or options.config.frameworks)
