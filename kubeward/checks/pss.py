@@ -1309,7 +1309,8 @@ class RunAsUser(PSSCheck):
     ```
 
     ## Fix safety
-    No automatic fix: the right UID depends on the image.
+    Unsafe: sets the UID to 10001 (the fix of the former CTR003); files
+    owned by root in the image may no longer be readable or writable.
     """
 
     id = "PSS016"
@@ -1320,6 +1321,7 @@ class RunAsUser(PSSCheck):
     frameworks = PSSCheck.pss_frameworks("runAsUser", restricted_only=True, cis=("5.2.7",),
                                          nsa=NSA_NONROOT)
     crosswalk = {"trivy": ("KSV105",)}
+    fix_safety = FixSafety.UNSAFE
     remediation = "Set runAsUser to a non-zero UID (or leave it to the image)."
 
     @classmethod
@@ -1335,12 +1337,14 @@ class RunAsUser(PSSCheck):
         if relax_userns and _user_namespace(pod):
             return
         if _is_zero(pod.security_context.get("runAsUser")):
-            yield self.finding(obj, pod.sc_path + ("runAsUser",), "pod sets runAsUser: 0",
-                               value=0)
+            path = pod.sc_path + ("runAsUser",)
+            yield self.finding(obj, path, "pod sets runAsUser: 0", value=0,
+                               edits=[Edit("set", path, 10001)])
         for c in pod.containers:
             if _is_zero(c.security_context.get("runAsUser")):
-                yield self.finding(obj, c.sc_path + ("runAsUser",),
-                                   f"{_cname(c)} sets runAsUser: 0", value=0)
+                path = c.sc_path + ("runAsUser",)
+                yield self.finding(obj, path, f"{_cname(c)} sets runAsUser: 0", value=0,
+                                   edits=[Edit("set", path, 10001)])
 
 
 class SeccompRestricted(PSSCheck):
