@@ -16,6 +16,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "kubeward.checks.resources",
     "kubeward.checks.secrets",
     "kubeward.checks.rbac",
+    "kubeward.checks.rbac_noop",
     "kubeward.checks.network",
     "kubeward.checks.apiversions",
     "kubeward.checks.cross_network",

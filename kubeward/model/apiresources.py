@@ -64,7 +64,7 @@ _TABLE: tuple[APIResource, ...] = (
                                         "portforward", "proxy", "status",
                                         "ephemeralcontainers", "resize")),
     APIResource("", "services", "Service", _N, ("proxy", "status")),
-    APIResource("", "endpoints", "Endpoints", _N),
+    APIResource("", "endpoints", "Endpoints", _N, ("restricted",)),
     APIResource("", "configmaps", "ConfigMap", _N),
     APIResource("", "secrets", "Secret", _N),
     APIResource("", "serviceaccounts", "ServiceAccount", _N, ("token",)),
@@ -75,7 +75,9 @@ _TABLE: tuple[APIResource, ...] = (
     APIResource("", "podtemplates", "PodTemplate", _N),
     APIResource("", "replicationcontrollers", "ReplicationController", _N, ("scale", "status")),
     APIResource("", "bindings", "Binding", _N),
-    APIResource("", "nodes", "Node", _C, ("proxy", "status")),
+    # the kubelet authorizes its API as these subresources of nodes
+    APIResource("", "nodes", "Node", _C, ("proxy", "status", "metrics", "stats", "log", "spec",
+                                          "configz", "healthz", "pods", "checkpoint")),
     APIResource("", "namespaces", "Namespace", _C, ("finalize", "status")),
     APIResource("", "persistentvolumes", "PersistentVolume", _C, ("status",)),
     APIResource("", "componentstatuses", "ComponentStatus", _C),
@@ -115,7 +117,8 @@ _TABLE: tuple[APIResource, ...] = (
     APIResource("networking.k8s.io", "ipaddresses", "IPAddress", _C, since=(1, 33)),
     APIResource("networking.k8s.io", "servicecidrs", "ServiceCIDR", _C, ("status",),
                 since=(1, 33)),
-    APIResource("discovery.k8s.io", "endpointslices", "EndpointSlice", _N, since=(1, 21)),
+    APIResource("discovery.k8s.io", "endpointslices", "EndpointSlice", _N, ("restricted",),
+                since=(1, 21)),
     APIResource("extensions", "ingresses", "Ingress", _N, ("status",), removed=(1, 22)),
     APIResource("extensions", "networkpolicies", "NetworkPolicy", _N, removed=(1, 16)),
     APIResource("extensions", "deployments", "Deployment", _N, ("scale", "status"),
@@ -173,6 +176,10 @@ _TABLE: tuple[APIResource, ...] = (
     APIResource("resource.k8s.io", "resourceslices", "ResourceSlice", _C, since=(1, 34)),
 )
 
+#: subresources every resource has for authorization: OwnerReferencesPermissionEnforcement
+#: checks ``update`` on ``<resource>/finalizers`` before blockOwnerDeletion is set
+UNIVERSAL_SUBRESOURCES = frozenset({"finalizers"})
+
 #: every group the table knows (a group outside it belongs to an extension)
 BUILTIN_GROUPS = frozenset(r.group for r in _TABLE)
 
@@ -221,5 +228,5 @@ def is_namespaced_kind(kind: str, group: str, crd_scopes: dict | None = None) ->
 
 
 __all__ = ["APIResource", "KNOWN_VERBS", "STANDARD_VERBS", "BUILTIN_GROUPS",
-           "CLUSTER_SCOPED_KINDS", "resources", "lookup", "any_version", "groups_of",
+           "CLUSTER_SCOPED_KINDS", "UNIVERSAL_SUBRESOURCES", "resources", "lookup", "any_version", "groups_of",
            "names_in", "is_namespaced_kind"]
