@@ -11,7 +11,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, require
 from kw_testlib import DATA, run
 
 from kubeward.engine import ScanOptions, scan
@@ -132,8 +131,8 @@ def test_single_file_with_context_equals_whole_repository_split(split_app):
     assert _same_findings_per_file(split_app) == 9
 
 
-def test_single_file_with_context_equals_whole_repository_realworld():
-    root = require(CORPUS / "realworld-a" / "microservices-demo")
+def test_single_file_with_context_equals_whole_repository_realworld(corpus):
+    root = corpus / "realworld-a" / "microservices-demo"
     assert _same_findings_per_file(root, limit=12) >= 1
 
 
@@ -297,8 +296,8 @@ def test_helm_release_namespace_is_honoured():
     assert {f["object"]["namespace"] for f in json.loads(r.stdout)["findings"]} <= {"web"}
 
 
-def test_rbac_who_can_secrets_in_argocd():
-    install = require(CORPUS / "realworld-a" / "argo-cd" / "manifests" / "install.yaml")
+def test_rbac_who_can_secrets_in_argocd(corpus):
+    install = corpus / "realworld-a" / "argo-cd" / "manifests" / "install.yaml"
     r = run(["rbac", "who-can", "get", "secrets", "-n", "argocd", "-o", "json", str(install)])
     assert r.exit_code == 0
     roles = sorted({g["role"] for s in json.loads(r.stdout)["subjects"] for g in s["grants"]
