@@ -84,15 +84,31 @@ def duplicates(entries: Iterable[tuple[tuple, str, int, bool]]) -> list[str]:
         where.setdefault(ident, {}).setdefault(file, line)
         if scanned:
             in_scan.add(ident)
-    notes = []
+    # one note per set of files, so a folder of alternative installs is a
+    # handful of notes rather than one per object
+    groups: dict[tuple[str, ...], list[tuple]] = {}
     for ident, files in where.items():
         if len(files) > 1 and ident in in_scan:
-            places = ", ".join(f"{f}:{ln}" for f, ln in files.items())
+            groups.setdefault(tuple(files), []).append(ident)
+    notes = []
+    tail = ("to the API server they are one object, and the copy applied last wins; each "
+            "copy is checked, and cross-resource checks see every copy")
+    for files, idents in groups.items():
+        if len(idents) == 1:
+            ident = idents[0]
+            places = ", ".join(f"{f}:{ln}" for f, ln in where[ident].items())
             notes.append(f"{describe_identity(ident)} is defined in {len(files)} files "
-                         f"({places}): to the API server they are one object, and the copy "
-                         "applied last wins; each copy is checked, and cross-resource checks "
-                         "see every copy")
+                         f"({places}): {tail}")
+            continue
+        shown = ", ".join(describe_identity(i) for i in idents[:_SHOWN])
+        more = f" and {len(idents) - _SHOWN} more" if len(idents) > _SHOWN else ""
+        notes.append(f"{len(idents)} objects are each defined in the {len(files)} files "
+                     f"{', '.join(files)} ({shown}{more}): "
+                     + tail.replace("they are one object", "each is one object"))
     return notes
+
+
+_SHOWN = 5
 
 
 def identities(objects: list[K8sObject], scanned: bool = True

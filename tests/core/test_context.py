@@ -314,22 +314,41 @@ def test_rbac_who_can_secrets_in_argocd(corpus):
 
 # -- the same object twice -------------------------------------------------------
 
-def test_same_object_in_two_files_is_one_note(tmp_path):
+def test_same_object_in_two_files_is_one_note(split_app):
+    shutil.copy("03-deployment.yaml", "03-deployment-v2.yaml")
+    r = run(["scan", "-o", "json", "03-deployment.yaml", "03-deployment-v2.yaml"])
+    notes = [n for n in json.loads(r.stdout)["notes"] if "defined in" in n]
+    assert notes == ["Deployment.apps shop/web is defined in 2 files (03-deployment.yaml:1, "
+                     "03-deployment-v2.yaml:1): to the API server they are one object, and the "
+                     "copy applied last wins; each copy is checked, and cross-resource checks "
+                     "see every copy"]
+    # both copies are checked
+    r = run(["scan", "-o", "json", "--check", "REL004", "03-deployment.yaml",
+             "03-deployment-v2.yaml"])
+    assert sorted(f["file"] for f in json.loads(r.stdout)["findings"]) == [
+        "03-deployment-v2.yaml", "03-deployment.yaml"]
+
+
+def test_many_objects_in_the_same_files_are_one_note(tmp_path):
     a, b, c = (tmp_path / n for n in ("a.yaml", "b.yaml", "c.yaml"))
     a.write_text(HARDENED.read_text())
     b.write_text("# v2\n" + HARDENED.read_text())
     c.write_text(HARDENED.read_text().replace("namespace: shop", "namespace: other"))
     r = run(["scan", "-o", "json", str(a), str(b), str(c)])
     notes = [n for n in json.loads(r.stdout)["notes"] if "defined in" in n]
-    dep = [n for n in notes if n.startswith("Deployment.apps shop/web ")]
-    assert dep == [f"Deployment.apps shop/web is defined in 2 files ({a}:18, {b}:19): to the "
-                   "API server they are one object, and the copy applied last wins; each copy "
-                   "is checked, and cross-resource checks see every copy"]
-    # cluster-scoped objects ignore the namespace: the PriorityClass is in all three
-    assert any(n.startswith("PriorityClass.scheduling.k8s.io ") and "3 files" in n
-               for n in notes)
-    # the Namespace shop is in a and b only; other/web is once
-    assert not any("other/web" in n for n in notes)
+    tail = ("to the API server each is one object, and the copy applied last wins; each copy "
+            "is checked, and cross-resource checks see every copy")
+    # cluster-scoped objects ignore the namespace; other/web is not shop/web
+    assert notes == [
+        f"2 objects are each defined in the 3 files {a}, {b}, {c} (Namespace shop, "
+        f"PriorityClass.scheduling.k8s.io web-critical): {tail}",
+        f"7 objects are each defined in the 2 files {a}, {b} (ServiceAccount shop/web, "
+        "Deployment.apps shop/web, PodDisruptionBudget.policy shop/web, Service shop/web, "
+        f"NetworkPolicy.networking.k8s.io shop/default-deny and 2 more): {tail}"]
+
+
+def _line(path: Path, text: str) -> int:
+    return path.read_text().splitlines().index(text) + 1
 
 
 def test_duplicate_between_scan_and_context_only_when_it_involves_the_scan(split_app):
