@@ -21,6 +21,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "kubeward.checks.apiversions",
     "kubeward.checks.cross_network",
     "kubeward.checks.cross_rbac",
+    "kubeward.checks.cross_rbac_admin",
     "kubeward.checks.references",
 )
 

@@ -33,7 +33,7 @@ impersonating users and groups are only checked on ClusterRoles.
 from __future__ import annotations
 
 from kubeward.analysis import rbacrules
-from kubeward.checks.base import Check, CrossCheck, Severity
+from kubeward.checks.base import Check, Severity
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 ROLE_KINDS = frozenset({"Role", "ClusterRole"})
@@ -1093,15 +1093,12 @@ def _role_ref(obj) -> dict:
     return r if isinstance(r, dict) else {}
 
 
-class ClusterAdminBinding(CrossCheck):
+class ClusterAdminBinding(Check):
     """
     ## What it does
     Reports ClusterRoleBindings and RoleBindings whose `roleRef` is the
-    `cluster-admin` ClusterRole, or any Role or ClusterRole of the input
-    that grants every verb on every resource of every API group (wildcards,
-    or the verbs listed out; aggregated rules included): cluster-admin by
-    another name. The built-in binding of the `system:masters` group is not
-    reported.
+    `cluster-admin` ClusterRole. The built-in binding of the
+    `system:masters` group is not reported.
 
     ## Why is this bad?
     `cluster-admin` is `*` on everything. Bound cluster-wide, whoever holds
@@ -1142,7 +1139,7 @@ class ClusterAdminBinding(CrossCheck):
     """
 
     id = "RBAC021"
-    name = "Binding to cluster-admin or an equivalent role"
+    name = "Binding to cluster-admin"
     severity = Severity.CRITICAL
     kinds = BINDING_KINDS
     frameworks = {"cis": ("5.1.1",), "nsa": NSA, "mitre": ("MS-TA9019",)}
@@ -1150,36 +1147,21 @@ class ClusterAdminBinding(CrossCheck):
                  "polaris": ("clusterrolebindingClusterAdmin", "rolebindingClusterAdminClusterRole")}
     remediation = "Bind a role with only the permissions the subject needs."
 
-    def check_all(self, objects, ctx):
-        from kubeward.analysis.rbac import analyse
-
-        model = analyse(objects)[0]
-        for b in model.bindings:
-            obj = b.obj
-            ref = _role_ref(obj)
-            if ref.get("kind") == "ClusterRole" and ref.get("name") == "cluster-admin":
-                what = "cluster-admin"
-            else:
-                role = model.role_for(b)
-                full = next(((ri, origin) for ri, rule, origin in role.rules
-                             if rule.grants_everything()), None) if role is not None else None
-                if full is None:
-                    continue
-                origin = f" ({full[1]})" if full[1] else ""
-                what = (f"{role.ref}, whose rules[{full[0]}]{origin} allows every verb on "
-                        "every resource as cluster-admin does,")
-            subs = _subjects(obj)
-            if subs and all(s.get("kind") == "Group" and s.get("name") == "system:masters"
-                            for _, s in subs):
-                continue
-            who = ", ".join(f"{s.get('kind')} {s.get('name')}" for _, s in subs) \
-                or "no subjects"
-            scope = "the whole cluster" if obj.kind == "ClusterRoleBinding" else \
-                f"namespace {obj.namespace or '(unset)'}"
-            sev = self.severity if obj.kind == "ClusterRoleBinding" else Severity.HIGH
-            yield self.finding(obj, ("roleRef", "name"),
-                               f"{obj.kind} grants {what} over {scope} to {who}",
-                               value=ref.get("name"), severity=sev)
+    def check(self, obj, ctx):
+        ref = _role_ref(obj)
+        if ref.get("kind") != "ClusterRole" or ref.get("name") != "cluster-admin":
+            return
+        subs = _subjects(obj)
+        if subs and all(s.get("kind") == "Group" and s.get("name") == "system:masters"
+                        for _, s in subs):
+            return
+        who = ", ".join(f"{s.get('kind')} {s.get('name')}" for _, s in subs) or "no subjects"
+        scope = "the whole cluster" if obj.kind == "ClusterRoleBinding" else \
+            f"namespace {obj.namespace or '(unset)'}"
+        sev = self.severity if obj.kind == "ClusterRoleBinding" else Severity.HIGH
+        yield self.finding(obj, ("roleRef", "name"),
+                           f"{obj.kind} grants cluster-admin over {scope} to {who}",
+                           value="cluster-admin", severity=sev)
 
 
 _PUBLIC_GROUPS = {
