@@ -328,18 +328,12 @@ def place_objects(objects: list[K8sObject], options: ScanOptions, report: Report
 def finish_notes(report: Report, options: ScanOptions) -> None:
     """Notes that need every object: objects defined twice, objects without
     a namespace, what the context added."""
-    from kubeward.model.placement import duplicates
+    from kubeward.model.placement import duplicates, unplaced_note
 
     notes = duplicates(report.identities)
     if report.unplaced:
-        n = report.unplaced
-        notes.append(f"{n} namespaced object{'s have' if n != 1 else ' has'} no "
-                     "metadata.namespace and {} not tied to any namespace (cross-resource "
-                     "checks treat {} as namespace \"default\", where `kubectl apply` without "
-                     "-n puts {}); give --namespace NS (or `namespace:` in the config) to "
-                     "place {} as `kubectl apply -n NS` does".format(
-                         "were" if n != 1 else "was", "them" if n != 1 else "it",
-                         "them" if n != 1 else "it", "them" if n != 1 else "it"))
+        notes.append(unplaced_note(report.unplaced,
+                                   "--namespace NS (or `namespace:` in the config)"))
     if options.context_paths:
         n = report.context_objects
         notes.append(f"context: {n} more object{'s' if n != 1 else ''} from "

@@ -43,7 +43,7 @@ def load_objects(paths, use_cluster: bool = False, kubeconfig: str | None = None
     if not paths:
         raise click.UsageError("missing PATH... (files, directories, -) or --cluster")
     from kubeward.loading.files import load_paths
-    from kubeward.model.placement import place_in_namespace, unplaced
+    from kubeward.model.placement import place_in_namespace, unplaced, unplaced_note
 
     render = {"namespace": namespace} if namespace else {}
     loaded = load_paths(list(paths), render)
@@ -52,11 +52,7 @@ def load_objects(paths, use_cluster: bool = False, kubeconfig: str | None = None
     if namespace:
         place_in_namespace(loaded.objects, namespace)
     elif n := unplaced(loaded.objects):
-        click.echo(f"kubeward: note: {n} namespaced object{'s have' if n != 1 else ' has'} no "
-                   f"metadata.namespace and {'were' if n != 1 else 'was'} not tied to any "
-                   "namespace (analysed as namespace \"default\", where `kubectl apply` "
-                   "without -n puts them); give -n/--namespace NS to place them as "
-                   "`kubectl apply -n NS` does", err=True)
+        click.echo(f"kubeward: note: {unplaced_note(n, '-n/--namespace NS')}", err=True)
     return loaded.objects, bool(loaded.errors)
 
 

@@ -59,6 +59,15 @@ def unplaced(objects: list[K8sObject], scopes: dict | None = None) -> int:
     return sum(1 for o in objects if o.namespace is None and namespaced(o, scopes))
 
 
+def unplaced_note(n: int, option: str = "--namespace NS") -> str:
+    """The note for ``n`` namespaced objects left without a namespace."""
+    return (f"{n} namespaced object{'s have' if n != 1 else ' has'} no metadata.namespace and "
+            f"{'were' if n != 1 else 'was'} not tied to any namespace (`kubectl apply` would "
+            f"put {'them' if n != 1 else 'it'} in the namespace of the current context; "
+            f"kubeward's cross-resource analysis uses \"default\"); give {option} to place "
+            f"{'them' if n != 1 else 'it'} as `kubectl apply -n NS` does")
+
+
 def identity(obj: K8sObject, scopes: dict | None = None) -> tuple:
     """What makes two manifests the same API object: API group, kind,
     namespace (namespaced kinds only) and name."""
@@ -119,5 +128,5 @@ def identities(objects: list[K8sObject], scanned: bool = True
             for o in objects]
 
 
-__all__ = ["crd_scopes", "namespaced", "place_in_namespace", "unplaced", "identity",
+__all__ = ["crd_scopes", "namespaced", "place_in_namespace", "unplaced", "unplaced_note", "identity",
            "duplicates", "identities", "describe_identity"]
