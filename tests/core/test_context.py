@@ -359,3 +359,49 @@ def test_duplicate_between_scan_and_context_only_when_it_involves_the_scan(split
     notes = [n for n in json.loads(r.stdout)["notes"] if "defined in" in n]
     assert len(notes) == 1 and "05-service.yaml" in notes[0] and "05-service-copy.yaml" \
         in notes[0]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_namespace_note_and_placement_under_jobs(tmp_path, jobs):
+    for i in range(3):
+        (tmp_path / f"{i}.yaml").write_text(NS_LESS.replace("name: web", f"name: web{i}")
+                                            .replace("name: reader", f"name: reader{i}")
+                                            .replace("name: deny", f"name: deny{i}"))
+    report = scan([str(tmp_path)], ScanOptions(jobs=jobs, checks=("XNET001",)))
+    assert [n for n in report.notes if "not tied" in n][0].startswith(
+        "3 namespaced objects have no metadata.namespace and were not tied to any namespace")
+    assert len(report.findings) == 3
+    report = scan([str(tmp_path)], ScanOptions(jobs=jobs, checks=("XNET001",), namespace="shop"))
+    assert report.findings == [] and not any("not tied" in n for n in report.notes)
+
+
+def test_network_and_rbac_commands_place_objects(tmp_path):
+    f = tmp_path / "app.yaml"
+    f.write_text(NS_LESS)
+    r = run(["network", "-o", "json", str(f)])
+    assert [w["workload"] for w in json.loads(r.stdout)["workloads"]] == ["Deployment default/web"]
+    assert "1 namespaced object has no metadata.namespace" in r.stderr
+    r = run(["network", "-n", "shop", "-o", "json", str(f)])
+    w = json.loads(r.stdout)["workloads"][0]
+    assert w["workload"] == "Deployment shop/web" and w["ingress"]["isolated"] is True
+    assert "no metadata.namespace" not in r.stderr
+    g = tmp_path / "rbac.yaml"
+    g.write_text("""\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader}
+rules:
+  - {apiGroups: [""], resources: [secrets], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reader}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
+subjects:
+  - {kind: ServiceAccount, name: app}
+""")
+    r = run(["rbac", "can", "serviceaccount:team:app", "get", "secrets", "-n", "team", str(g)])
+    assert r.exit_code == 0 and r.stdout.startswith(
+        "yes: ServiceAccount team/app may get secrets in namespace team")
+    r = run(["rbac", "can", "serviceaccount:team:app", "get", "secrets", "-n", "other", str(g)])
+    assert r.exit_code == 1
