@@ -11,7 +11,7 @@ import pytest
 from kubeward.checks.base import registry
 from kubeward.checks.images import parse_image, registry_allowed, _normalise_allowed
 from kubeward.checks.mounts import classify, normalise
-from kubeward.checks.reliability import selector_matches
+from kubeward.analysis.selectors import selector_matches
 from kubeward.engine import ScanOptions, scan
 from kubeward.findings import FixSafety
 
