@@ -128,9 +128,6 @@ class LivenessProbe(ProbeCheck):
     severity = Severity.LOW
     default_enabled = False
     probe = "livenessProbe"
-    crosswalk = {"kube-linter": ("no-liveness-probe",), "checkov": ("CKV_K8S_8",),
-                 "polaris": ("livenessProbeMissing",), "kubescape": ("C-0056",),
-                 "kube-score": ("pod-probes",)}
     remediation = "Add a livenessProbe that fails only when the process must be restarted."
 
 
@@ -177,9 +174,6 @@ class ReadinessProbe(ProbeCheck):
     severity = Severity.LOW
     default_enabled = False
     probe = "readinessProbe"
-    crosswalk = {"kube-linter": ("no-readiness-probe",), "checkov": ("CKV_K8S_9",),
-                 "polaris": ("readinessProbeMissing",), "kubescape": ("C-0018",),
-                 "kube-score": ("pod-probes",)}
     remediation = "Add a readinessProbe."
 
 
@@ -220,7 +214,6 @@ class SingleReplica(CrossCheck):
     severity = Severity.LOW
     default_enabled = False
     kinds = REPLICATED_KINDS
-    crosswalk = {"polaris": ("deploymentMissingReplicas",)}
     remediation = "Run at least two replicas (three for quorum-based systems)."
 
     def check_all(self, objects, ctx) -> Iterator:
@@ -278,9 +271,6 @@ class MissingPodDisruptionBudget(CrossCheck):
     name = "PodDisruptionBudget missing"
     severity = Severity.LOW
     kinds = REPLICATED_KINDS
-    crosswalk = {"polaris": ("missingPodDisruptionBudget",),
-                 "kube-score": ("deployment-has-poddisruptionbudget",
-                                "statefulset-has-poddisruptionbudget")}
     remediation = "Add a PodDisruptionBudget selecting the workload's pods."
 
     def check_all(self, objects, ctx) -> Iterator:
@@ -353,9 +343,6 @@ class NoSpreading(CrossCheck):
     name = "Replicas not spread"
     severity = Severity.LOW
     kinds = REPLICATED_KINDS
-    crosswalk = {"kube-linter": ("no-anti-affinity",), "polaris": ("topologySpreadConstraint",),
-                 "kube-score": ("deployment-has-host-podantiaffinity",
-                                "statefulset-has-host-podantiaffinity")}
     remediation = "Add topologySpreadConstraints or a podAntiAffinity for the workload's pods."
 
     def check_all(self, objects, ctx) -> Iterator:
@@ -460,7 +447,6 @@ class NoPriorityClass(Check):
     severity = Severity.INFO
     default_enabled = False
     workloads_only = True
-    crosswalk = {"kube-linter": ("priority-class-name",), "polaris": ("priorityClassNotSet",)}
     remediation = "Set spec.priorityClassName."
 
     def check(self, obj, ctx):
@@ -503,7 +489,6 @@ class NakedPod(Check):
     name = "Naked Pod"
     severity = Severity.LOW
     kinds = frozenset({"Pod"})
-    crosswalk = {"kubescape": ("C-0073",)}
     remediation = "Create the Pod through a Deployment, StatefulSet, DaemonSet or Job."
 
     def check(self, obj, ctx):
