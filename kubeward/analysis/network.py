@@ -21,8 +21,9 @@
   container ports; ``endPort`` makes a range.
 
 A ``hostNetwork: true`` pod has its node's addresses: NetworkPolicies do not
-govern it (it is never isolated, whatever selects it), and every container
-port is a port of the node.
+govern it (it is never isolated, whatever selects it), every container
+port is a port of the node, and the pod selectors of other pods' policies do
+not match it (its traffic has the node's address).
 
 Namespace labels come from Namespace objects of the input plus the automatic
 ``kubernetes.io/metadata.name`` label every namespace has. Workloads are the
@@ -576,6 +577,8 @@ class NetworkAnalysis:
             return PortSet.all()
         out = PortSet()
         for g in v.grants:
+            if other.host_network and g.peer.kind == "pods":
+                continue  # its traffic has the node's address: pod selectors do not match it
             if not g.peer.matches_pod(other.namespace, other.labels, self.namespace_labels):
                 continue
             out = out.union(g.ports)

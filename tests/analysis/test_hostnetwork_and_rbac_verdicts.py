@@ -201,3 +201,24 @@ def test_checks_and_authorizer_agree(verbs, groups, resources, request):
                  and c.resource_index(combined) is not None)
     by_authorizer = arbac.Rule.parse(raw).allows_resource(verb, group, res, sub, "")
     assert by_checks == by_authorizer
+
+
+def test_pod_selectors_do_not_match_hostnetwork_peers(tmp_path):
+    f = tmp_path / "hn.yaml"
+    f.write_text(HOSTNET.replace("  podSelector: {}\n  policyTypes: [Ingress, Egress]\n", """\
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
+  ingress:
+    - from:
+        - podSelector: {}
+  egress:
+    - to:
+        - podSelector: {}
+"""))
+    a = analyse(scan([str(f)], ScanOptions(checks=("SUP001",))).scanned)
+    ne = next(w for w in a.workloads if w.obj.name == "node-exporter")
+    web = next(w for w in a.workloads if w.obj.name == "web")
+    # web admits every pod of mon, but node-exporter's traffic has the node's address
+    assert a.allowed(ne, web).is_empty()
+    assert a.allowed(web, ne).is_empty()
+    assert not a.allowed(web, web).is_empty()
