@@ -101,7 +101,8 @@ def duplicates(entries: Iterable[tuple[tuple, str, int, bool]]) -> list[str]:
             groups.setdefault(tuple(files), []).append(ident)
     notes = []
     tail = ("to the API server they are one object, and the copy applied last wins; each "
-            "copy is checked, and cross-resource checks see every copy")
+            "copy is checked, and cross-resource checks see every copy (the role a binding "
+            "names: the copy read last)")
     for files, idents in groups.items():
         if len(idents) == 1:
             ident = idents[0]

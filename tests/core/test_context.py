@@ -321,7 +321,7 @@ def test_same_object_in_two_files_is_one_note(split_app):
     assert notes == ["Deployment.apps shop/web is defined in 2 files (03-deployment.yaml:1, "
                      "03-deployment-v2.yaml:1): to the API server they are one object, and the "
                      "copy applied last wins; each copy is checked, and cross-resource checks "
-                     "see every copy"]
+                     "see every copy (the role a binding names: the copy read last)"]
     # both copies are checked
     r = run(["scan", "-o", "json", "--check", "REL004", "03-deployment.yaml",
              "03-deployment-v2.yaml"])
@@ -337,7 +337,8 @@ def test_many_objects_in_the_same_files_are_one_note(tmp_path):
     r = run(["scan", "-o", "json", str(a), str(b), str(c)])
     notes = [n for n in json.loads(r.stdout)["notes"] if "defined in" in n]
     tail = ("to the API server each is one object, and the copy applied last wins; each copy "
-            "is checked, and cross-resource checks see every copy")
+            "is checked, and cross-resource checks see every copy (the role a binding names: "
+            "the copy read last)")
     # cluster-scoped objects ignore the namespace; other/web is not shop/web
     assert notes == [
         f"2 objects are each defined in the 3 files {a}, {b}, {c} (Namespace shop, "
