@@ -81,7 +81,7 @@ class Report:
     context_objects: int = 0
     #: namespaced objects left without a namespace (no --namespace)
     unplaced: int = 0
-    #: (identity, file, line) of every object, to find objects defined twice
+    #: (identity, file, line, scanned) of every object, to find objects defined twice
     identities: list = field(default_factory=list, repr=False)
 
     def by_severity(self) -> dict[str, int]:
@@ -407,9 +407,9 @@ def _identities_of(objects: list[K8sObject], scanned: bool = True) -> list:
 
 
 def _load_context(paths: list[str], options: ScanOptions, report: Report) -> list[K8sObject]:
-    """The objects of ``options.context_paths`` not in ``paths``, placed in
-    ``--namespace`` like the scanned ones. Their load errors are notes: they
-    are not the input being checked."""
+    """The objects of ``options.context_paths`` not in ``paths`` (placed in
+    ``--namespace`` afterwards by :func:`place_objects`, with the scanned
+    ones). Their load errors are notes: they are not the input being checked."""
     if not options.context_paths:
         return []
     from kubeward.loading.files import load_context
