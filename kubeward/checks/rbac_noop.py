@@ -172,9 +172,8 @@ class RuleGrantsNothing(Check):
         low = base.lower()
         for g in rule.groups:
             for r in resources(version).values():
-                if r.group == g and low in (r.kind.lower(), r.resource.rstrip("s"),
-                                            r.resource[:-2] if r.resource.endswith("es")
-                                            else r.resource):
+                if r.group == g and low in (r.kind.lower(), r.resource, r.resource[:-1],
+                                            r.resource[:-2], r.resource[:-3] + "y"):
                     fixed = r.resource + suffix
                     return (f"{head}; did you mean \"{fixed}\" (resources are plural and "
                             f"lower case)? {self._would(rule, rule.verbs, version, [fixed])}")
@@ -190,7 +189,7 @@ class RuleGrantsNothing(Check):
                 return f"{head} ({when}; see --k8s-version)"
         # the right name under another group
         for name in dict.fromkeys((low, low + "s", low + "es")):
-            others = groups_of(name, version)
+            others = [g for g in groups_of(name, version) if g not in rule.groups]
             if others:
                 alt = others[0]
                 fixed = name + suffix
