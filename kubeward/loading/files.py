@@ -207,6 +207,7 @@ def load_paths(paths: Iterable[str], render_options: dict | None = None,
 
 
 def _under(path: str, directory: str) -> bool:
+    """Whether ``path`` is ``directory`` or inside it (real paths)."""
     return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
@@ -217,6 +218,7 @@ def load_context(context: Iterable[str], scanned: Iterable[str],
     file being scanned, a file inside a chart or overlay being scanned, or
     a chart or overlay holding a file being scanned is left out, so no
     object is read twice."""
+    scanned = list(scanned)
     ignored: list[LoadError] = []
     inputs = [os.path.realpath(p) for p in iter_files(scanned, ignored)
               if p != "-" and not p.startswith("\0")]
