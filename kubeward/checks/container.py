@@ -128,10 +128,6 @@ class ReadOnlyRootFilesystem(ContainerCheck):
     name = "Root filesystem is writable"
     severity = Severity.LOW
     frameworks = {"nsa": ("pod-security/immutable-fs",)}
-    crosswalk = {"kube-linter": ("no-read-only-root-fs",), "checkov": ("CKV_K8S_22",),
-                 "polaris": ("notReadOnlyRootFilesystem",),
-                 "kube-score": ("container-security-context-readonlyrootfilesystem",),
-                 "kubescape": ("C-0017",), "trivy": ("KSV014",)}
     fix_safety = FixSafety.UNSAFE
     remediation = ("Set securityContext.readOnlyRootFilesystem: true and mount emptyDir "
                    "volumes where the application writes.")
@@ -179,7 +175,6 @@ class RootGroup(ContainerCheck):
     name = "Runs with root group"
     severity = Severity.MEDIUM
     frameworks = {"nsa": ("pod-security/non-root",)}
-    crosswalk = {"trivy": ("KSV029",)}
     remediation = "Use a non-zero runAsGroup, fsGroup and supplementalGroups."
 
     def check_container(self, obj, c, ctx):
@@ -306,8 +301,6 @@ class LowUid(_LowIdCheck):
     field = "runAsUser"
     label = "UID"
     frameworks = {"nsa": ("pod-security/non-root",)}
-    crosswalk = {"checkov": ("CKV_K8S_40",), "trivy": ("KSV020",),
-                 "kube-score": ("container-security-context-user-group-id",)}
     remediation = "Use a runAsUser of 10000 or more."
 
 
@@ -344,7 +337,6 @@ class LowGid(_LowIdCheck):
     field = "runAsGroup"
     label = "GID"
     frameworks = {"nsa": ("pod-security/non-root",)}
-    crosswalk = {"trivy": ("KSV021",), "kube-score": ("container-security-context-user-group-id",)}
     remediation = "Use a runAsGroup of 10000 or more."
 
 
@@ -397,8 +389,6 @@ class NoSecurityContext(ContainerCheck):
     default_enabled = False
     linux_only = False
     frameworks = {"cis": ("5.7.3",), "nsa": ("pod-security/enforcement",)}
-    crosswalk = {"checkov": ("CKV_K8S_29", "CKV_K8S_30"), "kubescape": ("C-0211",),
-                 "trivy": ("KSV118",)}
     remediation = "Give the pod and its containers a securityContext."
 
     def check_container(self, obj, c, ctx):
@@ -449,7 +439,6 @@ class AppArmorNotSet(ContainerCheck):
     severity = Severity.LOW
     default_enabled = False
     frameworks = {"nsa": ("pod-security/hardening",)}
-    crosswalk = {"trivy": ("KSV002",), "kubescape": ("C-0055",)}
     remediation = "Set securityContext.appArmorProfile.type: RuntimeDefault."
 
     def check_container(self, obj, c, ctx):
@@ -496,7 +485,6 @@ class PrivilegedPort(ContainerCheck):
     severity = Severity.LOW
     linux_only = False
     frameworks = {"nsa": ("pod-security/non-root",)}
-    crosswalk = {"kube-linter": ("privileged-ports",), "trivy": ("KSV117",)}
     remediation = "Listen on a port >= 1024 and map it in the Service (targetPort)."
 
     def check_container(self, obj, c, ctx):
@@ -546,7 +534,6 @@ class NetRawNotDropped(ContainerCheck):
     severity = Severity.LOW
     default_enabled = False
     frameworks = {"cis": ("5.2.8",), "nsa": ("pod-security/enforcement",)}
-    crosswalk = {"checkov": ("CKV_K8S_28",)}
     fix_safety = FixSafety.SAFE
     remediation = 'Add "NET_RAW" (or "ALL") to securityContext.capabilities.drop.'
 

@@ -31,18 +31,30 @@ class _NotIsolated(CrossCheck):
             missing = [d for d in self.directions if not a.view(w, d).isolated]
             if not missing:
                 continue
-            note = ""
-            if w.obj.pod.spec.get("hostNetwork") is True:
-                note = " (it uses hostNetwork, which NetworkPolicies do not govern at all)"
             frameworks: dict[str, tuple] = {}
             for d in missing:
                 for name, controls in _CONTROLS[d].items():
                     frameworks[name] = tuple(dict.fromkeys(frameworks.get(name, ()) + controls))
+            effect = " and ".join(_OPEN[d] for d in missing)
+            if w.host_network:
+                ignored = list(dict.fromkeys(p for d in missing for p in a.view(w, d).ignored))
+                sel = (f"; {', '.join(ignored)} "
+                       f"{'select' if len(ignored) > 1 else 'selects'} it without effect"
+                       if ignored else "")
+                yield self.finding(
+                    w.obj, w.obj.pod.metadata_path + ("labels",),
+                    f"{w.key}: its pods use hostNetwork, which NetworkPolicies do not govern"
+                    f"{sel}, so they " + " and ".join(
+                        _OPEN[d] + (" on the ports they listen on" if d == net.INGRESS else "")
+                        for d in missing),
+                    frameworks=frameworks,
+                    remediation="Drop hostNetwork so NetworkPolicies apply, or restrict "
+                                "access to the node's ports with host firewall rules.")
+                continue
             yield self.finding(
                 w.obj, w.obj.pod.metadata_path + ("labels",),
                 f"{w.key}: no NetworkPolicy in the input selects its pods for "
-                f"{' or '.join(d.lower() for d in missing)}, so they "
-                f"{' and '.join(_OPEN[d] for d in missing)}{note}",
+                f"{' or '.join(d.lower() for d in missing)}, so they {effect}",
                 frameworks=frameworks,
                 remediation=f"{self.remediation} {generate_hint(w.obj.namespace)}")
 
@@ -61,8 +73,11 @@ class NotIsolated(_NotIsolated):
     namespace selects their pod labels with that direction in its
     `policyTypes` (explicit, or by default: `Ingress` always, `Egress` when
     the policy has egress rules). The finding names the pod template's
-    labels, which a policy must select. The former XNET002 (egress) is an
-    alias of this check.
+    labels, which a policy must select. A pod with `hostNetwork: true` is
+    never isolated (NetworkPolicies do not govern the node's network
+    namespace): it is reported as open on the ports it listens on, naming
+    the policies that select it without effect. The former XNET002 (egress)
+    is an alias of this check.
 
     ## Why is this bad?
     A pod that is not isolated for ingress accepts connections from every
@@ -108,7 +123,6 @@ class NotIsolated(_NotIsolated):
     fix_safety = FixSafety.DISPLAY
     frameworks = {"cis": ("5.3.2",), "nsa": ("network/network-policies",),
                   "mitre": ("MS-TA9034", "MS-TA9033")}
-    crosswalk = {"kube-linter": ("non-isolated-pod",)}
     remediation = ("Add NetworkPolicies that select these pods for Ingress and Egress "
                    "(a namespace-wide default deny plus allow rules, and DNS egress).")
 

@@ -166,7 +166,6 @@ class WritableHostPath(Check):
     workloads_only = True
     frameworks = {"cis": ("5.2.12",), "nsa": ("pod-security/enforcement",),
                   "mitre": ("MS-TA9013",)}
-    crosswalk = {"kube-linter": ("writable-host-mount",), "kubescape": ("C-0045",)}
     fix_safety = FixSafety.UNSAFE
     remediation = "Set readOnly: true on the volume mount, or avoid the hostPath volume."
 
@@ -226,7 +225,6 @@ class SubPathMount(Check):
     severity = Severity.LOW
     default_enabled = False
     workloads_only = True
-    crosswalk = {"kubescape": ("C-0058",)}
     remediation = "Mount a dedicated volume instead of a subPath of a shared one."
 
     def check(self, obj, ctx):

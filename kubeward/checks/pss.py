@@ -287,11 +287,6 @@ class HostNamespaces(PSSCheck):
     control = "hostNamespaces"
     frameworks = PSSCheck.pss_frameworks(
         "hostNamespaces", cis=("5.2.3", "5.2.4", "5.2.5"), nsa=NSA)
-    crosswalk = {"kube-linter": ("host-network", "host-pid", "host-ipc"),
-                 "checkov": ("CKV_K8S_17", "CKV_K8S_18", "CKV_K8S_19"),
-                 "polaris": ("hostNetworkSet", "hostPIDSet", "hostIPCSet"),
-                 "kubescape": ("C-0038", "C-0041"),
-                 "trivy": ("KSV008", "KSV009", "KSV010")}
     fix_safety = FixSafety.UNSAFE
     remediation = "Remove hostNetwork, hostPID and hostIPC or set them to false."
 
@@ -353,10 +348,6 @@ class Privileged(PSSCheck):
     control = "privileged"
     frameworks = PSSCheck.pss_frameworks("privileged", cis=("5.2.2",), nsa=NSA,
                                          mitre=("MS-TA9018",))
-    crosswalk = {"kube-linter": ("privileged-container",), "checkov": ("CKV_K8S_16",),
-                 "polaris": ("runAsPrivileged",),
-                 "kube-score": ("container-security-context-privileged",),
-                 "kubescape": ("C-0057",), "trivy": ("KSV017",)}
     fix_safety = FixSafety.UNSAFE
     remediation = "Remove securityContext.privileged or set it to false."
 
@@ -416,10 +407,6 @@ class CapabilitiesBaseline(PSSCheck):
     control = "capabilities_baseline"
     frameworks = PSSCheck.pss_frameworks("capabilities_baseline", cis=("5.2.8", "5.2.9"),
                                          nsa=NSA, mitre=("MS-TA9018",))
-    crosswalk = {"checkov": ("CKV_K8S_25", "CKV_K8S_28", "CKV_K8S_39"),
-                 "kube-linter": ("drop-net-raw-capability",),
-                 "polaris": ("dangerousCapabilities", "insecureCapabilities"),
-                 "kubescape": ("C-0046",), "trivy": ("KSV005", "KSV022")}
     remediation = "Add only capabilities from the Baseline list; drop ALL and add back what is needed."
 
     def check(self, obj, ctx):
@@ -497,10 +484,6 @@ class HostPathVolumes(PSSCheck):
     control = "hostPathVolumes"
     frameworks = PSSCheck.pss_frameworks("hostPathVolumes", cis=("5.2.12",), nsa=NSA,
                                          mitre=("MS-TA9008", "MS-TA9013"))
-    crosswalk = {"kube-linter": ("sensitive-host-mounts", "writable-host-mount", "docker-sock"),
-                 "checkov": ("CKV_K8S_27",),
-                 "kubescape": ("C-0048", "C-0045", "C-0074", "C-0020"),
-                 "trivy": ("KSV023", "KSV006")}
     remediation = "Use a PersistentVolumeClaim, ConfigMap, Secret or emptyDir instead of hostPath."
 
     def check(self, obj, ctx):
@@ -570,8 +553,6 @@ class HostPorts(PSSCheck):
     control = "hostPorts"
     frameworks = PSSCheck.pss_frameworks("hostPorts", cis=("5.2.13",),
                                          nsa=NSA + ("network/exposure",), mitre=("MS-TA9005",))
-    crosswalk = {"checkov": ("CKV_K8S_26",), "polaris": ("hostPortSet",),
-                 "kubescape": ("C-0044",), "trivy": ("KSV024",)}
     remediation = "Remove hostPort; expose the port with a Service."
 
     def check(self, obj, ctx):
@@ -625,7 +606,6 @@ class AppArmorProfile(PSSCheck):
     severity = Severity.MEDIUM
     control = "appArmorProfile"
     frameworks = PSSCheck.pss_frameworks("appArmorProfile", nsa=NSA_HARDENING)
-    crosswalk = {"kubescape": ("C-0055",), "trivy": ("KSV002",)}
     remediation = "Use AppArmor type RuntimeDefault or Localhost (or no setting)."
 
     def check(self, obj, ctx):
@@ -693,7 +673,6 @@ class SELinuxOptions(PSSCheck):
     severity = Severity.MEDIUM
     control = "seLinuxOptions"
     frameworks = PSSCheck.pss_frameworks("seLinuxOptions", nsa=NSA_HARDENING)
-    crosswalk = {"trivy": ("KSV025",)}
     remediation = "Remove seLinuxOptions user and role; use an allowed container type."
 
     @classmethod
@@ -760,7 +739,6 @@ class ProcMount(PSSCheck):
     severity = Severity.MEDIUM
     control = "procMount"
     frameworks = PSSCheck.pss_frameworks("procMount", nsa=NSA)
-    crosswalk = {"kube-linter": ("unsafe-proc-mount",), "trivy": ("KSV027",)}
     remediation = "Remove securityContext.procMount or set it to Default."
 
     @classmethod
@@ -826,7 +804,6 @@ class SeccompBaseline(PSSCheck):
     severity = Severity.MEDIUM
     control = "seccompProfile_baseline"
     frameworks = PSSCheck.pss_frameworks("seccompProfile_baseline", cis=("5.7.2",), nsa=NSA_HARDENING)
-    crosswalk = {"checkov": ("CKV_K8S_31",), "trivy": ("KSV104",)}
     remediation = "Use seccompProfile type RuntimeDefault or Localhost."
 
     @classmethod
@@ -914,7 +891,6 @@ class Sysctls(PSSCheck):
     severity = Severity.MEDIUM
     control = "sysctls"
     frameworks = PSSCheck.pss_frameworks("sysctls", nsa=NSA)
-    crosswalk = {"kube-linter": ("unsafe-sysctls",), "trivy": ("KSV026",)}
     remediation = "Set only sysctls from the Pod Security Standards safe list."
 
     @classmethod
@@ -972,7 +948,6 @@ class WindowsHostProcess(PSSCheck):
     control = "windowsHostProcess"
     frameworks = PSSCheck.pss_frameworks("windowsHostProcess", cis=("5.2.11",), nsa=NSA,
                                          mitre=("MS-TA9018",))
-    crosswalk = {"trivy": ("KSV103",)}
     remediation = "Remove windowsOptions.hostProcess or set it to false."
 
     def check(self, obj, ctx):
@@ -1102,7 +1077,6 @@ class RestrictedVolumes(PSSCheck):
     severity = Severity.LOW
     control = "restrictedVolumes"
     frameworks = PSSCheck.pss_frameworks("restrictedVolumes", restricted_only=True, nsa=NSA)
-    crosswalk = {"trivy": ("KSV028",)}
     remediation = "Use a PersistentVolumeClaim (or configMap, secret, emptyDir, projected, csi, ephemeral)."
 
     def check(self, obj, ctx):
@@ -1164,9 +1138,6 @@ class AllowPrivilegeEscalation(PSSCheck):
     since = (1, 8)
     frameworks = PSSCheck.pss_frameworks("allowPrivilegeEscalation", restricted_only=True,
                                          cis=("5.2.6",), nsa=NSA)
-    crosswalk = {"kube-linter": ("privilege-escalation-container",), "checkov": ("CKV_K8S_20",),
-                 "polaris": ("privilegeEscalationAllowed",), "kubescape": ("C-0016",),
-                 "trivy": ("KSV001",)}
     fix_safety = FixSafety.SAFE
     remediation = "Set securityContext.allowPrivilegeEscalation: false."
 
@@ -1247,9 +1218,6 @@ class RunAsNonRoot(PSSCheck):
     control = "runAsNonRoot"
     frameworks = PSSCheck.pss_frameworks("runAsNonRoot", restricted_only=True, cis=("5.2.7",),
                                          nsa=NSA_NONROOT)
-    crosswalk = {"kube-linter": ("run-as-non-root",), "checkov": ("CKV_K8S_23",),
-                 "polaris": ("runAsRootAllowed",), "kubescape": ("C-0013",),
-                 "trivy": ("KSV012",)}
     fix_safety = FixSafety.UNSAFE
     remediation = "Set securityContext.runAsNonRoot: true (pod level) and run as a non-zero UID."
 
@@ -1320,7 +1288,6 @@ class RunAsUser(PSSCheck):
     since = (1, 23)
     frameworks = PSSCheck.pss_frameworks("runAsUser", restricted_only=True, cis=("5.2.7",),
                                          nsa=NSA_NONROOT)
-    crosswalk = {"trivy": ("KSV105",)}
     fix_safety = FixSafety.UNSAFE
     remediation = "Set runAsUser to a non-zero UID (or leave it to the image)."
 
@@ -1398,8 +1365,6 @@ class SeccompRestricted(PSSCheck):
     since = (1, 19)
     frameworks = PSSCheck.pss_frameworks("seccompProfile_restricted", restricted_only=True,
                                          cis=("5.7.2",), nsa=NSA_HARDENING)
-    crosswalk = {"checkov": ("CKV_K8S_31",), "kubescape": ("C-0055",), "trivy": ("KSV030",),
-                 "polaris": ("linuxHardening",)}
     fix_safety = FixSafety.SAFE
     remediation = "Set spec.securityContext.seccompProfile.type: RuntimeDefault."
 
@@ -1471,8 +1436,6 @@ class CapabilitiesRestricted(PSSCheck):
     since = (1, 22)
     frameworks = PSSCheck.pss_frameworks("capabilities_restricted", restricted_only=True,
                                          cis=("5.2.9", "5.2.10"), nsa=NSA)
-    crosswalk = {"checkov": ("CKV_K8S_37",), "kubescape": ("C-0046",),
-                 "trivy": ("KSV003", "KSV106")}
     fix_safety = FixSafety.SAFE
     remediation = 'Set securityContext.capabilities.drop: ["ALL"] and add only NET_BIND_SERVICE.'
 
@@ -1548,7 +1511,6 @@ class ProcMountRestricted(PSSCheck):
     control = "procMount_restricted"
     since = (1, 35)
     frameworks = PSSCheck.pss_frameworks("procMount_restricted", restricted_only=True, nsa=NSA)
-    crosswalk = {"kube-linter": ("unsafe-proc-mount",), "trivy": ("KSV027",)}
     remediation = "Remove securityContext.procMount or set it to Default."
 
     def check(self, obj, ctx):

@@ -33,7 +33,7 @@ impersonating users and groups are only checked on ClusterRoles.
 
 from __future__ import annotations
 
-
+from kubeward.analysis import rbacrules
 from kubeward.checks.base import Check, Severity
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
@@ -84,28 +84,22 @@ class Rule:
     def path(self) -> tuple:
         return ("rules", self.index)
 
+    # the matching is the authorizer's, shared with kubeward.analysis.rbac
     def group_index(self, group: str) -> int | None:
-        for i, g in enumerate(self.groups):
-            if g == "*" or g == group:
-                return i
-        return None
+        return rbacrules.group_index(self.groups, group)
 
     def resource_index(self, resource: str) -> int | None:
-        sub = resource.partition("/")[2]
-        for i, r in enumerate(self.resources):
-            if r == "*" or r == resource or (sub and r == "*/" + sub):
-                return i
-        return None
+        return rbacrules.resource_index(self.resources, resource)
 
     def verb_index(self, verb: str) -> int | None:
-        for i, v in enumerate(self.verbs):
-            if v == "*" or v == verb:
-                return i
-        return None
+        return rbacrules.verb_index(self.verbs, verb)
 
 
 def rules_of(obj) -> list[Rule]:
-    if obj.raw.get("aggregationRule"):
+    """The rules a check looks at: none for an aggregated ClusterRole (its
+    sources are checked) or for one of Kubernetes' default ClusterRoles in a
+    cluster export (bindings to them are what matters)."""
+    if obj.raw.get("aggregationRule") or rbacrules.is_default_cluster_role(obj):
         return []
     rules = obj.raw.get("rules")
     if not isinstance(rules, list):
@@ -170,8 +164,6 @@ class WildcardRule(Check):
     severity = Severity.CRITICAL
     kinds = ROLE_KINDS
     frameworks = {"cis": ("5.1.3",), "nsa": NSA, "mitre": ("MS-TA9019",)}
-    crosswalk = {"kube-linter": ("wildcard-in-rules",), "checkov": ("CKV_K8S_49",),
-                 "kubescape": ("C-0187",), "trivy": ("KSV045", "KSV046")}
     remediation = "List the exact apiGroups, resources and verbs the subject needs."
 
     _capabilities: list | None = None
@@ -360,8 +352,6 @@ class ReadSecrets(CapabilityTemplate):
     grants = (("", "secrets", ("get", "list", "watch")),)
     what = "read Secrets"
     frameworks = {"cis": ("5.1.2",), "nsa": NSA, "mitre": ("MS-TA9025",)}
-    crosswalk = {"kube-linter": ("access-to-secrets",), "kubescape": ("C-0015", "C-0186"),
-                 "trivy": ("KSV041",)}
 
 
 class CreatePods(CapabilityTemplate):
@@ -401,8 +391,6 @@ class CreatePods(CapabilityTemplate):
     grants = (("", "pods", ("create",)),)
     what = "create Pods"
     frameworks = {"cis": ("5.1.4",), "nsa": NSA, "mitre": ("MS-TA9008",)}
-    crosswalk = {"kube-linter": ("access-to-create-pods",), "kubescape": ("C-0188",),
-                 "trivy": ("KSV048",)}
 
 
 class ManageWorkloads(CapabilityTemplate):
@@ -444,7 +432,6 @@ class ManageWorkloads(CapabilityTemplate):
     grants = tuple((g, r, _WRITE) for g, r in _WORKLOADS)
     what = "create or change workloads"
     frameworks = {"cis": ("5.1.4",), "nsa": NSA, "mitre": ("MS-TA9012", "MS-TA9008")}
-    crosswalk = {"trivy": ("KSV048",), "kubescape": ("C-0188",)}
 
 
 class _PodSubresource(CapabilityTemplate):
@@ -498,8 +485,6 @@ class PodsExec(_PodSubresource):
     focus = "resources"
     what = "exec into containers"
     frameworks = {"nsa": NSA, "mitre": ("MS-TA9006",)}
-    crosswalk = {"kubescape": ("C-0002",), "trivy": ("KSV053",),
-                 "polaris": ("clusterrolePodExecAttach", "rolePodExecAttach")}
 
 
 class PodsAttach(_PodSubresource):
@@ -538,7 +523,6 @@ class PodsAttach(_PodSubresource):
     subresource = "attach"
     what = "attach to containers"
     frameworks = {"nsa": NSA, "mitre": ("MS-TA9006",)}
-    crosswalk = {"polaris": ("clusterrolePodExecAttach", "rolePodExecAttach")}
 
 
 class PodsPortForward(_PodSubresource):
@@ -579,7 +563,6 @@ class PodsPortForward(_PodSubresource):
     subresource = "portforward"
     what = "port-forward to pods"
     frameworks = {"nsa": NSA, "mitre": ("MS-TA9034",)}
-    crosswalk = {"kubescape": ("C-0063",)}
 
 
 class PodsEphemeralContainers(CapabilityTemplate):
@@ -664,8 +647,6 @@ class Impersonate(CapabilityTemplate):
     focus = "verbs"
     what = "impersonate other identities"
     frameworks = {"cis": ("5.1.8",), "nsa": NSA, "mitre": ("MS-TA9019",)}
-    crosswalk = {"kube-linter": ("impersonate-without-resource-names",),
-                 "kubescape": ("C-0065", "C-0191"), "trivy": ("KSV043",)}
 
 
 class Bind(CapabilityTemplate):
@@ -707,8 +688,6 @@ class Bind(CapabilityTemplate):
     focus = "verbs"
     what = "bind roles it does not hold"
     frameworks = {"cis": ("5.1.8",), "nsa": NSA, "mitre": ("MS-TA9019",)}
-    crosswalk = {"kube-linter": ("bind-verb-in-role",), "checkov": ("CKV_K8S_157",),
-                 "kubescape": ("C-0191",)}
 
 
 class Escalate(CapabilityTemplate):
@@ -749,8 +728,6 @@ class Escalate(CapabilityTemplate):
     focus = "verbs"
     what = "escalate roles"
     frameworks = {"cis": ("5.1.8",), "nsa": NSA, "mitre": ("MS-TA9019",)}
-    crosswalk = {"kube-linter": ("escalate-verb-in-role",), "checkov": ("CKV_K8S_158",),
-                 "kubescape": ("C-0191",)}
 
 
 class NodesProxy(CapabilityTemplate):
@@ -838,8 +815,6 @@ class ApproveCSR(CapabilityTemplate):
     signer_grant = (("certificates.k8s.io", "signers", ("approve",)),)
     what = "approve certificate signing requests"
     frameworks = {"cis": ("5.1.11",), "nsa": NSA}
-    crosswalk = {"checkov": ("CKV_K8S_156",),
-                 "kube-linter": ("approve-signers-without-resource-names",)}
 
     def check(self, obj, ctx):
         rules = rules_of(obj)
@@ -941,7 +916,6 @@ class AdmissionWebhooks(CapabilityTemplate):
         "mutatingadmissionpolicies", "mutatingadmissionpolicybindings"))
     what = "change admission control"
     frameworks = {"cis": ("5.1.12",), "nsa": NSA, "mitre": ("MS-TA9015",)}
-    crosswalk = {"checkov": ("CKV_K8S_155",)}
 
 
 class CreatePersistentVolumes(CapabilityTemplate):
@@ -1018,7 +992,6 @@ class ChangeNetworkPolicies(CapabilityTemplate):
     name = "Role can change NetworkPolicies"
     severity = Severity.MEDIUM
     grants = (("networking.k8s.io", "networkpolicies", _CHANGE),)
-    crosswalk = {"trivy": ("KSV056",)}
     what = "change NetworkPolicies"
     frameworks = {"nsa": NSA + ("network/network-policies",),
                   "mitre": ("MS-TA9034",)}
@@ -1061,7 +1034,6 @@ class DeleteEvents(CapabilityTemplate):
               ("events.k8s.io", "events", ("delete", "deletecollection")))
     what = "delete events"
     frameworks = {"nsa": NSA, "mitre": ("MS-TA9022",)}
-    crosswalk = {"kubescape": ("C-0031",)}
 
 
 # ---------------------------------------------------------------------------
@@ -1129,8 +1101,6 @@ class ClusterAdminBinding(Check):
     severity = Severity.CRITICAL
     kinds = BINDING_KINDS
     frameworks = {"cis": ("5.1.1",), "nsa": NSA, "mitre": ("MS-TA9019",)}
-    crosswalk = {"kube-linter": ("cluster-admin-role-binding",), "kubescape": ("C-0035", "C-0185"),
-                 "polaris": ("clusterrolebindingClusterAdmin", "rolebindingClusterAdminClusterRole")}
     remediation = "Bind a role with only the permissions the subject needs."
 
     def check(self, obj, ctx):
@@ -1260,7 +1230,6 @@ class DefaultServiceAccountBinding(Check):
     severity = Severity.MEDIUM
     kinds = BINDING_KINDS
     frameworks = {"cis": ("5.1.5",), "nsa": NSA, "mitre": ("MS-TA9016",)}
-    crosswalk = {"checkov": ("CKV_K8S_42",), "kubescape": ("C-0189",)}
     remediation = "Create a ServiceAccount for the workload and bind the role to it."
 
     def check(self, obj, ctx):
