@@ -79,6 +79,16 @@ def render_checks() -> str:
         if cls.remediation:
             out.append(f"Remediation: {cls.remediation}")
             out.append("")
+    from kubeward.checks.aliases import ALIASES
+
+    out += ["## Retired check ids", "",
+            "One problem gives one finding: where two checks reported the same problem, one "
+            "survives with both checks' framework references, and the retired id is an alias "
+            "of it, accepted wherever a check id is (`--check`, `--skip-check`, the config, "
+            "`kubeward.io/ignore` annotations; `kubeward explain OLD` names the survivor).", "",
+            "| retired id | reported by |", "|---|---|"]
+    out += [f"| {old} | [{new}](#{anchor(new)}) |" for old, new in sorted(ALIASES.items())]
+    out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 

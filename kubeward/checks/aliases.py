@@ -8,10 +8,10 @@ it. An alias is accepted wherever a check id is: ``--check``,
 ``--skip-check``, the config (``enable``, ``disable``, ``severity``,
 ``options``, exemptions, overrides) and suppression annotations
 (``kubeward.io/ignore: "CTR010: ..."`` suppresses PSS017's finding).
-``kubeward explain OLD`` names the surviving check. (Baseline fingerprints
+``kubeward explain OLD`` names the surviving check; docs/checks.md lists
+the table (generated from here). (Baseline fingerprints
 hold the check id and field path, so a baseline written before the merge
-must be written again.) The table is
-documented in docs/checks.md (generated from here).
+must be written again.)
 """
 
 from __future__ import annotations
