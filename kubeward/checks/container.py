@@ -766,7 +766,10 @@ class AllowPrivilegeEscalation(ContainerCheck):
 
     ## Fix safety
     Safe: sets `allowPrivilegeEscalation: false`; only setuid programs (such
-    as `sudo`), which conventional workloads do not use, stop working.
+    as `sudo`), which conventional workloads do not use, stop working. On a
+    privileged container (or one adding `SYS_ADMIN`) the API would reject it
+    alone: `kubeward fix` holds it back and applies it only together with
+    PSS002's unsafe `privileged: false`.
     """
 
     id = "CTR013"

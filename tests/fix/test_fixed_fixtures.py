@@ -42,8 +42,12 @@ def test_fixed_fixture(check_id, src, fixed, tmp_path):
     assert not run.failed, [(f.check_id, f.field_path, r) for f, r in run.failed]
     assert run.applied, "the fail fixture had nothing to fix"
     assert work.read_text() == fixed.read_text()
-    # what remains of this check has no fix (for example privilege escalation
-    # of a privileged container, which only the unsafe PSS002 fix resolves)
-    assert not [f for f in run.after.findings if f.check_id == check_id and f.edits]
+    # what remains of this check was held back because the result would be
+    # invalid (privilege escalation of a privileged container, which only
+    # the unsafe PSS002 fix resolves), with the reason
+    held = {(f.check_id, f.path) for f, _reason in run.held}
+    assert [(f.check_id, f.path) for f in run.after.findings
+            if f.check_id == check_id and f.edits and (f.check_id, f.path) not in held] == []
+    assert all(reason.startswith("held back: ") for _f, reason in run.held)
     again = fix_paths([str(work)], options, unsafe=True)
     assert not again.applied and work.read_text() == fixed.read_text()
