@@ -92,7 +92,7 @@ def fix_lines(run, show_diff: bool) -> list[str]:
         if ff.changed and show_diff:
             out.append("\0" + ff.diff())
         elif ff.written or (ff.changed and not ff.error):
-            ids = ", ".join(dict.fromkeys(f.check_id for f in ff.applied))
+            ids = ", ".join(sorted({f.check_id for f in ff.applied}))
             out.append(f"{ff.display}: {verb} {_plural(len(ff.applied), 'finding')}"
                        + (f" ({ids})" if ids else ""))
         if ff.error and ff.fingerprint is not None:

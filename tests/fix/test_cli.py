@@ -103,7 +103,7 @@ def test_safe_fixes_in_place_keep_mode_and_report(deploy, tmp_path):
         "privileged: true\n", "privileged: false\n          allowPrivilegeEscalation: false\n")
     assert stat.S_IMODE(deploy.stat().st_mode) == 0o640
     assert sorted(os.listdir(tmp_path)) == ["clean.yaml", "deploy.yaml"]  # no temp files left
-    assert err.splitlines() == [f"{deploy}: fixed 2 findings (PSS002, CTR013)",
+    assert err.splitlines() == [f"{deploy}: fixed 2 findings (CTR013, PSS002)",
                                 "kubeward: fixed 2 findings in 1 file"]
     code, _out, err = invoke(str(tmp_path), "--check", "PSS002", "--check", "CTR013",
                              "--unsafe-fixes")
