@@ -95,13 +95,13 @@ def fix_lines(run, show_diff: bool) -> list[str]:
             ids = ", ".join(sorted({f.check_id for f in ff.applied}))
             out.append(f"{ff.display}: {verb} {_plural(len(ff.applied), 'finding')}"
                        + (f" ({ids})" if ids else ""))
-        if ff.error and ff.fingerprint is not None:
+        if ff.error:  # one line for the file, not one per finding
             out.append(f"{ff.display}: {ff.error}")
     seen: set = set()
     for ff in run.files:
         for f, reason in [*ff.held, *ff.failed]:
             key = (f.check_id, f.file, f.doc_index, f.path)
-            if key in seen or (ff.error and reason == ff.error and ff.fingerprint is not None):
+            if key in seen or (ff.error and reason == ff.error):
                 continue
             seen.add(key)
             out.append(f"{f.file}:{f.line}: not fixed {f.check_id} {f.field_path}: {reason}")
@@ -126,9 +126,9 @@ def fix_summary(run, show_diff: bool) -> str:
     failed = [x for ff in run.files for x in ff.failed]
     if failed:
         extras.append(f"{len(failed)} could not be fixed")
-    not_written = [ff for ff in run.files if ff.error and ff.fingerprint is not None]
+    not_written = [ff for ff in run.files if ff.error]
     if not_written:
-        extras.append(f"{_plural(len(not_written), 'file')} not written")
+        extras.append(f"{_plural(len(not_written), 'file')} left unchanged (errors above)")
     if run.skipped_unsafe:
         extras.append(f"{_plural(len(run.skipped_unsafe), 'unsafe fix', 'unsafe fixes')} "
                       "not applied (--unsafe-fixes)")

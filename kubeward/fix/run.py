@@ -379,12 +379,11 @@ def _fix_round(report, files: dict, bad_files: set, per_file: dict, texts: dict,
             if group and _fix_file(display, ff, group, texts):
                 changed = True
         except Exception as e:  # noqa: BLE001 - one file must never abort the run
-            where = f"{type(e).__name__} in kubeward fix"
-            ff.failed += [(g[0], f"internal error ({where}); the file is left as it was")
-                          for g in group]
-            if display in texts:
-                ff.new_text = ff.old_text
-                del texts[display]
+            ff.error = (f"internal error ({type(e).__name__} in kubeward fix); the file is "
+                        "left as it was")
+            ff.failed += [(g[0], ff.error) for g in group]
+            ff.new_text = ff.old_text
+            texts.pop(display, None)
     return changed
 
 
