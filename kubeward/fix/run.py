@@ -111,6 +111,7 @@ class FixRun:
     suggestions: list = field(default_factory=list)  # display-only findings
     before: object = None  # the Report of the first scan
     after: object = None  # the Report of the scan after fixing
+    claimed: dict = field(default_factory=dict)  # real path -> the display path that fixes it
 
     @property
     def applied(self) -> list:
@@ -327,7 +328,8 @@ def fix_paths(paths: Iterable[str], options=None, *, unsafe: bool = False,
             ff.failed += [(f, msg) for f in ff.applied]
             ff.applied = []
             not_written = True
-    if not_written:
+    same_file = any(r.startswith("the same file as ") for _f, r in run.failed)
+    if not_written or (write and same_file):
         run.after = scan(paths, options)
     _drop_noops(run)
     return run
@@ -374,6 +376,10 @@ def _fix_round(report, files: dict, bad_files: set, per_file: dict, texts: dict,
         if progress is not None:
             progress(n, len(groups), display, "fixing")
         ff = per_file[display]
+        owner = run.claimed.setdefault(os.path.realpath(ff.path), display)
+        if owner != display:  # two paths (a symlink and its target) to one file
+            ff.failed += [(g[0], f"the same file as {owner} (fixed there)") for g in group]
+            continue
         try:
             group = _hold_back(group, ff, index, version)
             if group and _fix_file(display, ff, group, texts):

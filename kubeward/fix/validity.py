@@ -225,7 +225,8 @@ for _f in WINDOWS_POD_SPEC_TRUE:
 for _f in WINDOWS_CONTAINER_FIELDS:
     RULES.append(Rule(f"windows-container-{_f}", "container", (_WIN, ("c", _f, "set", None)),
                       f"securityContext.{_f} cannot be set for a windows pod", "validateWindows",
-                      {**_c(**{_f: _SAMPLE.get(_f, False)}), "os": {"name": "windows"}}))
+                      {**_c(**{_f: _SAMPLE.get(_f, 1000 if _f.startswith("runAs") else False)}),
+                       "os": {"name": "windows"}}))
 del _f
 
 RULES_BY_ID = {r.id: r for r in RULES}
