@@ -264,14 +264,9 @@ def _profile_mismatch(value: Any, annotation: Any, kind: str) -> bool:
     return want is not None and annotation != want
 
 
-def _holds(cond: tuple, spec: dict, container: dict | None, annotations: dict) -> bool:
+def _holds(cond: tuple, spec: dict, psc: dict, container: dict | None, csc: dict,
+           annotations: dict) -> bool:
     scope, fld, op, arg = cond
-    psc = spec.get("securityContext")
-    psc = psc if isinstance(psc, dict) else {}
-    csc: dict = {}
-    if container is not None:
-        got = container.get("securityContext")
-        csc = got if isinstance(got, dict) else {}
     if scope == "c":
         value = _get(csc, fld)
     elif scope == "p":
@@ -330,15 +325,21 @@ def pod_violations(spec: dict, metadata: dict | None = None, *, path: Path = (),
         if isinstance(items, list):
             containers += [(path + (list_name, i), c) for i, c in enumerate(items)
                            if isinstance(c, dict)]
+    psc = spec.get("securityContext")
+    psc = psc if isinstance(psc, dict) else {}
+    cscs = []
+    for _cpath, c in containers:
+        got = c.get("securityContext")
+        cscs.append(got if isinstance(got, dict) else {})
     for rule in rules:
         if not _applies(rule, version):
             continue
         if rule.scope == "pod":
-            if all(_holds(c, spec, None, annotations) for c in rule.when):
+            if all(_holds(c, spec, psc, None, {}, annotations) for c in rule.when):
                 out.append(Violation(rule.id, _rule_path(rule, path), rule.message))
             continue
-        for cpath, c in containers:
-            if all(_holds(cond, spec, c, annotations) for cond in rule.when):
+        for (cpath, c), csc in zip(containers, cscs):
+            if all(_holds(cond, spec, psc, c, csc, annotations) for cond in rule.when):
                 out.append(Violation(rule.id, _rule_path(rule, cpath), rule.message))
     return out
 
@@ -377,12 +378,104 @@ def select_valid(raw: dict, groups: Sequence[tuple[Any, Sequence]], *,
     valid), until a pass accepts nothing more. ``helpers`` are groups that
     are not applied (unsafe fixes without ``--unsafe-fixes``), given as
     ``(key, edits, label)``; when adding one makes a held-back group valid,
-    the reason names it."""
+    the reason names it.
+
+    Cost: when every group together is valid (the usual case), one
+    application and one evaluation. Otherwise groups that edit one
+    container only are decided on that container alone (a container's rules
+    read only it and the pod-level fields), so the work grows with the
+    number of groups, not with its square times the object's size."""
     from kubeward.fix.jsonpatch import EditError, apply_edits
+    from kubeward.model import K8sObject, Source
 
     sel = Selection()
     if not groups:
         return sel
+    try:
+        base = set(violations(raw, version))
+        final = apply_edits(raw, [e for _k, edits in groups for e in edits])
+        if not [v for v in violations(final, version) if v not in base]:
+            sel.accepted = [k for k, _e in groups]
+            return sel
+    except (EditError, TypeError, ValueError, AttributeError):
+        pass  # decided group by group below
+    pod = K8sObject(raw, Source("", 0, 0, {})).pod if isinstance(raw, dict) else None
+    if pod is None:
+        sel.accepted = [k for k, _e in groups]
+        return sel
+    # partition: groups inside one container, and the rest ("pod")
+    units: dict[Any, list[int]] = {}
+    n = len(pod.path)
+    for i, (_k, edits) in enumerate(groups):
+        heads = {tuple(e.path[:n + 2]) for e in edits}
+        unit = "pod"
+        if len(heads) == 1:
+            head = next(iter(heads))
+            if len(head) == n + 2 and head[:n] == pod.path and head[n] in _LISTS \
+                    and isinstance(head[n + 1], int):
+                unit = head
+        units.setdefault(unit, []).append(i)
+    accepted: set[int] = set()
+    reasons: dict[int, str] = {}
+    pod_ids = units.pop("pod", [])
+    data = raw
+    if pod_ids:
+        acc, held, pod_edits = _choose(raw, [groups[i][1] for i in pod_ids], version,
+                                       [(h[1], h[2]) for h in helpers], lambda p: p)
+        accepted |= {pod_ids[j] for j in acc}
+        reasons.update({pod_ids[j]: r for j, r in held.items()})
+        try:
+            data = apply_edits(raw, pod_edits)
+        except EditError:
+            data = raw
+    after_pod = K8sObject(data, Source("", 0, 0, {})).pod
+    for head, ids in units.items():
+        list_name, index = head[n], head[n + 1]
+        mini = _mini_pod(after_pod, list_name, index)
+        if mini is None:
+            accepted |= set(ids)
+            continue
+        root = ("spec", list_name, 0)
+
+        def reroot(edits, head=head, root=root):
+            return [type(e)(e.op, root + tuple(e.path[n + 2:]), e.value) for e in edits]
+
+        def back(path, head=head, root=root):
+            return head + tuple(path[3:]) if tuple(path[:3]) == root else path
+
+        unit_helpers = [(reroot(h[1]), h[2]) for h in helpers
+                        if all(tuple(e.path[:n + 2]) == head for e in h[1])]
+        acc, held, _edits = _choose(mini, [reroot(groups[i][1]) for i in ids], version,
+                                    unit_helpers, back)
+        accepted |= {ids[j] for j in acc}
+        reasons.update({ids[j]: r for j, r in held.items()})
+    sel.accepted = [groups[i][0] for i in range(len(groups)) if i in accepted]
+    sel.held = [(groups[i][0], reasons[i]) for i in range(len(groups)) if i in reasons]
+    return sel
+
+
+_LISTS = ("initContainers", "containers", "ephemeralContainers")
+
+
+def _mini_pod(pod, list_name: str, index: int) -> dict | None:
+    """A Pod holding ``pod``'s pod-level fields and only the container
+    ``list_name[index]`` (at index 0), with the template's annotations."""
+    if pod is None:
+        return None
+    items = pod.spec.get(list_name)
+    if not isinstance(items, list) or not 0 <= index < len(items):
+        return None
+    spec = {k: v for k, v in pod.spec.items() if k not in _LISTS}
+    spec[list_name] = [items[index]]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": pod.metadata, "spec": spec}
+
+
+def _choose(raw: dict, groups: list, version, helpers: list, back) -> tuple:
+    """(accepted indexes, {index: reason}, accepted edits) for ``groups``
+    (lists of edits) on ``raw``; ``back`` maps a violation path of ``raw``
+    to the path to report."""
+    from kubeward.fix.jsonpatch import EditError, apply_edits
+
     try:
         base = set(violations(raw, version))
     except Exception:  # noqa: BLE001 - odd data: no rule can be evaluated
@@ -398,41 +491,41 @@ def select_valid(raw: dict, groups: Sequence[tuple[Any, Sequence]], *,
     accepted_edits: list = []
     accepted: set[int] = set()
     pending = list(range(len(groups)))
-    last_reason: dict[int, list[Violation]] = {}
+    last: dict[int, list[Violation]] = {}
     progress = True
     while pending and progress:
         progress = False
         rest = []
         for i in pending:
-            edits = accepted_edits + list(groups[i][1])
+            edits = accepted_edits + list(groups[i])
             bad = new_violations(edits)
             if bad:
-                last_reason[i] = bad
+                last[i] = bad
                 rest.append(i)
             else:
                 accepted_edits = edits
                 accepted.add(i)
                 progress = True
         pending = rest
-    sel.accepted = [groups[i][0] for i in range(len(groups)) if i in accepted]
+    held = {}
     for i in pending:
-        bad = last_reason[i]
-        reason = "held back: " + "; ".join(dict.fromkeys(v.text() for v in bad))
-        hint = _helper_hint(groups[i][1], accepted_edits, helpers, new_violations)
-        sel.held.append((groups[i][0], reason + hint))
-    return sel
+        texts = dict.fromkeys(f"{v.message} (at {format_path(back(v.path))})" for v in last[i])
+        hint = _helper_hint(groups[i], accepted_edits, helpers, new_violations)
+        held[i] = "held back: " + "; ".join(texts) + hint
+    return accepted, held, accepted_edits
 
 
 def _helper_hint(edits, accepted_edits, helpers, new_violations) -> str:
     """``; valid together with X`` when the unapplied helper group X (or,
-    failing any single one, all of them) makes ``edits`` valid."""
-    for _key, h_edits, label in helpers:
+    failing any single one, all of them) makes ``edits`` valid. ``helpers``
+    are ``(edits, label)``."""
+    for h_edits, label in helpers:
         if not new_violations(list(accepted_edits) + list(h_edits) + list(edits)):
             return f"; valid together with {label}"
     if len(helpers) > 1:
-        every = [e for _k, h, _l in helpers for e in h]
+        every = [e for h, _l in helpers for e in h]
         if not new_violations(list(accepted_edits) + every + list(edits)):
-            labels = ", ".join(dict.fromkeys(label for _k, _h, label in helpers))
+            labels = ", ".join(dict.fromkeys(label for _h, label in helpers))
             return f"; valid together with {labels}"
     return ""
 

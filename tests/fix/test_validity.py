@@ -158,3 +158,37 @@ def test_examples_are_schema_valid_objects():
     rule, not on a malformed example); the AppArmor field needs 1.30."""
     for r in RULES:
         assert schema_errors(_pod(r.example), "1.35") == [], r.id
+
+
+def test_work_grows_linearly_with_the_containers(monkeypatch):
+    """500 privileged containers, each with a fix held back and one applied:
+    the rules are evaluated a bounded number of times per group, on one
+    container at a time (counts, not seconds)."""
+    from kubeward.fix import validity
+
+    n = 500
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "big"},
+           "spec": {"containers": [{"name": f"c{i}", "image": "a",
+                                    "securityContext": {"privileged": True}}
+                                   for i in range(n)]}}
+    groups = []
+    for i in range(n):
+        sc = ("spec", "containers", i, "securityContext")
+        groups += [((i, "PSS014"), [Edit("set", sc + ("allowPrivilegeEscalation",), False)]),
+                   ((i, "PSS018"), [Edit("append", sc + ("capabilities", "drop"), "ALL")])]
+    calls = {"n": 0, "containers": 0}
+    real = validity.violations
+
+    def counting(raw, version=None):
+        calls["n"] += 1
+        calls["containers"] += len(raw.get("spec", {}).get("containers", []))
+        return real(raw, version)
+
+    monkeypatch.setattr(validity, "violations", counting)
+    sel = select_valid(pod, groups)
+    assert len(sel.accepted) == n and len(sel.held) == n
+    assert sel.held[7] == ((7, "PSS014"), "held back: the API server rejects "
+                           "allowPrivilegeEscalation: false together with privileged: true "
+                           "(at spec.containers[7].securityContext.privileged)")
+    assert calls["n"] <= 8 * n
+    assert calls["containers"] <= 8 * n + 4 * n  # whole-object passes are few
