@@ -344,9 +344,9 @@ def pod_violations(spec: dict, metadata: dict | None = None, *, path: Path = (),
     return out
 
 
-def violations(raw: Any, version: tuple | None = None) -> list[Violation]:
-    """Violations of the encoded rules by the pod spec of object ``raw``
-    (none for objects without one)."""
+def violations(raw: Any, version: tuple | None = None, rules: Sequence[Rule] = ()) -> list[Violation]:
+    """Violations of ``rules`` (default: every encoded rule) by the pod spec
+    of object ``raw`` (none for objects without one)."""
     from kubeward.model import K8sObject, Source
 
     if not isinstance(raw, dict):
@@ -354,7 +354,52 @@ def violations(raw: Any, version: tuple | None = None) -> list[Violation]:
     pod = K8sObject(raw, Source("", 0, 0, {})).pod
     if pod is None:
         return []
-    return pod_violations(pod.spec, pod.metadata, path=pod.path, version=version)
+    return pod_violations(pod.spec, pod.metadata, path=pod.path, version=version, rules=rules)
+
+
+_ANN = ("ann", "")
+
+
+def _rule_keys(rule: Rule) -> frozenset:
+    """What a rule reads: ``(scope, top-level field)`` per condition, and
+    ``_ANN`` for the annotation conditions (which also read container names)."""
+    keys = set()
+    for scope, fld, op, _arg in rule.when:
+        keys.add((scope, fld.split(".")[0]))
+        if op.endswith("_annotation"):
+            keys.add(_ANN)
+    return frozenset(keys)
+
+
+_KEYS = {r.id: _rule_keys(r) for r in RULES}
+
+
+def _touched(path: tuple, pod_path: tuple) -> set | None:
+    """The rule keys an edit at ``path`` can change (None: any rule)."""
+    n = len(pod_path)
+    if tuple(path[:n]) != tuple(pod_path) or len(path) <= n:
+        return None  # metadata (annotations) or above the pod spec
+    rel = path[n:]
+    if rel[0] in _LISTS:
+        if len(rel) >= 4 and isinstance(rel[1], int) and rel[2] == "securityContext":
+            return {("c", rel[3]), ("e", rel[3])}
+        if len(rel) >= 3 and isinstance(rel[1], int) and rel[2] != "securityContext":
+            return {_ANN}  # name, image, ...: only the annotation rules read the name
+        return None
+    if rel[0] == "securityContext":
+        return {("p", rel[1]), ("e", rel[1])} if len(rel) >= 2 else None
+    return {("s", rel[0])}
+
+
+def relevant_rules(edits: Iterable, pod_path: tuple) -> list[Rule] | None:
+    """The rules that ``edits`` can newly break (None: all of them)."""
+    keys: set = set()
+    for e in edits:
+        got = _touched(tuple(e.path), pod_path)
+        if got is None:
+            return None
+        keys |= got
+    return [r for r in RULES if _KEYS[r.id] & keys]
 
 
 # -- choosing fixes -------------------------------------------------------------
@@ -391,18 +436,23 @@ def select_valid(raw: dict, groups: Sequence[tuple[Any, Sequence]], *,
     sel = Selection()
     if not groups:
         return sel
-    try:
-        base = set(violations(raw, version))
-        final = apply_edits(raw, [e for _k, edits in groups for e in edits])
-        if not [v for v in violations(final, version) if v not in base]:
-            sel.accepted = [k for k, _e in groups]
-            return sel
-    except (EditError, TypeError, ValueError, AttributeError):
-        pass  # decided group by group below
     pod = K8sObject(raw, Source("", 0, 0, {})).pod if isinstance(raw, dict) else None
     if pod is None:
         sel.accepted = [k for k, _e in groups]
         return sel
+    every = [e for _k, edits in groups for e in edits]
+    rules = relevant_rules(every, pod.path)
+    if rules == []:  # the edits touch no field any rule reads
+        sel.accepted = [k for k, _e in groups]
+        return sel
+    try:
+        base = set(violations(raw, version, rules or ()))
+        final = apply_edits(raw, every)
+        if not [v for v in violations(final, version, rules or ()) if v not in base]:
+            sel.accepted = [k for k, _e in groups]
+            return sel
+    except (EditError, TypeError, ValueError, AttributeError):
+        pass  # decided group by group below
     # partition: groups inside one container, and the rest ("pod")
     units: dict[Any, list[int]] = {}
     n = len(pod.path)
@@ -421,7 +471,7 @@ def select_valid(raw: dict, groups: Sequence[tuple[Any, Sequence]], *,
     data = raw
     if pod_ids:
         acc, held, pod_edits = _choose(raw, [groups[i][1] for i in pod_ids], version,
-                                       [(h[1], h[2]) for h in helpers], lambda p: p)
+                                       [(h[1], h[2]) for h in helpers], lambda p: p, rules)
         accepted |= {pod_ids[j] for j in acc}
         reasons.update({pod_ids[j]: r for j, r in held.items()})
         try:
@@ -446,7 +496,7 @@ def select_valid(raw: dict, groups: Sequence[tuple[Any, Sequence]], *,
         unit_helpers = [(reroot(h[1]), h[2]) for h in helpers
                         if all(tuple(e.path[:n + 2]) == head for e in h[1])]
         acc, held, _edits = _choose(mini, [reroot(groups[i][1]) for i in ids], version,
-                                    unit_helpers, back)
+                                    unit_helpers, back, rules)
         accepted |= {ids[j] for j in acc}
         reasons.update({ids[j]: r for j, r in held.items()})
     sel.accepted = [groups[i][0] for i in range(len(groups)) if i in accepted]
@@ -470,14 +520,17 @@ def _mini_pod(pod, list_name: str, index: int) -> dict | None:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": pod.metadata, "spec": spec}
 
 
-def _choose(raw: dict, groups: list, version, helpers: list, back) -> tuple:
+def _choose(raw: dict, groups: list, version, helpers: list, back, rules=None) -> tuple:
     """(accepted indexes, {index: reason}, accepted edits) for ``groups``
     (lists of edits) on ``raw``; ``back`` maps a violation path of ``raw``
-    to the path to report."""
+    to the path to report; ``rules`` (None: all) are the rules to evaluate."""
     from kubeward.fix.jsonpatch import EditError, apply_edits
 
+    if helpers:
+        rules = None  # a helper may touch other fields
+    rules = rules or ()
     try:
-        base = set(violations(raw, version))
+        base = set(violations(raw, version, rules))
     except Exception:  # noqa: BLE001 - odd data: no rule can be evaluated
         base = set()
 
@@ -486,8 +539,12 @@ def _choose(raw: dict, groups: list, version, helpers: list, back) -> tuple:
             data = apply_edits(raw, edits)
         except EditError:
             return []  # the splicer reports edits that cannot be applied
-        return [v for v in violations(data, version) if v not in base]
+        return [v for v in violations(data, version, rules) if v not in base]
 
+    if len(groups) > 1:  # most units are valid as a whole: one evaluation
+        together = [e for g in groups for e in g]
+        if not new_violations(together):
+            return set(range(len(groups))), {}, together
     accepted_edits: list = []
     accepted: set[int] = set()
     pending = list(range(len(groups)))
@@ -537,4 +594,4 @@ def describe(rules: Iterable[Rule] = RULES) -> list[dict]:
 
 
 __all__ = ["RULES", "RULES_BY_ID", "Rule", "Selection", "Violation", "describe",
-           "pod_violations", "select_valid", "violations"]
+           "pod_violations", "relevant_rules", "select_valid", "violations"]

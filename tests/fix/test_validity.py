@@ -179,10 +179,10 @@ def test_work_grows_linearly_with_the_containers(monkeypatch):
     calls = {"n": 0, "containers": 0}
     real = validity.violations
 
-    def counting(raw, version=None):
+    def counting(raw, version=None, rules=()):
         calls["n"] += 1
         calls["containers"] += len(raw.get("spec", {}).get("containers", []))
-        return real(raw, version)
+        return real(raw, version, rules)
 
     monkeypatch.setattr(validity, "violations", counting)
     sel = select_valid(pod, groups)
@@ -192,3 +192,25 @@ def test_work_grows_linearly_with_the_containers(monkeypatch):
                            "(at spec.containers[7].securityContext.privileged)")
     assert calls["n"] <= 8 * n
     assert calls["containers"] <= 8 * n + 4 * n  # whole-object passes are few
+
+
+def test_only_rules_reading_the_edited_fields_are_evaluated():
+    from kubeward.fix.validity import relevant_rules
+
+    pod = ("spec", "template", "spec")
+    c0 = pod + ("containers", 0)
+    # a container's name is read by the annotation rules only
+    assert {r.id for r in relevant_rules([Edit("set", c0 + ("imagePullPolicy",), "Always")],
+                                         pod)} == {"seccomp-annotation-mismatch",
+                                                   "pod-seccomp-annotation-mismatch",
+                                                   "apparmor-annotation-mismatch"}
+    ape = relevant_rules([Edit("set", c0 + ("securityContext", "allowPrivilegeEscalation"),
+                               False)], pod)
+    assert {r.id for r in ape} == {"ape-false-privileged", "ape-false-cap-sys-admin",
+                                   "ape-false-sys-admin",
+                                   "windows-container-allowPrivilegeEscalation"}
+    assert relevant_rules([Edit("set", pod + ("automountServiceAccountToken",), False)],
+                          pod) == []
+    # metadata (annotations) or a whole securityContext: every rule
+    assert relevant_rules([Edit("set", ("metadata", "annotations", "a"), "b")], pod) is None
+    assert relevant_rules([Edit("set", c0 + ("securityContext",), {})], pod) is None
