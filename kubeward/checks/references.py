@@ -258,7 +258,7 @@ class TargetMissing(CrossCheck):
                 if not ctx.complete and not a.by_namespace.get(ns):
                     continue
                 if isinstance(sel, dict) and (
-                        any(selector_matches(sel, w.labels) for w in a.by_namespace.get(ns, ()))
+                        a.workloads_selected(ns, sel)
                         or a.custom_owner_matches(
                             ns, lambda lb, sel=sel: selector_matches(sel, lb))):
                     continue
@@ -347,7 +347,7 @@ class PDBBlocksDisruption(CrossCheck):
             sel = spec.get("selector")
             if not isinstance(sel, dict):
                 continue
-            matched = [w for w in a.by_namespace.get(ns, ()) if selector_matches(sel, w.labels)]
+            matched = a.workloads_selected(ns, sel)
             reps = [_replicas(w, hpa_targets) for w in matched]
             if not matched or any(r is None for r in reps):
                 continue
