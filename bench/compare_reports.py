@@ -48,7 +48,7 @@ def _strip(v):
 
 def corpora(sizes: list[int], workdir: str) -> dict[str, str]:
     out = {}
-    shared = os.path.join(ROOT, "..", "shared", "corpus")
+    shared = os.path.normpath(os.path.join(ROOT, "..", "shared", "corpus"))
     for name in ("realworld-a", "realworld-c"):
         p = os.path.join(shared, name)
         if os.path.isdir(p):
@@ -64,11 +64,13 @@ def corpora(sizes: list[int], workdir: str) -> dict[str, str]:
 def run(cmd: list[str], path: str):
     p = subprocess.run([sys.executable, "-m", "kubeward", *cmd, path], capture_output=True,
                        text=True, cwd=ROOT)
+    # the corpus may sit elsewhere in another checkout: paths are relative to it
+    out, err = p.stdout.replace(path, "<corpus>"), p.stderr.replace(path, "<corpus>")
     try:
-        report = _strip(json.loads(p.stdout))
+        report = _strip(json.loads(out))
     except ValueError:
         report = None
-    return {"exit": p.returncode, "stderr": p.stderr, "report": report}
+    return {"exit": p.returncode, "stderr": err, "report": report}
 
 
 def main() -> int:

@@ -16,7 +16,7 @@ from typing import Iterable
 
 from kubeward.gcpause import gc_paused
 from kubeward.checks.base import (DEFAULT_K8S_VERSION, BaseCheck, Context, CrossCheck,
-                                  registry)
+                                  CrossContext, registry)
 from kubeward.config import Config
 from kubeward.findings import Finding, LoadError, Severity
 from kubeward.model import K8sObject
@@ -157,17 +157,23 @@ def _internal_error(check: BaseCheck, obj: K8sObject | None, exc: Exception) -> 
 
 def run_checks(objects: list[K8sObject], checks: list[BaseCheck], ctx: Context,
                errors: list[LoadError]) -> list[tuple[Finding, K8sObject | None]]:
+    """Per-object checks over ``objects`` (with a context that holds no
+    objects), then cross checks (with ``ctx``, which must be a CrossContext
+    when there are any)."""
     out: list[tuple[Finding, K8sObject | None]] = []
     dispatch = _Dispatcher(checks)
+    octx = ctx.per_object() if isinstance(ctx, CrossContext) else ctx
     for obj in objects:
         for check in dispatch.for_object(obj):
             try:
-                for f in check.check(obj, ctx):
+                for f in check.check(obj, octx):
                     out.append((f, obj))
             except Exception as exc:  # a bug in a check must not hide other results
                 errors.append(_internal_error(check, obj, exc))
     cross = [c for c in checks if isinstance(c, CrossCheck)]
     if cross:
+        if not isinstance(ctx, CrossContext):
+            raise TypeError("cross checks need a CrossContext")
         keyed = {_obj_key(o.source.file, o.source.doc_index, o.kind, o.namespace, o.name): o
                  for o in objects}
         for check in cross:
@@ -263,8 +269,8 @@ def scan_objects(objects: list[K8sObject], options: ScanOptions,
     report = report or Report()
     if checks is None:
         checks = select_checks(options)
-    ctx = Context(k8s_version=options.version, options=options.config.options,
-                  objects=objects, complete=options.complete)
+    ctx = CrossContext(k8s_version=options.version, options=options.config.options,
+                       objects=objects, complete=options.complete)
     pairs = run_checks(objects, checks, ctx, report.errors)
     apply_policy(pairs, options, report)
     report.findings.sort(key=_sort_key)
@@ -339,8 +345,8 @@ def _scan_parallel(paths: list[str], options: ScanOptions, checks: list[BaseChec
         if has_cross:  # meanwhile, here: every object for the cross checks
             loaded: LoadResult = load_paths(files, options.render_options)
             all_objects = loaded.objects
-            ctx = Context(k8s_version=options.version, options=options.config.options,
-                          objects=all_objects, complete=options.complete)
+            ctx = CrossContext(k8s_version=options.version, options=options.config.options,
+                               objects=all_objects, complete=options.complete)
             cross_pairs = run_checks(all_objects,
                                      [c for c in checks if isinstance(c, CrossCheck)], ctx,
                                      report.errors)
@@ -381,7 +387,7 @@ def _worker(arg) -> Report:
                     empty_documents=loaded.empty_documents)
     checks = [c for c in select_checks(options) if not isinstance(c, CrossCheck)]
     ctx = Context(k8s_version=options.version, options=options.config.options,
-                  objects=loaded.objects, complete=options.complete)
+                  complete=options.complete)
     pairs = run_checks(loaded.objects, checks, ctx, report.errors)
     apply_policy(pairs, options, report)
     report.objects = len(loaded.objects)

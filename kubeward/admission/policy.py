@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubeward.checks.base import BaseCheck, Context, CrossCheck, registry
+from kubeward.checks.base import BaseCheck, Context, CrossCheck, CrossContext, registry
 from kubeward.engine import FRAMEWORK_ALIASES, Report, ScanOptions, UsageError, apply_policy, \
     known_frameworks, select_checks
 from kubeward.findings import Finding, FixSafety, Severity
@@ -307,7 +307,7 @@ class AdmissionPolicy:
         if not checks and not cross:
             return []
         opts = self.options
-        ctx = Context(k8s_version=opts.version, options=opts.config.options, objects=[obj])
+        ctx = Context(k8s_version=opts.version, options=opts.config.options)
         pairs = []
         for check in checks:
             try:
@@ -322,8 +322,8 @@ class AdmissionPolicy:
             objects = [o for o in self.namespaces.context(obj.namespace)
                        if (o.kind, o.namespace, o.name) != key]
             objects.append(obj)
-            xctx = Context(k8s_version=opts.version, options=opts.config.options,
-                           objects=objects, complete=False)
+            xctx = CrossContext(k8s_version=opts.version, options=opts.config.options,
+                                objects=objects, complete=False)
             for check in cross:
                 try:
                     for f in check.check_all(objects, xctx):

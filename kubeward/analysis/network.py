@@ -817,15 +817,11 @@ def _owner_labels(o: K8sObject) -> list[dict]:
     return out
 
 
-_CACHE: list[tuple[list, NetworkAnalysis]] = []
-
-
 def analyse(objects: list[K8sObject]) -> NetworkAnalysis:
-    """The analysis of ``objects``, computed once per list (checks share it)."""
-    for objs, a in _CACHE:
-        if objs is objects:
-            return a
-    a = NetworkAnalysis(objects)
-    _CACHE.append((objects, a))
-    del _CACHE[:-4]
-    return a
+    """The network analysis of ``objects``."""
+    return NetworkAnalysis(objects)
+
+
+def of_context(ctx) -> NetworkAnalysis:
+    """``analyse`` of a check context's objects, once per scan (checks share it)."""
+    return ctx.memo("analysis.network", lambda: analyse(ctx.objects))

@@ -944,15 +944,12 @@ class EscalationAnalysis:
         return out
 
 
-_CACHE: list[tuple[list, RBACModel, EscalationAnalysis]] = []
-
-
 def analyse(objects: list[K8sObject]) -> tuple[RBACModel, EscalationAnalysis]:
-    for objs, m, e in _CACHE:
-        if objs is objects:
-            return m, e
+    """The RBAC model of ``objects`` and its escalation analysis."""
     m = RBACModel(objects)
-    e = EscalationAnalysis(m)
-    _CACHE.append((objects, m, e))
-    del _CACHE[:-4]
-    return m, e
+    return m, EscalationAnalysis(m)
+
+
+def of_context(ctx) -> tuple[RBACModel, EscalationAnalysis]:
+    """``analyse`` of a check context's objects, once per scan (checks share it)."""
+    return ctx.memo("analysis.rbac", lambda: analyse(ctx.objects))

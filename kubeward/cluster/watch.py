@@ -241,7 +241,7 @@ class Auditor:
 
     def evaluate(self):
         """Re-run the checks over the current state; returns the new Report."""
-        from kubeward.checks.base import Context
+        from kubeward.checks.base import CrossContext
         from kubeward.engine import Report, apply_policy, run_checks
 
         t0 = time.perf_counter()
@@ -251,15 +251,17 @@ class Auditor:
             self._all_dirty = False
         with self.lock:
             objects = self.state.visible()
-        ctx = Context(k8s_version=self.options.version, options=self.options.config.options,
-                      objects=objects, complete=self.options.complete)
+        ctx = CrossContext(k8s_version=self.options.version,
+                           options=self.options.config.options, objects=objects,
+                           complete=self.options.complete)
+        octx = ctx.per_object()
         errors: list = []
         pairs: list = []
         cache: dict[int, tuple] = {}
         for obj in objects:
             hit = None if all_dirty else self._cache.get(id(obj))
             if hit is None or hit[0] is not obj:
-                hit = (obj, run_checks([obj], self.per_object, ctx, errors))
+                hit = (obj, run_checks([obj], self.per_object, octx, errors))
             cache[id(obj)] = hit
             pairs.extend(hit[1])
         self._cache = cache
