@@ -126,27 +126,10 @@ class Auditor:
 
     def _relist(self, res: Resource) -> str:
         with self.lock:
-            before = self.state.keys_of(res)
-        fresh = State()
-        with self.lock:
-            fresh.owner_uids = set(self.state.owner_uids)
-            fresh.uids = dict(self.state.uids)
-            # unchanged objects keep their entry (and their cached findings)
-            fresh.entries = {k: self.state.entries[k] for k in before}
+            fresh = self.state.fork(res)
         rv, seen = list_into(self.client, res, self.namespace, fresh)
         with self.lock:
-            for key in before - seen:
-                e = self.state.entries.pop(key, None)
-                if e is not None and e.uid:
-                    self.state.uids.pop(e.uid, None)
-                    self.state.owner_uids.discard(e.uid)
-            for key in seen:
-                e = fresh.entries[key]
-                self.state.entries[key] = e
-                if e.uid:
-                    self.state.uids[e.uid] = key
-                    if e.uid in fresh.owner_uids:
-                        self.state.owner_uids.add(e.uid)
+            self.state.replace_resource(res, fresh, seen)
         with self._changed:
             self._all_dirty = True
             self._changed.notify_all()
