@@ -301,18 +301,60 @@ def _freeze_at_exit() -> None:
         _exit_freeze_registered = True
 
 
+#: ``--jobs 0`` (auto): below this many bytes of input files one process
+#: scans; from it, one worker per CPU core (at most ``AUTO_JOBS_MAX``). A
+#: worker pool costs process start-up and sending the loaded objects back for
+#: the cross checks, which a few thousand documents do not repay.
+AUTO_JOBS_MIN_BYTES = 1_500_000
+AUTO_JOBS_MAX = 8
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def auto_jobs(files: list[str]) -> int:
+    """The worker count ``--jobs 0`` picks for ``files``."""
+    cpus = min(cpu_count(), AUTO_JOBS_MAX)
+    if cpus < 2:
+        return 1
+    total = 0
+    for f in files:
+        try:
+            total += os.path.getsize(f) if os.path.isfile(f) else AUTO_JOBS_MIN_BYTES
+        except OSError:
+            continue
+        if total >= AUTO_JOBS_MIN_BYTES:
+            return cpus
+    return 1
+
+
 def scan(paths: Iterable[str], options: ScanOptions | None = None,
          on_file=None) -> Report:
     """Load ``paths`` (files, directories, ``-``) and scan them. ``on_file``
-    (a callable taking the path) is called after each file is loaded."""
-    from kubeward.loading.files import load_paths
+    (a callable taking the path) is called after each file is loaded (one
+    process only). ``options.jobs``: worker processes, 0 for automatic."""
+    from kubeward.loading.files import iter_files, load_paths
 
     options = options or ScanOptions()
     checks = select_checks(options)  # usage errors surface before any input is read
     paths = list(paths)
-    if options.jobs > 1 and "-" not in paths:
+    jobs = options.jobs
+    files: list[str] | None = None
+    walk_errors: list[LoadError] = []
+    if "-" in paths:
+        jobs = 1
+    elif jobs == 0:
+        files = list(iter_files(paths, walk_errors))
+        jobs = auto_jobs(files)
+    if jobs > 1:
+        if files is None:
+            files = list(iter_files(paths, walk_errors))
         with gc_paused():
-            report = _scan_parallel(paths, options, checks)
+            report = _scan_parallel(files, walk_errors, options, checks, jobs)
             if len(report.scanned) >= _EXIT_FREEZE_OBJECTS:
                 _freeze_at_exit()
             return report
@@ -326,31 +368,41 @@ def scan(paths: Iterable[str], options: ScanOptions | None = None,
         return scan_objects(loaded.objects, options, report, checks)
 
 
-def _scan_parallel(paths: list[str], options: ScanOptions, checks: list[BaseCheck]) -> Report:
-    """Per-object checks in worker processes, file by file; checks that need
-    every object at once run afterwards in this process."""
+def _chunks(files: list[str], n: int) -> list[list[str]]:
+    """``files`` cut into at most ``n`` runs of about equal size in bytes,
+    in order (so the objects of the runs, put together, are in the order one
+    process loads them)."""
+    sizes = []
+    for f in files:
+        try:
+            sizes.append(os.path.getsize(f) if os.path.isfile(f) else 0)
+        except OSError:
+            sizes.append(0)
+    total = sum(sizes) or 1
+    out: list[list[str]] = [[]]
+    acc = 0
+    for f, size in zip(files, sizes):
+        if acc >= total * len(out) / n and len(out) < n:
+            out.append([])
+        out[-1].append(f)
+        acc += size
+    return [c for c in out if c]
+
+
+def _scan_parallel(files: list[str], errors: list[LoadError], options: ScanOptions,
+                   checks: list[BaseCheck], jobs: int) -> Report:
+    """Each worker loads a run of files, checks them object by object and,
+    when there are cross checks, sends its objects back; the cross checks
+    then run here over all of them, in the order one process would have
+    loaded them. The report equals that of one process."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from kubeward.loading.files import LoadResult, iter_files, load_paths
-
-    errors: list[LoadError] = []
-    files = list(iter_files(paths, errors))
     has_cross = any(isinstance(c, CrossCheck) for c in checks)
-    chunks = [files[i::options.jobs] for i in range(options.jobs)]
+    chunks = _chunks(files, jobs)
     report = Report(errors=errors)
-    all_objects = []
-    cross_pairs: list = []
-    with ProcessPoolExecutor(max_workers=options.jobs) as pool:
-        futures = [pool.submit(_worker, (c, options)) for c in chunks if c]
-        if has_cross:  # meanwhile, here: every object for the cross checks
-            loaded: LoadResult = load_paths(files, options.render_options)
-            all_objects = loaded.objects
-            ctx = CrossContext(k8s_version=options.version, options=options.config.options,
-                               objects=all_objects, complete=options.complete)
-            cross_pairs = run_checks(all_objects,
-                                     [c for c in checks if isinstance(c, CrossCheck)], ctx,
-                                     report.errors)
-        parts = [f.result() for f in futures]
+    all_objects: list[K8sObject] = []
+    with ProcessPoolExecutor(max_workers=len(chunks)) as pool:
+        parts = list(pool.map(_worker, [(c, options, has_cross) for c in chunks]))
     for part in parts:
         for name in ("findings", "suppressed", "errors", "notes"):
             getattr(report, name).extend(getattr(part, name))
@@ -359,12 +411,17 @@ def _scan_parallel(paths: list[str], options: ScanOptions, checks: list[BaseChec
         report.files += part.files
         report.skipped_documents += part.skipped_documents
         report.empty_documents += part.empty_documents
+        all_objects.extend(part.scanned)
     if has_cross:
-        cross_only = ScanOptions(**{**options.__dict__, "jobs": 1})
+        ctx = CrossContext(k8s_version=options.version, options=options.config.options,
+                           objects=all_objects, complete=options.complete)
+        cross_pairs = run_checks(all_objects, [c for c in checks if isinstance(c, CrossCheck)],
+                                 ctx, report.errors)
         sub = Report()
-        apply_policy(cross_pairs, cross_only, sub)
+        apply_policy(cross_pairs, options, sub)
         report.findings.extend(sub.findings)
         report.suppressed.extend(sub.suppressed)
+        report.notes.extend(sub.notes)
     report.notes = list(dict.fromkeys(report.notes))
     report.findings.sort(key=_sort_key)
     report.suppressed.sort(key=_sort_key)
@@ -377,7 +434,7 @@ def _scan_parallel(paths: list[str], options: ScanOptions, checks: list[BaseChec
 
 
 def _worker(arg) -> Report:
-    files, options = arg
+    files, options, send_objects = arg
     from kubeward.loading.files import load_paths
 
     gc.disable()  # a worker process lives for one chunk: see gc_paused
@@ -392,4 +449,6 @@ def _worker(arg) -> Report:
     apply_policy(pairs, options, report)
     report.objects = len(loaded.objects)
     report.kinds_seen.update((o.kind, o.pod is not None) for o in loaded.objects)
+    # the objects go back (pickled once, with the findings) for the cross checks
+    report.scanned = loaded.objects if send_objects else []
     return report

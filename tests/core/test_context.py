@@ -88,3 +88,19 @@ def test_jobs_report_equals_serial_report(tmp_path):
     key = [(f.file, f.line, f.check_id, f.field_path, f.message) for f in serial.findings]
     assert key == [(f.file, f.line, f.check_id, f.field_path, f.message) for f in par.findings]
     assert not [f for f in serial.findings if f.check_id == "REL004"]  # the PDB was seen
+
+
+def test_objects_keep_their_positions_through_pickling(tmp_path):
+    """--jobs workers send their objects back pickled; findings of the cross
+    checks must still point at the right lines."""
+    import pickle
+
+    objects = _load(tmp_path)
+    paths = [(), ("metadata", "name"), ("spec", "replicas"),
+             ("spec", "template", "spec", "containers", 0, "image"),
+             ("spec", "template", "metadata", "labels", "app"), ("spec", "missing")]
+    back = pickle.loads(pickle.dumps(objects))
+    for a, b in zip(objects, back):
+        assert [a.locate(p) for p in paths] == [b.locate(p) for p in paths]
+        assert b.pod is None or b.pod.spec is b.raw["spec"]["template"]["spec"]
+    assert back[1].locate(("spec", "replicas")) == (9, 3, True)
