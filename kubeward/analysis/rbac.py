@@ -702,11 +702,11 @@ class EscalationAnalysis:
         self.users = sorted({s.name for s in model.subjects() if s.kind == "User"})
         self._edges: dict[tuple, list[tuple[Step, tuple]]] = {}
         self._paths: dict[tuple, list[Step] | None] = {}
-        #: nodes whose edges are known; predecessors of each node; distances
-        #: to the goal (None until the first ``path`` call)
+        #: nodes whose edges are known, predecessors of each node, and the
+        #: distance to the goal of those that reach it
         self._closure: set[tuple] = set()
         self._rev: dict[tuple, list[tuple]] = {}
-        self._dist: dict[tuple, int] | None = None
+        self._dist: dict[tuple, int] = {GOAL: 0}
         #: edges of the graph built so far (the algorithmic-shape test reads it)
         self.visited_edges = 0
 
@@ -873,25 +873,22 @@ class EscalationAnalysis:
         the shortest chains, the one a breadth-first search from ``subject``
         that tries each node's edges in order finds first.
 
-        The distance of every node to the goal is computed once, by one
-        backward search over the graph of every subject the input names
-        (``_solve``); a chain is then read off by taking, at each node, its
-        first edge to a node one step closer. That is the chain the forward
-        search finds (both are the shortest chain whose list of edge
-        positions is smallest in lexicographic order), at the cost of its
-        length instead of a search per subject."""
+        Every node's distance to the goal is computed once (``_solve``), for
+        the part of the graph reachable from the subjects asked about so
+        far; a chain is then read off by taking, at each node, its first
+        edge to a node one step closer. That is the chain the forward search
+        finds (both are the shortest chain whose list of edge positions is
+        smallest in lexicographic order), without a search per subject:
+        subjects that share a part of the graph share its work."""
         start = ("subject", subject)
         if start in self._paths:
             return self._paths[start]
         if MASTERS in subject.groups:
             return [Step(f"is in the group {MASTERS}, which bypasses RBAC", [],
                          "cluster-admin")]
-        if self._dist is None:
-            self._solve([("subject", s) for s in self.m.subjects()])
+        if start not in self._closure:
+            self._solve(start)
         dist = self._dist
-        if start not in self._closure:  # a subject the input does not name
-            self._solve([start])
-            dist = self._dist
         d = dist.get(start)
         steps: list[Step] | None = None
         if d is not None:
@@ -907,32 +904,50 @@ class EscalationAnalysis:
         self._paths[start] = steps
         return steps
 
-    def _solve(self, starts: list[tuple]) -> None:
-        """Add everything reachable from ``starts`` to the graph and compute
-        every node's distance to the goal (one backward breadth-first search;
-        each node's edges are computed once, ever)."""
-        closure = self._closure
-        rev = self._rev
-        stack = [n for n in starts if n not in closure]
-        closure.update(stack)
-        while stack:
-            node = stack.pop()
+    def _solve(self, start: tuple) -> None:
+        """Add the nodes reachable from ``start`` that are not in the graph
+        yet (their edges are computed once, ever) and their distances to the
+        goal. Nodes already in the graph keep theirs: everything they reach
+        was already there. The new nodes get theirs from a backward
+        breadth-first search that starts at the known nodes they lead to, in
+        order of distance."""
+        closure, rev, dist = self._closure, self._rev, self._dist
+        new = [start]
+        closure.add(start)
+        known: set[tuple] = set()  # nodes with a distance that new nodes lead to
+        i = 0
+        while i < len(new):
+            node = new[i]
+            i += 1
             for _step, nxt in self.edges(node):
                 rev.setdefault(nxt, []).append(node)
-                if nxt not in closure and nxt != GOAL:
-                    closure.add(nxt)
-                    stack.append(nxt)
-        self.visited_edges = sum(len(v) for v in rev.values())
-        dist: dict[tuple, int] = {GOAL: 0}
-        queue = deque([GOAL])
-        while queue:
-            node = queue.popleft()
+                self.visited_edges += 1
+                if nxt in closure:
+                    continue
+                if nxt == GOAL:
+                    known.add(nxt)
+                    continue
+                closure.add(nxt)
+                new.append(nxt)
+        for node in new:  # edges into the graph that was there before
+            for _step, nxt in self.edges(node):
+                if nxt in dist and nxt not in known and nxt != GOAL:
+                    known.add(nxt)
+        fresh = set(new)
+        seeds = sorted(known, key=lambda n: dist[n])
+        queue: deque = deque()
+        j = 0
+        while queue or j < len(seeds):
+            if j < len(seeds) and (not queue or dist[seeds[j]] <= dist[queue[0]]):
+                node = seeds[j]
+                j += 1
+            else:
+                node = queue.popleft()
             d = dist[node] + 1
             for prev in rev.get(node, ()):
-                if prev not in dist:
+                if prev in fresh and prev not in dist:
                     dist[prev] = d
                     queue.append(prev)
-        self._dist = dist
 
     def report(self) -> list[dict]:
         out = []
