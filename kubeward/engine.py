@@ -391,18 +391,43 @@ def _chunks(files: list[str], n: int) -> list[list[str]]:
 
 def _scan_parallel(files: list[str], errors: list[LoadError], options: ScanOptions,
                    checks: list[BaseCheck], jobs: int) -> Report:
-    """Each worker loads a run of files, checks them object by object and,
-    when there are cross checks, sends its objects back; the cross checks
-    then run here over all of them, in the order one process would have
-    loaded them. The report equals that of one process."""
-    from concurrent.futures import ProcessPoolExecutor
+    """Each worker process loads a run of files and, when there are cross
+    checks, first sends its objects here; then it checks them object by
+    object while this process runs the cross checks over every object (in
+    the order one process would have loaded them). The report equals that
+    of one process."""
+    import multiprocessing
 
     has_cross = any(isinstance(c, CrossCheck) for c in checks)
     chunks = _chunks(files, jobs)
     report = Report(errors=errors)
     all_objects: list[K8sObject] = []
-    with ProcessPoolExecutor(max_workers=len(chunks)) as pool:
-        parts = list(pool.map(_worker, [(c, options, has_cross) for c in chunks]))
+    mp = multiprocessing.get_context("fork")
+    procs, conns = [], []
+    try:
+        for chunk in chunks:
+            here, there = mp.Pipe(duplex=False)
+            p = mp.Process(target=_worker, args=(chunk, options, has_cross, there), daemon=True)
+            p.start()
+            there.close()
+            procs.append(p)
+            conns.append(here)
+        if has_cross:
+            for conn in conns:
+                all_objects.extend(_receive(conn))
+            ctx = CrossContext(k8s_version=options.version, options=options.config.options,
+                               objects=all_objects, complete=options.complete)
+            cross_pairs = run_checks(all_objects,
+                                     [c for c in checks if isinstance(c, CrossCheck)],
+                                     ctx, report.errors)
+        parts: list[Report] = [_receive(conn) for conn in conns]
+    finally:
+        for conn in conns:
+            conn.close()
+        for p in procs:
+            p.join(timeout=5)
+            if p.is_alive():  # pragma: no cover - a worker that hangs
+                p.kill()
     for part in parts:
         for name in ("findings", "suppressed", "errors", "notes"):
             getattr(report, name).extend(getattr(part, name))
@@ -411,12 +436,7 @@ def _scan_parallel(files: list[str], errors: list[LoadError], options: ScanOptio
         report.files += part.files
         report.skipped_documents += part.skipped_documents
         report.empty_documents += part.empty_documents
-        all_objects.extend(part.scanned)
     if has_cross:
-        ctx = CrossContext(k8s_version=options.version, options=options.config.options,
-                           objects=all_objects, complete=options.complete)
-        cross_pairs = run_checks(all_objects, [c for c in checks if isinstance(c, CrossCheck)],
-                                 ctx, report.errors)
         sub = Report()
         apply_policy(cross_pairs, options, sub)
         report.findings.extend(sub.findings)
@@ -433,22 +453,51 @@ def _scan_parallel(files: list[str], errors: list[LoadError], options: ScanOptio
     return report
 
 
-def _worker(arg) -> Report:
-    files, options, send_objects = arg
-    from kubeward.loading.files import load_paths
+def _receive(conn):
+    """The next message of a worker; its failure raised here."""
+    import pickle
+    try:
+        kind, payload = pickle.loads(conn.recv_bytes())
+    except EOFError:
+        raise RuntimeError("a --jobs worker process died (out of memory?); "
+                           "run with --jobs 1") from None
+    if kind == "error":
+        raise RuntimeError(f"a --jobs worker failed: {payload}")
+    return payload
 
-    gc.disable()  # a worker process lives for one chunk: see gc_paused
-    loaded = load_paths(files, options.render_options)
-    report = Report(errors=loaded.errors, files=loaded.files,
-                    skipped_documents=loaded.skipped_documents,
-                    empty_documents=loaded.empty_documents)
-    checks = [c for c in select_checks(options) if not isinstance(c, CrossCheck)]
-    ctx = Context(k8s_version=options.version, options=options.config.options,
-                  complete=options.complete)
-    pairs = run_checks(loaded.objects, checks, ctx, report.errors)
-    apply_policy(pairs, options, report)
-    report.objects = len(loaded.objects)
-    report.kinds_seen.update((o.kind, o.pod is not None) for o in loaded.objects)
-    # the objects go back (pickled once, with the findings) for the cross checks
-    report.scanned = loaded.objects if send_objects else []
-    return report
+
+def _worker(files: list[str], options: ScanOptions, send_objects: bool, conn) -> None:
+    """Load ``files``; send the objects (for the cross checks) when asked,
+    then the report of the per-object checks."""
+    import pickle
+
+    def send(kind, payload):
+        conn.send_bytes(pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL))
+
+    try:
+        from kubeward.loading.files import load_paths
+
+        gc.disable()  # a worker process lives for one chunk: see gc_paused
+        loaded = load_paths(files, options.render_options)
+        if send_objects:
+            send("objects", loaded.objects)
+        report = Report(errors=loaded.errors, files=loaded.files,
+                        skipped_documents=loaded.skipped_documents,
+                        empty_documents=loaded.empty_documents)
+        checks = [c for c in select_checks(options) if not isinstance(c, CrossCheck)]
+        ctx = Context(k8s_version=options.version, options=options.config.options,
+                      complete=options.complete)
+        pairs = run_checks(loaded.objects, checks, ctx, report.errors)
+        apply_policy(pairs, options, report)
+        report.objects = len(loaded.objects)
+        report.kinds_seen.update((o.kind, o.pod is not None) for o in loaded.objects)
+        send("report", report)
+    except BaseException as exc:  # reported by the parent, which raises
+        import traceback
+        try:
+            send("error", "".join(traceback.format_exception_only(type(exc), exc)).strip())
+        except Exception:  # pragma: no cover - the pipe is gone
+            pass
+    finally:
+        conn.close()
+        os._exit(0)  # no interpreter shutdown (GC of the whole heap, atexit of the parent)
