@@ -199,19 +199,19 @@ def _find_pod(raw: dict, kind: str, api_version: str) -> PodView | None:
 
 
 def _containers(raw: Any) -> list:
-    """Every mapping and list of ``raw``, each once, in a fixed walk order."""
-    out: list = []
-    seen: set[int] = set()
-    stack = [raw]
-    while stack:
-        v = stack.pop()
-        if id(v) in seen:
-            continue
-        seen.add(id(v))
-        out.append(v)
+    """Every mapping and list of ``raw``, each once, in a fixed walk order
+    (breadth first)."""
+    out = [raw]
+    seen = {id(raw)}
+    i = 0
+    while i < len(out):
+        v = out[i]
+        i += 1
         for x in (v.values() if isinstance(v, dict) else v):
-            if isinstance(x, (dict, list)):
-                stack.append(x)
+            c = x.__class__
+            if (c is dict or c is list) and id(x) not in seen:
+                seen.add(id(x))
+                out.append(x)
     return out
 
 
