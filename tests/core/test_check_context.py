@@ -104,3 +104,32 @@ def test_objects_keep_their_positions_through_pickling(tmp_path):
         assert [a.locate(p) for p in paths] == [b.locate(p) for p in paths]
         assert b.pod is None or b.pod.spec is b.raw["spec"]["template"]["spec"]
     assert back[1].locate(("spec", "replicas")) == (9, 3, True)
+
+
+def test_auto_jobs_one_process_for_small_inputs(tmp_path, monkeypatch):
+    from kubeward import engine
+
+    small = tmp_path / "a.yaml"
+    small.write_text(DOCS)
+    monkeypatch.setattr(engine, "cpu_count", lambda: 2)
+    assert engine.auto_jobs([str(small)]) == 1
+    big = tmp_path / "b.yaml"
+    big.write_text("# padding\n" * (engine.AUTO_JOBS_MIN_BYTES // 10 + 1))
+    assert engine.auto_jobs([str(small), str(big)]) == 2
+    monkeypatch.setattr(engine, "cpu_count", lambda: 64)
+    assert engine.auto_jobs([str(big)]) == engine.AUTO_JOBS_MAX
+    monkeypatch.setattr(engine, "cpu_count", lambda: 1)
+    assert engine.auto_jobs([str(big)]) == 1
+
+
+def test_chunks_keep_order_and_balance_bytes(tmp_path):
+    from kubeward.engine import _chunks
+
+    files = []
+    for i, size in enumerate([10, 10, 10, 70, 10, 10]):
+        f = tmp_path / f"{i}.yaml"
+        f.write_text("x" * size)
+        files.append(str(f))
+    chunks = _chunks(files, 2)
+    assert [f for c in chunks for f in c] == files
+    assert len(chunks) == 2 and chunks[0] == files[:4]
