@@ -164,6 +164,11 @@ class WatchedNamespaces:
         return self._ready.wait(timeout)
 
     @property
+    def version(self) -> int:
+        """Bumped on every change of the context objects."""
+        return self._version
+
+    @property
     def has_context(self) -> bool:
         return bool(self.context_kinds)
 

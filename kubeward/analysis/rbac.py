@@ -960,6 +960,32 @@ def analyse(objects: list[K8sObject]) -> tuple[RBACModel, EscalationAnalysis]:
     return m, EscalationAnalysis(m)
 
 
+def with_workload(base: tuple[RBACModel, EscalationAnalysis], objects: list[K8sObject],
+                  workload: K8sObject) -> tuple[RBACModel, EscalationAnalysis] | None:
+    """The analysis of ``objects``, which are the objects ``base`` was built
+    from plus ``workload``, sharing ``base``'s escalation graph (its edges
+    and distances, so each ServiceAccount's chain is searched once, not once
+    per admission review). None when that would not be exact: ``base`` holds
+    workloads, or ``workload`` is not one, or its namespace is new to
+    ``base``. Otherwise the workload only adds edges *into* its own
+    ServiceAccount (pods to exec into, an account to run pods as), which no
+    shortest chain *from* that account uses, so the chains asked about are
+    those of a fresh analysis."""
+    m, esc = base
+    if m.workloads or workload.pod is None or workload.kind == "PodTemplate":
+        return None
+    ns, _, _ = workload_service_account(workload)
+    if ns not in esc._namespace_set:
+        return None
+    import copy
+
+    om = copy.copy(m)
+    om.objects = objects
+    om.workloads = [workload]
+    om.notes = list(m.notes)
+    return om, esc
+
+
 def of_context(ctx) -> tuple[RBACModel, EscalationAnalysis]:
     """``analyse`` of a check context's objects, once per scan (checks share it)."""
     return ctx.memo("analysis.rbac", lambda: analyse(ctx.objects))
