@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubeward.checks.base import BaseCheck, Context, CrossCheck, registry
+from kubeward.checks.base import BaseCheck, Context, CrossCheck, CrossContext, registry
 from kubeward.engine import FRAMEWORK_ALIASES, Report, ScanOptions, UsageError, apply_policy, \
     known_frameworks, select_checks
 from kubeward.findings import Finding, FixSafety, Severity
@@ -127,6 +127,8 @@ class AdmissionPolicy:
         reg = registry()
         self._cross = sorted(cid for cid, cls in reg.items() if issubclass(cls, CrossCheck))
         self._dispatch: dict[tuple, tuple[list, list]] = {}
+        #: (cluster view version, namespace) -> RBAC analysis of its context
+        self._rbac_bases: dict[tuple, tuple] = {}
         self.set_namespaces(namespaces)
         # every per-object check instance, once
         self.instances: dict[str, BaseCheck] = {}
@@ -313,7 +315,7 @@ class AdmissionPolicy:
         if not checks and not cross:
             return []
         opts = self.options
-        ctx = Context(k8s_version=opts.version, options=opts.config.options, objects=[obj])
+        ctx = Context(k8s_version=opts.version, options=opts.config.options)
         pairs = []
         for check in checks:
             try:
@@ -328,8 +330,12 @@ class AdmissionPolicy:
             objects = [o for o in self.namespaces.context(obj.namespace)
                        if (o.kind, o.namespace, o.name) != key]
             objects.append(obj)
-            xctx = Context(k8s_version=opts.version, options=opts.config.options,
-                           objects=objects, complete=False)
+            xctx = CrossContext(k8s_version=opts.version, options=opts.config.options,
+                                objects=objects, complete=False)
+            if obj.pod is not None:
+                shared = self._rbac_with(obj, objects)
+                if shared is not None:
+                    xctx.memo("analysis.rbac", lambda: shared)
             for check in cross:
                 try:
                     for f in check.check_all(objects, xctx):
@@ -343,6 +349,27 @@ class AdmissionPolicy:
         report = Report()
         apply_policy(pairs, opts, report)
         return report.findings
+
+    def _rbac_with(self, obj: K8sObject, objects: list) -> tuple | None:
+        """The RBAC analysis of ``objects`` (the context of ``obj``'s
+        namespace plus ``obj``, a workload), sharing one escalation graph per
+        namespace and cluster-view version across reviews
+        (:func:`kubeward.analysis.rbac.with_workload`); None when it cannot."""
+        from kubeward.analysis import rbac
+
+        version = getattr(self.namespaces, "version", None)
+        if version is None:
+            return None
+        key = (version, obj.namespace)
+        base = self._rbac_bases.get(key)
+        if base is None:
+            if any(k[0] != version for k in self._rbac_bases):
+                self._rbac_bases.clear()  # the view changed: start again
+            if len(self._rbac_bases) >= 256:
+                self._rbac_bases.clear()
+            base = self._rbac_bases[key] = rbac.analyse(
+                list(self.namespaces.context(obj.namespace)))
+        return rbac.with_workload(base, objects, obj)
 
     def validate(self, review: Any) -> Decision:
         """The /validate answer."""
