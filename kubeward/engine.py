@@ -428,6 +428,17 @@ def auto_jobs(files: list[str]) -> int:
     return 1
 
 
+def _can_fork() -> bool:
+    """Workers are forked, which is safe only while this process runs one
+    thread: a fork copies the locks that other threads hold (a metrics or
+    watch thread in ``audit --watch``, the webhook's threads, a test runner's
+    I/O thread) and the child can block on one of them forever. A process
+    with other threads scans in one process instead (same report)."""
+    import threading
+
+    return threading.active_count() == 1
+
+
 def scan(paths: Iterable[str], options: ScanOptions | None = None,
          on_file=None) -> Report:
     """Load ``paths`` (files, directories, ``-``) and scan them. ``on_file``
@@ -447,6 +458,8 @@ def scan(paths: Iterable[str], options: ScanOptions | None = None,
     elif jobs == 0:
         files = list(iter_files(paths, walk_errors))
         jobs = auto_jobs(files)
+    if jobs > 1 and not _can_fork():
+        jobs = 1
     if jobs > 1:
         if files is None:
             files = list(iter_files(paths, walk_errors))
