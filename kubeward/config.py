@@ -33,6 +33,7 @@ SCHEMA: dict[str, Any] = {
         "k8sVersion": {"type": "string", "pattern": r"^v?1\.\d+$"},
         "failOn": {"enum": _SEVERITIES},
         "frameworks": {"type": "array", "items": {"type": "string"}},
+        "rules": {"type": "array", "items": {"type": "string", "minLength": 1}},
         "checks": {
             "type": "object",
             "additionalProperties": False,
@@ -149,6 +150,8 @@ class Config:
     exemptions: list[Exemption] = field(default_factory=list)
     overrides: list[Override] = field(default_factory=list)
     admission: dict = field(default_factory=dict)  # the `admission:` section, validated
+    #: custom rule files and directories (``rules:``), relative to the config file
+    rules: tuple[str, ...] = ()
 
 
 def find_config(start: str | None = None) -> str | None:
@@ -223,6 +226,8 @@ def load_config(path: str, known_ids: set[str] | None = None) -> Config:
         raise ConfigError(path, str(e), _line_of(doc, ["k8sVersion"])) from None
     cfg.frameworks = tuple(data.get("frameworks", ()))
     cfg.admission = dict(data.get("admission", {}))
+    base = os.path.dirname(os.path.abspath(path))
+    cfg.rules = tuple(os.path.normpath(os.path.join(base, r)) for r in data.get("rules", ()))
     checks = data.get("checks", {})
     cfg.enable = frozenset(checks.get("enable", ()))
     cfg.disable = frozenset(checks.get("disable", ()))

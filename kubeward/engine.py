@@ -41,6 +41,8 @@ class ScanOptions:
     complete: bool = False
     render_options: dict = field(default_factory=dict)
     today: _dt.date | None = None  # for exemption expiry; default: today
+    #: errors found before any input was read (bad rule files); the CLI reports them
+    setup_errors: list = field(default_factory=list)
 
     @property
     def version(self) -> tuple[int, int]:
@@ -149,6 +151,9 @@ def _internal_error(check: BaseCheck, obj: K8sObject | None, exc: Exception) -> 
     if DEBUG:
         raise exc
     where = f" on {obj.kind} {obj.name}" if obj is not None else ""
+    if getattr(exc, "user_error", False):  # e.g. an optional library is missing
+        return LoadError(obj.source.file if obj is not None else "<scan>",
+                         f"check {check.id}{where}: {exc}", kind="usage")
     return LoadError(obj.source.file if obj is not None else "<scan>",
                      f"internal error in check {check.id}{where}: {type(exc).__name__}: {exc} "
                      "(please report this; set KUBEWARD_DEBUG=1 for details)",

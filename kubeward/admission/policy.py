@@ -302,12 +302,14 @@ class AdmissionPolicy:
         d.name = name if isinstance(name, str) else ""
         return req, d
 
-    def _run(self, obj: K8sObject, levels: tuple[Level, ...], d: Decision) -> list[Finding]:
+    def _run(self, obj: K8sObject, levels: tuple[Level, ...], d: Decision,
+             req: dict | None = None) -> list[Finding]:
         checks, cross = self._checks_for(obj, levels)
         if not checks and not cross:
             return []
         opts = self.options
-        ctx = Context(k8s_version=opts.version, options=opts.config.options, objects=[obj])
+        ctx = Context(k8s_version=opts.version, options=opts.config.options, objects=[obj],
+                      admission_request=req)
         pairs = []
         for check in checks:
             try:
@@ -368,7 +370,7 @@ class AdmissionPolicy:
             levels[mode] = level or self.defaults[mode]
         d.levels = {m: lv.name for m, lv in levels.items()}
         e, w, a = levels["enforce"], levels["warn"], levels["audit"]
-        findings = self._run(obj, (e, w, a), d)
+        findings = self._run(obj, (e, w, a), d, req)
         for mode, level in levels.items():
             d.by_mode[mode] = [f for f in findings if level.selects(f)]
         resp = d.response

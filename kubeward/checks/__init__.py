@@ -21,6 +21,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "kubeward.checks.cross_network",
     "kubeward.checks.cross_rbac",
     "kubeward.checks.references",
+    "kubeward.checks.admission_policies",
 )
 
 _loaded = False

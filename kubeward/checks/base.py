@@ -69,6 +69,8 @@ class Context:
     options: dict = field(default_factory=dict)  # check id -> {option: value}
     objects: list = field(default_factory=list)  # every K8sObject of the scan
     complete: bool = False  # the input is the whole cluster (--complete, audit)
+    #: the AdmissionRequest being reviewed (webhook only): operation, userInfo, oldObject
+    admission_request: dict | None = None
     _index: dict | None = None
 
     def option(self, check_id: str, name: str, default: Any = None) -> Any:
@@ -182,6 +184,14 @@ class CrossCheck(BaseCheck):
         raise NotImplementedError
 
 
+def unregister(check_id: str) -> None:
+    """Forget a check registered at run time (custom rules, see
+    kubeward/checks/custom.py); built-in checks are never unregistered."""
+    cls = _REGISTRY.get(check_id)
+    if cls is not None and getattr(cls, "dynamic", False):
+        del _REGISTRY[check_id]
+
+
 def registry() -> dict[str, type[BaseCheck]]:
     """Every registered check, by id (imports the check modules once)."""
     from kubeward.checks import load_all
@@ -197,4 +207,4 @@ def describe_value(value: Any, limit: int = 80) -> str:
 
 __all__ = ["BaseCheck", "Check", "CrossCheck", "Context", "Edit", "Finding", "FixSafety",
            "Severity", "K8sObject", "Path", "format_path", "registry", "describe_value",
-           "DOC_SECTIONS", "DEFAULT_K8S_VERSION"]
+           "DOC_SECTIONS", "DEFAULT_K8S_VERSION", "unregister"]

@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from kubeward.cli.common import rules_option
+
 
 def check_info(cls) -> dict:
     kinds = sorted(cls.kinds) if cls.kinds else (["<any workload>"] if cls.workloads_only else ["<any>"])
@@ -21,16 +23,38 @@ def check_info(cls) -> dict:
         "crosswalk": {k: list(v) for k, v in sorted(cls.crosswalk.items())},
         "remediation": cls.remediation,
         "crossResource": hasattr(cls, "check_all"),
+        **({"source": cls.source} if getattr(cls, "dynamic", False) else {}),
     }
+
+
+def _with_rules(f):
+    f = click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                     help="Config file whose `rules:` add custom rules (default: "
+                          ".kubeward.yaml found upward).")(f)
+    return rules_option(f)
+
+
+def _load_custom(config_path, rules) -> None:
+    """Register custom rules (``--rules``, the config's ``rules:``); print
+    their errors."""
+    from kubeward.cli.common import build_options
+
+    options = build_options(config_path=config_path, frameworks=(), k8s_version=None,
+                            checks=(), skip_checks=(), rules=rules)
+    for e in options.setup_errors:
+        click.echo(e.one_line(), err=True)
 
 
 @click.command()
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @click.option("--framework", default=None, help="Only checks of this framework.")
-def checks(output, framework):
+@_with_rules
+def checks(output, framework, config_path, rules):
     """List every check: id, name, severity, frameworks, kinds, on by default."""
     from kubeward.checks.base import registry
+
+    _load_custom(config_path, rules)
 
     reg = registry()
     infos = [check_info(reg[cid]) for cid in sorted(reg)
@@ -49,9 +73,12 @@ def checks(output, framework):
 
 @click.command()
 @click.argument("check_id")
-def explain(check_id):
+@_with_rules
+def explain(check_id, config_path, rules):
     """Print a check's full documentation."""
     from kubeward.checks.base import registry
+
+    _load_custom(config_path, rules)
 
     reg = registry()
     cls = reg.get(check_id.upper())

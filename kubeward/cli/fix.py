@@ -20,7 +20,7 @@ from kubeward.cli.common import (DEFAULT_FAIL_ON, build_options, emit_report, re
                    "(privileged, runAsNonRoot, readOnlyRootFilesystem, host namespaces, ...).")
 @with_usage_errors
 def fix(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, skip_checks,
-        show_suppressed, color, show_diff, unsafe_fixes):
+        show_suppressed, color, rules, show_diff, unsafe_fixes):
     """Fix findings in place, keeping comments and layout.
 
     Applies the safe fixes of the findings in PATH... (files or directories);
@@ -39,7 +39,8 @@ def fix(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, s
                    "directory paths", err=True)
         sys.exit(EXIT_ERROR)
     options = build_options(config_path=config_path, frameworks=frameworks,
-                            k8s_version=k8s_version, checks=checks, skip_checks=skip_checks)
+                            k8s_version=k8s_version, checks=checks, skip_checks=skip_checks,
+                            rules=rules)
     run = fix_paths(paths, options, unsafe=unsafe_fixes, write=not show_diff)
 
     err = lambda msg: click.echo(msg, err=True)  # noqa: E731

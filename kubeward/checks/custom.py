@@ -1,0 +1,204 @@
+"""Custom rules written in CEL (``--rules``, ``rules:`` in .kubeward.yaml)
+as checks.
+
+Each rule of a rule file becomes a ``Check`` class registered under the
+rule's id, so selection, suppression annotations, exemptions, severities,
+baselines, every output, ``kubeward checks`` and ``kubeward explain`` treat
+it like a built-in check. Rules are compiled once when loaded
+(kubeward/policy/rules.py). Simple rules (no variables, params or match
+conditions) that apply to the same kind are evaluated together, in one call
+of the CEL runtime per object; a rule whose expression errors is evaluated
+again on its own so that the error is reported for that rule only.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Iterator
+
+from kubeward.checks.base import Check, Context, Finding, K8sObject, Severity, registry, unregister
+from kubeward.policy.evaluate import CompiledPolicy, Violation, evaluate
+from kubeward.policy.rules import Rule
+
+_FIX_SAFETY_DOC = "No automatic fix: a custom rule reports, it does not change the manifest."
+
+
+class CelRuleCheck(Check):
+    """Base of the checks made from custom rules (never registered itself)."""
+
+    dynamic: ClassVar[bool] = True
+    rule: ClassVar[Rule]
+
+    def check(self, obj: K8sObject, ctx: Context) -> Iterator[Finding]:
+        rule = self.rule
+        if rule.match_constraints and not _matches(rule, obj, ctx):
+            return
+        for v in _violations(rule, obj, ctx):
+            yield self.finding(obj, v.path, v.message)
+
+
+def _namespace_of(obj: K8sObject, ctx: Context):
+    from kubeward.policy.vap import object_namespace
+
+    ns = object_namespace(obj)
+    if ns is None:
+        return None, None
+    for n in ctx.by_kind("Namespace"):
+        if n.name == ns:
+            return ns, n
+    return ns, None
+
+
+def _matches(rule: Rule, obj: K8sObject, ctx: Context) -> bool:
+    from kubeward.policy.vap import matches_resources
+
+    ns, ns_obj = _namespace_of(obj, ctx)
+    labels = dict(ns_obj.labels) if ns_obj is not None else {}
+    if ns is not None:
+        labels["kubernetes.io/metadata.name"] = ns
+    return matches_resources(rule.match_constraints, obj, labels)
+
+
+def _data(obj: K8sObject, ctx: Context) -> dict:
+    from kubeward.policy.vap import _request
+
+    ns, ns_obj = _namespace_of(obj, ctx)
+    req = ctx.admission_request
+    if req is not None:
+        return {"object": obj.raw, "oldObject": req.get("oldObject"),
+                "request": {k: v for k, v in req.items() if k not in ("object", "oldObject")},
+                "namespaceObject": ns_obj.raw if ns_obj is not None else None, "params": None}
+    return {"object": obj.raw, "oldObject": None, "request": _request(obj, ns),
+            "namespaceObject": ns_obj.raw if ns_obj is not None else None, "params": None}
+
+
+def _simple(rule: Rule) -> bool:
+    p = rule.policy
+    return not (p.variables or p.match_conditions or rule.params is not None)
+
+
+def _violations(rule: Rule, obj: K8sObject, ctx: Context) -> list[Violation]:
+    if not _simple(rule):
+        data = _data(obj, ctx)
+        data["params"] = rule.params
+        out = evaluate(rule.policy, data)
+        return out.violations if out.matched else []
+    batch = _batch_for(obj, ctx)
+    failed = batch.failed.get(rule.id)
+    if failed is None:  # the batch erred: evaluate this rule alone
+        out = evaluate(rule.policy, batch.data)
+        return out.violations
+    if not failed:
+        return []
+    only = CompiledPolicy(rule.policy.name, rule.policy.failure_policy,
+                          validations=[rule.policy.validations[i] for i in failed])
+    return evaluate(only, batch.data).violations
+
+
+class _Batch:
+    """Results of every simple rule for one object."""
+
+    __slots__ = ("obj", "ctx", "data", "failed")
+
+    def __init__(self, obj, ctx, data, failed):
+        self.obj, self.ctx, self.data, self.failed = obj, ctx, data, failed
+
+
+_LAST: list = [None]
+_PROGRAMS: dict = {}  # (kind, has pod) -> (program or None, [(rule id, validation index)])
+
+
+def _batch_for(obj: K8sObject, ctx: Context) -> _Batch:
+    last = _LAST[0]
+    if last is not None and last.obj is obj and last.ctx is ctx:
+        return last
+    data = _data(obj, ctx)
+    key = (obj.kind, obj.pod is not None)
+    got = _PROGRAMS.get(key)
+    if got is None:
+        got = _PROGRAMS[key] = _combined(obj)
+    prog, slots = got
+    failed: dict = {}
+    if prog is not None:
+        from kubeward.policy.evaluate import _Run
+        from kubeward.policy.celenv import EvalError
+
+        run = _Run(data)
+        try:
+            values = run.eval(prog)
+        except EvalError:
+            values = None
+        if values is not None:
+            for (rid, vi), ok in zip(slots, values):
+                lst = failed.setdefault(rid, [])
+                if ok is not True:
+                    if ok is False:
+                        lst.append(vi)
+                    else:  # not a bool: let the rule report it alone
+                        failed[rid] = None
+            for rid in [r for r, v in failed.items() if v is None]:
+                del failed[rid]
+        data = run.data
+    batch = _LAST[0] = _Batch(obj, ctx, data, failed)
+    return batch
+
+
+def _combined(obj: K8sObject):
+    """One program returning the result of every validation of every
+    simple rule that applies to ``obj``'s kind."""
+    from kubeward.policy.celenv import CompileError, compile_expression
+
+    slots, parts = [], []
+    for cls in registry().values():
+        if not (isinstance(cls, type) and issubclass(cls, CelRuleCheck)) or not cls.applies_to(obj):
+            continue
+        rule = cls.rule
+        if not _simple(rule) or rule.match_constraints:
+            continue
+        for i, v in enumerate(rule.policy.validations):
+            slots.append((rule.id, i))
+            parts.append(f"({v.expression.source})")
+    if not parts:
+        return None, []
+    try:
+        return compile_expression("[" + ",\n".join(parts) + "]"), slots
+    except CompileError:
+        return None, []
+
+
+def _doc(rule: Rule) -> str:
+    d = rule.docs
+    what = d.get("whatItDoes") or rule.description or rule.name
+    why = d.get("whyIsThisBad") or "Your organisation's policy (a custom rule)."
+    example = d.get("example") or "\n".join(f"- `{v.expression.source}`"
+                                            for v in rule.policy.validations)
+    use = d.get("useInstead") or rule.remediation or "Change the object so that every validation holds."
+    return (f"## What it does\n{what}\n\n## Why is this bad?\n{why}\n\n## Example\n{example}\n\n"
+            f"## Use instead\n{use}\n\n## Fix safety\n{_FIX_SAFETY_DOC}\n\n"
+            f"Defined in {rule.file}:{rule.line}.")
+
+
+def register_rules(rules: list[Rule]) -> list[str]:
+    """Register each rule as a check (replacing custom rules registered
+    before); returns their ids."""
+    clear_rules()
+    ids = []
+    for rule in rules:
+        if rule.id in registry():
+            continue  # a built-in id (prevented by the prefix rule) or a duplicate
+        type(f"Rule_{rule.id}", (CelRuleCheck,), {
+            "__doc__": _doc(rule), "__module__": __name__, "id": rule.id, "name": rule.name,
+            "severity": Severity.parse(rule.severity), "kinds": rule.kinds,
+            "frameworks": dict(rule.frameworks), "default_enabled": rule.default_enabled,
+            "remediation": rule.remediation, "rule": rule, "source": f"{rule.file}:{rule.line}",
+        })
+        ids.append(rule.id)
+    return ids
+
+
+def clear_rules() -> None:
+    """Forget every registered custom rule."""
+    for cid, cls in list(registry().items()):
+        if getattr(cls, "dynamic", False):
+            unregister(cid)
+    _PROGRAMS.clear()
+    _LAST[0] = None

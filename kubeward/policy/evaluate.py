@@ -1,0 +1,300 @@
+"""Evaluating a compiled policy against one object, with the semantics of
+Kubernetes' ValidatingAdmissionPolicy: match conditions, variables,
+validations with ``message``/``messageExpression``/``reason``, audit
+annotations, the failure policy, and the runtime cost budget. Custom rules
+and ValidatingAdmissionPolicies share this code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubeward.policy.celenv import (PER_CALL_LIMIT, POLICY_BUDGET, CompileError, EvalError,
+                                    Program, activation, compile_expression, data_size, plain_data)
+
+_PATH_TOKEN = re.compile(r"\.?([A-Za-z_$][\w$-]*)|\[(\d+)\]|\[\s*'((?:[^'\\]|\\.)*)'\s*\]"
+                         r"|\[\s*\"((?:[^\"\\]|\\.)*)\"\s*\]")
+
+
+def parse_field_path(text: str) -> tuple | None:
+    """``spec.containers[0].image`` or ``metadata.labels['app']`` as a path
+    tuple; None when it is not one."""
+    text = text.strip()
+    pos, out = 0, []
+    while pos < len(text):
+        m = _PATH_TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            return None
+        name, idx, sq, dq = m.groups()
+        out.append(name if name is not None else int(idx) if idx is not None
+                   else sq if sq is not None else dq)
+        pos = m.end()
+    return tuple(out) if out else None
+
+
+@dataclass
+class Compiled:
+    """An expression that compiled, or its compile error."""
+
+    source: str
+    program: Program | None = None
+    error: str | None = None
+
+
+def compile_one(source: Any) -> Compiled:
+    if not isinstance(source, str):
+        return Compiled(str(source), error="expression must be a string")
+    try:
+        return Compiled(source, compile_expression(source))
+    except CompileError as e:
+        return Compiled(source, error=f"compilation failed: {str(e).splitlines()[0]}")
+
+
+@dataclass
+class Validation:
+    expression: Compiled
+    message: str | None = None
+    message_expression: Compiled | None = None
+    reason: str = "Invalid"
+    field_path: tuple | None = None
+    where: tuple = ()  # path of this validation inside its policy or rule
+
+
+@dataclass
+class CompiledPolicy:
+    name: str
+    failure_policy: str = "Fail"
+    match_conditions: list = field(default_factory=list)  # (name, Compiled, where)
+    variables: list = field(default_factory=list)  # (name, Compiled, where)
+    validations: list = field(default_factory=list)  # Validation
+    audit_annotations: list = field(default_factory=list)  # (key, Compiled, where)
+
+    def compile_errors(self):
+        """(where, expression, message) of every expression that did not compile."""
+        for _n, c, where in self.match_conditions + self.variables + self.audit_annotations:
+            if c.error:
+                yield where, c.source, c.error
+        for v in self.validations:
+            for c, sub in ((v.expression, "expression"), (v.message_expression, "messageExpression")):
+                if c is not None and c.error:
+                    yield v.where + (sub,), c.source, c.error
+
+
+@dataclass
+class Violation:
+    message: str
+    reason: str = "Invalid"
+    path: tuple = ()
+    error: bool = False  # an evaluation or compile error under failurePolicy Fail
+    validation: int | None = None
+
+
+@dataclass
+class Outcome:
+    matched: bool
+    violations: list = field(default_factory=list)
+    audit_annotations: dict = field(default_factory=dict)
+
+
+class _Run:
+    """One evaluation: the activation and the cost budget."""
+
+    def __init__(self, data: dict):
+        self.data = data
+        self.size = data_size(data)
+        self.spent = 0
+        self._act = None
+
+    def act(self):
+        if self._act is None:
+            try:
+                self._act = activation(self.data)
+            except EvalError:
+                self.data = {k: plain_data(v) for k, v in self.data.items()}
+                self._act = activation(self.data)
+        return self._act
+
+    def eval(self, prog: Program):
+        if self.spent > POLICY_BUDGET:
+            raise EvalError("validation failed due to running out of cost budget, "
+                            "no further validation rules will be run")
+        cost = prog.cost(self.data, self.size) if prog.depth else prog.static_cost
+        if cost > PER_CALL_LIMIT:
+            raise EvalError("operation cancelled: actual cost limit exceeded")
+        self.spent += cost
+        return prog.eval(self.act(), self.data, self.size, limit=1 << 62)
+
+
+def evaluate(policy: CompiledPolicy, data: dict) -> Outcome:
+    """``data``: the variables (object, oldObject, request, params,
+    namespaceObject) as plain values."""
+    run = _Run(dict(data))
+    fail = policy.failure_policy != "Ignore"
+    # matchConditions: any false -> not matched; else an error -> failure policy
+    errors = []
+    for name, c, _where in policy.match_conditions:
+        if c.error:
+            errors.append(f"matchCondition '{name}': {c.error}")
+            continue
+        try:
+            v = run.eval(c.program)
+        except EvalError as e:
+            errors.append(f"matchCondition '{name}' resulted in error: {e}")
+            continue
+        if v is not True and v is not False:
+            errors.append(f"matchCondition '{name}' must return bool")
+        elif v is False:
+            return Outcome(False)
+    if errors:
+        if not fail:
+            return Outcome(False)
+        return Outcome(True, [Violation("; ".join(errors), "InternalError", error=True)])
+    # variables, in order; each sees the earlier ones
+    if policy.variables:
+        values: dict = {}
+        var_errors: dict = {}
+        for name, c, _where in policy.variables:
+            run.data["variables"] = values
+            run._act = None
+            if c.error:
+                var_errors[name] = c.error
+                continue
+            try:
+                values[name] = _plain(run, c.program)
+            except EvalError as e:
+                var_errors[name] = str(e)
+        run.data["variables"] = values
+        run._act = None
+    else:
+        var_errors = {}
+    out = Outcome(True)
+    for i, v in enumerate(policy.validations):
+        c = v.expression
+        if c.error:
+            if fail:
+                out.violations.append(Violation(f"expression '{c.source}': {c.error}",
+                                                "InternalError", v.field_path or (), True, i))
+            continue
+        try:
+            ok = run.eval(c.program)
+            if ok is not True and ok is not False:
+                raise EvalError("validation failed due to an unexpected result type: "
+                                "expression must return bool")
+        except EvalError as e:
+            if fail:
+                detail = str(e)
+                used = [n for n in var_errors if f"variables.{n}" in c.source]
+                if used:
+                    detail = f"variables.{used[0]}: {var_errors[used[0]]}"
+                out.violations.append(Violation(f"expression '{c.source}' resulted in error: "
+                                                f"{detail}", "InternalError",
+                                                v.field_path or (), True, i))
+            continue
+        if ok:
+            continue
+        out.violations.append(Violation(_message(run, v), v.reason or "Invalid",
+                                         v.field_path if v.field_path is not None
+                                         else _culprit(run, c.program),
+                                         False, i))
+    for key, c, _where in policy.audit_annotations:
+        if c.error:
+            continue
+        try:
+            val = run.eval(c.program)
+        except EvalError:
+            continue
+        if isinstance(val, str):
+            out.audit_annotations[f"{policy.name}/{key}"] = val
+    return out
+
+
+def _plain(run: _Run, prog: Program):
+    v = run.eval(prog)
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    return prog.plain(run.act(), run.data, run.size)
+
+
+def _message(run: _Run, v: Validation) -> str:
+    me = v.message_expression
+    if me is not None and me.program is not None:
+        try:
+            text = run.eval(me.program)
+        except EvalError:
+            text = None
+        if isinstance(text, str) and text.strip() and "\n" not in text and len(text) <= 5000:
+            return text
+    if v.message:
+        return v.message
+    return f"failed expression: {v.expression.source}"
+
+
+def _culprit(run: _Run, prog: Program) -> tuple:
+    """The deepest field of ``object`` the expression read; through a list
+    (``containers.all(c, ...)``) the first element that fails on its own."""
+    obj = run.data.get("object")
+    best: tuple = ()
+    for chain in prog.chains:
+        path = _resolve(run, prog, obj, chain)
+        if len(path) > len(best):
+            best = path
+    return best
+
+
+def _resolve(run: _Run, prog: Program, obj, chain: tuple) -> tuple:
+    out: list = []
+    cur = obj
+    for part in chain:
+        if part is None:
+            if not isinstance(cur, list) or not cur:
+                return tuple(out)
+            idx = _failing_index(run, prog, obj, tuple(out), cur)
+            if idx is None:
+                return tuple(out)
+            out.append(idx)
+            cur = cur[idx]
+            continue
+        out.append(part)
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            cur = cur[part]
+        else:
+            return tuple(out)  # a missing field: the finding points at its parent's line
+    return tuple(out)
+
+
+def _failing_index(run: _Run, prog: Program, obj, path: tuple, items: list) -> int | None:
+    """The first element of the list at ``path`` for which the expression,
+    given a copy of the object holding only that element, is false."""
+    if len(items) == 1:
+        return 0
+    for i in range(min(len(items), 64)):
+        data = dict(run.data)
+        data["object"] = _replace(obj, path, [items[i]])
+        try:
+            if compile_free_eval(prog, data) is False:
+                return i
+        except EvalError:
+            continue
+    return None
+
+
+def compile_free_eval(prog: Program, data: dict):
+    r = _Run(data)
+    return r.eval(prog)
+
+
+def _replace(value, path: tuple, new):
+    if not path:
+        return new
+    head = path[0]
+    if isinstance(value, dict):
+        copy = dict(value)
+        copy[head] = _replace(value[head], path[1:], new)
+        return copy
+    copy = list(value)
+    copy[head] = _replace(value[head], path[1:], new)
+    return copy
