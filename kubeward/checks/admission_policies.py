@@ -148,7 +148,12 @@ class PolicyWarns(_VapCheck):
     ```
 
     ## Use instead
-    Change the object so that the policy holds.
+    ```yaml
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec: {replicas: 3}
+    ```
 
     ## Fix safety
     No automatic fix.
@@ -180,7 +185,12 @@ class PolicyAudits(_VapCheck):
     ```
 
     ## Use instead
-    Change the object so that the policy holds.
+    ```yaml
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec: {replicas: 3}
+    ```
 
     ## Fix safety
     No automatic fix.
