@@ -134,7 +134,7 @@ _URL = "#url"
 
 def _parse_url(s: str):
     # url.ParseRequestURI: absolute URI or absolute path, no fragment
-    if not s or "#" in s or " " in s:
+    if not s or "#" in s or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in s):
         return None
     parts = urlsplit(s)
     if parts.scheme:
@@ -182,7 +182,8 @@ def get_port(u) -> str:
 
 
 def get_escaped_path(u) -> str:
-    return _url_parts(u).path
+    from urllib.parse import quote
+    return quote(_url_parts(u).path, safe="/:@!$&'()*+,;=-._~%")
 
 
 def get_query(u) -> dict:
