@@ -32,9 +32,14 @@ BUILTIN_PREFIXES = frozenset({"PSS", "CTR", "RBAC", "SEC", "NET", "REL", "RES", 
                               "API", "NSP", "XNET", "XRBAC", "REF", "SUP", "PSA", "VAP"})
 _SEVERITIES = ["critical", "high", "medium", "low", "info"]
 _STR = {"type": "string", "minLength": 1}
-_EXPR_ITEM = {"type": "object", "additionalProperties": False, "required": ["name", "expression"],
-              "properties": {"name": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
-                             "expression": _STR}}
+_VAR_ITEM = {"type": "object", "additionalProperties": False, "required": ["name", "expression"],
+             "properties": {"name": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
+                            "expression": _STR}}
+_CONDITION_ITEM = {"type": "object", "additionalProperties": False,
+                   "required": ["name", "expression"],
+                   "properties": {"name": {"type": "string",
+                                           "pattern": r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$"},
+                                  "expression": _STR}}
 _RULE_WITH_OPS = {
     "type": "object", "additionalProperties": False,
     "properties": {k: {"type": "array", "items": {"type": "string"}}
@@ -67,8 +72,8 @@ RULE_SCHEMA = {
                            "excludeResourceRules": {"type": "array", "items": _RULE_WITH_OPS},
                            "namespaceSelector": _SELECTOR, "objectSelector": _SELECTOR,
                            "matchPolicy": {"enum": ["Exact", "Equivalent"]}}},
-        "matchConditions": {"type": "array", "items": _EXPR_ITEM},
-        "variables": {"type": "array", "items": _EXPR_ITEM},
+        "matchConditions": {"type": "array", "items": _CONDITION_ITEM},
+        "variables": {"type": "array", "items": _VAR_ITEM},
         "params": {},
         "failurePolicy": {"enum": ["Fail", "Ignore"]},
         "validations": {
@@ -220,9 +225,13 @@ def _first_error(validator, data):
         return None
     e = errs[0]
     msg = e.message
+    path = list(e.absolute_path)
     if e.validator == "additionalProperties":
         msg = msg.replace("Additional properties are not allowed", "unknown key")
-    return list(e.absolute_path), msg
+        extra = [k for k in e.instance if k not in e.schema.get("properties", {})]
+        if extra:  # point at the unknown key's own line
+            path.append(extra[0])
+    return path, msg
 
 
 def _build(raw: dict, path: str, doc, i: int, errors: list) -> Rule | None:
