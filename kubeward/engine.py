@@ -151,9 +151,8 @@ def _internal_error(check: BaseCheck, obj: K8sObject | None, exc: Exception) -> 
     if DEBUG:
         raise exc
     where = f" on {obj.kind} {obj.name}" if obj is not None else ""
-    if getattr(exc, "user_error", False):  # e.g. an optional library is missing
-        return LoadError(obj.source.file if obj is not None else "<scan>",
-                         f"check {check.id}{where}: {exc}", kind="usage")
+    if getattr(exc, "note_only", False):  # e.g. an optional library is missing
+        return LoadError("<scan>", str(exc), kind="note")
     return LoadError(obj.source.file if obj is not None else "<scan>",
                      f"internal error in check {check.id}{where}: {type(exc).__name__}: {exc} "
                      "(please report this; set KUBEWARD_DEBUG=1 for details)",
@@ -183,6 +182,13 @@ def run_checks(objects: list[K8sObject], checks: list[BaseCheck], ctx: Context,
             except Exception as exc:
                 errors.append(_internal_error(check, None, exc))
     return out
+
+
+def _move_notes(report: Report) -> None:
+    """Errors a check raised as notes (``note_only``) become report notes."""
+    if any(e.kind == "note" for e in report.errors):
+        report.notes.extend(dict.fromkeys(e.message for e in report.errors if e.kind == "note"))
+        report.errors[:] = [e for e in report.errors if e.kind != "note"]
 
 
 def _obj_key(file, doc_index, kind, namespace, name):
@@ -271,6 +277,7 @@ def scan_objects(objects: list[K8sObject], options: ScanOptions,
     ctx = Context(k8s_version=options.version, options=options.config.options,
                   objects=objects, complete=options.complete)
     pairs = run_checks(objects, checks, ctx, report.errors)
+    _move_notes(report)
     apply_policy(pairs, options, report)
     report.findings.sort(key=_sort_key)
     report.suppressed.sort(key=_sort_key)
@@ -364,6 +371,7 @@ def _scan_parallel(paths: list[str], options: ScanOptions, checks: list[BaseChec
         apply_policy(cross_pairs, cross_only, sub)
         report.findings.extend(sub.findings)
         report.suppressed.extend(sub.suppressed)
+    _move_notes(report)
     report.notes = list(dict.fromkeys(report.notes))
     report.findings.sort(key=_sort_key)
     report.suppressed.sort(key=_sort_key)

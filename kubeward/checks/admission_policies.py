@@ -51,7 +51,9 @@ class _VapCheck(CrossCheck):
         for d in _decisions(objects, ctx):
             if isinstance(d, CelUnavailable):
                 if self.action == "Deny":
-                    raise d
+                    from kubeward.policy.celenv import PoliciesNotEvaluated
+                    raise PoliciesNotEvaluated(f"ValidatingAdmissionPolicies in the input were not "
+                                               f"evaluated: {d}")
                 continue
             if not isinstance(d, Decision) or d.action != self.action:
                 continue

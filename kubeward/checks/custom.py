@@ -59,16 +59,16 @@ def _matches(rule: Rule, obj: K8sObject, ctx: Context) -> bool:
 
 
 def _data(obj: K8sObject, ctx: Context) -> dict:
-    from kubeward.policy.vap import _request
+    from kubeward.policy.vap import _request, namespace_object
 
     ns, ns_obj = _namespace_of(obj, ctx)
     req = ctx.admission_request
     if req is not None:
         return {"object": obj.raw, "oldObject": req.get("oldObject"),
                 "request": {k: v for k, v in req.items() if k not in ("object", "oldObject")},
-                "namespaceObject": ns_obj.raw if ns_obj is not None else None, "params": None}
+                "namespaceObject": namespace_object(ns, ns_obj), "params": None}
     return {"object": obj.raw, "oldObject": None, "request": _request(obj, ns),
-            "namespaceObject": ns_obj.raw if ns_obj is not None else None, "params": None}
+            "namespaceObject": namespace_object(ns, ns_obj), "params": None}
 
 
 def _simple(rule: Rule) -> bool:

@@ -28,7 +28,12 @@ INSTALL_HINT = ("custom CEL rules and ValidatingAdmissionPolicies need the CEL r
 class CelUnavailable(Exception):
     """The CEL runtime is not installed."""
 
-    user_error = True
+
+class PoliciesNotEvaluated(Exception):
+    """ValidatingAdmissionPolicies in the input, but no CEL runtime: the
+    scan goes on and says so in a note."""
+
+    note_only = True
 
 
 class CompileError(Exception):

@@ -194,10 +194,10 @@ def evaluate(policy: CompiledPolicy, data: dict) -> Outcome:
             continue
         if ok:
             continue
-        out.violations.append(Violation(_message(run, v), v.reason or "Invalid",
-                                         v.field_path if v.field_path is not None
-                                         else _culprit(run, c.program),
-                                         False, i))
+        path = v.field_path
+        if path is None:
+            path = _culprit(run, c.program) or _variable_culprit(run, policy, c.program.source)
+        out.violations.append(Violation(_message(run, v), v.reason or "Invalid", path, False, i))
     for key, c, _where in policy.audit_annotations:
         if c.error:
             continue
@@ -243,12 +243,33 @@ def _culprit(run: _Run, prog: Program) -> tuple:
     return best
 
 
-def _resolve(run: _Run, prog: Program, obj, chain: tuple) -> tuple:
+def _variable_culprit(run: _Run, policy: CompiledPolicy, source: str) -> tuple:
+    """Where the expression reads ``object`` only through variables: the
+    deepest field those variables read (through a list: the list itself)."""
+    chains: list = []
+    todo, seen = [source], set()
+    while todo:
+        text = todo.pop()
+        for name, c, _where in policy.variables:
+            if c.program is not None and name not in seen and f"variables.{name}" in text:
+                seen.add(name)
+                chains += c.program.chains
+                todo.append(c.program.source)
+    obj = run.data.get("object")
+    best: tuple = ()
+    for chain in chains:
+        path = _resolve(run, None, obj, chain)
+        if len(path) > len(best):
+            best = path
+    return best
+
+
+def _resolve(run: _Run, prog: Program | None, obj, chain: tuple) -> tuple:
     out: list = []
     cur = obj
     for part in chain:
         if part is None:
-            if not isinstance(cur, list) or not cur:
+            if prog is None or not isinstance(cur, list) or not cur:
                 return tuple(out)
             idx = _failing_index(run, prog, obj, tuple(out), cur)
             if idx is None:

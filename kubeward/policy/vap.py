@@ -164,6 +164,18 @@ def _namespace_labels(name: str | None, namespaces: dict) -> dict:
     return labels
 
 
+def namespace_object(name: str | None, obj: K8sObject | None) -> dict | None:
+    """``namespaceObject``: the Namespace from the input, else the one the
+    API server would hold (no labels but the automatic name label); None
+    for cluster-scoped objects."""
+    if name is None:
+        return None
+    if obj is not None:
+        return obj.raw
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}}}
+
+
 def _request(obj: K8sObject, ns: str | None) -> dict:
     group, version, kind = gvk(obj)
     resource, _ = resource_of(kind)
@@ -245,7 +257,7 @@ def review(objects: list[K8sObject]):
                 continue
             params, err, *rest = _params_for(pspec, bspec, ns, by_kind)
             data = {"object": obj.raw, "oldObject": None, "request": _request(obj, ns),
-                    "namespaceObject": namespaces[ns].raw if ns in namespaces else None}
+                    "namespaceObject": namespace_object(ns, namespaces.get(ns) if ns else None)}
             violations: list[tuple[Violation, dict]] = []
             if err is not None:
                 if cp.failure_policy != "Ignore":
