@@ -77,92 +77,122 @@ def _simple(rule: Rule) -> bool:
 
 
 def _violations(rule: Rule, obj: K8sObject, ctx: Context) -> list[Violation]:
-    if not _simple(rule):
+    if not _simple(rule) or rule.match_constraints:
         data = _data(obj, ctx)
         data["params"] = rule.params
         out = evaluate(rule.policy, data)
         return out.violations if out.matched else []
     batch = _batch_for(obj, ctx)
     failed = batch.failed.get(rule.id)
-    if failed is None:  # the batch erred: evaluate this rule alone
-        out = evaluate(rule.policy, batch.data)
-        return out.violations
+    if failed is None:  # not in the batch, or its expression erred: alone
+        return evaluate(rule.policy, batch.run.data, batch.run).violations
     if not failed:
         return []
     only = CompiledPolicy(rule.policy.name, rule.policy.failure_policy,
                           validations=[rule.policy.validations[i] for i in failed])
-    return evaluate(only, batch.data).violations
+    return evaluate(only, batch.run.data, batch.run).violations
 
 
 class _Batch:
-    """Results of every simple rule for one object."""
+    """Results of every simple rule for one object: rule id -> indexes of
+    the validations that are false (absent: evaluate the rule alone)."""
 
-    __slots__ = ("obj", "ctx", "data", "failed")
+    __slots__ = ("obj", "ctx", "run", "failed")
 
-    def __init__(self, obj, ctx, data, failed):
-        self.obj, self.ctx, self.data, self.failed = obj, ctx, data, failed
+    def __init__(self, obj, ctx, run, failed):
+        self.obj, self.ctx, self.run, self.failed = obj, ctx, run, failed
 
 
 _LAST: list = [None]
-_PROGRAMS: dict = {}  # (kind, has pod) -> (program or None, [(rule id, validation index)])
+#: (kind, has pod) -> [(rule id, validation index)] of the simple rules for it
+_SLOTS: dict = {}
+#: (kind, has pod, first slot, end slot) -> the program of those slots, or None
+_PROGRAMS: dict = {}
 
 
 def _batch_for(obj: K8sObject, ctx: Context) -> _Batch:
+    from kubeward.policy.evaluate import _Run
+
     last = _LAST[0]
     if last is not None and last.obj is obj and last.ctx is ctx:
         return last
-    data = _data(obj, ctx)
     key = (obj.kind, obj.pod is not None)
-    got = _PROGRAMS.get(key)
-    if got is None:
-        got = _PROGRAMS[key] = _combined(obj)
-    prog, slots = got
+    slots = _SLOTS.get(key)
+    if slots is None:
+        slots = _SLOTS[key] = _slots(obj)
+    run = _Run(_data(obj, ctx), _positions(obj))
     failed: dict = {}
-    if prog is not None:
-        from kubeward.policy.evaluate import _Run
-        from kubeward.policy.celenv import EvalError
-
-        run = _Run(data)
-        try:
-            values = run.eval(prog)
-        except EvalError:
-            values = None
-        if values is not None:
-            for (rid, vi), ok in zip(slots, values):
-                lst = failed.setdefault(rid, [])
-                if ok is not True:
-                    if ok is False:
-                        lst.append(vi)
-                    else:  # not a bool: let the rule report it alone
-                        failed[rid] = None
-            for rid in [r for r, v in failed.items() if v is None]:
-                del failed[rid]
-        data = run.data
-    batch = _LAST[0] = _Batch(obj, ctx, data, failed)
+    _eval_range(run, key, slots, 0, len(slots), failed)
+    batch = _LAST[0] = _Batch(obj, ctx, run, failed)
     return batch
 
 
-def _combined(obj: K8sObject):
-    """One program returning the result of every validation of every
-    simple rule that applies to ``obj``'s kind."""
-    from kubeward.policy.celenv import CompileError, compile_expression
+def _positions(obj: K8sObject) -> dict | None:
+    """The position tables of ``obj`` when its document holds only it."""
+    src = obj.source
+    return src.positions if src.positions and not src.doc_path else None
 
-    slots, parts = [], []
+
+def _eval_range(run, key, slots, lo: int, hi: int, failed: dict) -> None:
+    """Evaluate slots[lo:hi] in one call; where that errs, each half apart
+    (so one erring rule costs a few calls, not one per rule)."""
+    from kubeward.policy.celenv import EvalError
+
+    if lo >= hi:
+        return
+    pkey = (*key, lo, hi)
+    prog = _PROGRAMS.get(pkey, False)
+    if prog is False:
+        prog = _PROGRAMS[pkey] = _compile_slots(slots[lo:hi])
+    values = None
+    if prog is not None:
+        try:
+            values = run.eval(prog, budget=False)  # many rules: each has its own budget
+        except EvalError:
+            values = None
+    if values is None:
+        if hi - lo == 1:
+            return  # that rule is evaluated alone, which reports its error
+        mid = (lo + hi) // 2
+        _eval_range(run, key, slots, lo, mid, failed)
+        _eval_range(run, key, slots, mid, hi, failed)
+        return
+    bad = set()
+    for (rid, vi), ok in zip(slots[lo:hi], values):
+        lst = failed.setdefault(rid, [])
+        if ok is False:
+            lst.append(vi)
+        elif ok is not True:
+            bad.add(rid)  # not a bool: the rule reports it alone
+    for rid in bad:
+        failed.pop(rid, None)
+
+
+def _slots(obj: K8sObject) -> list:
+    """(rule id, validation index) of every validation of every simple rule
+    that applies to ``obj``'s kind."""
+    slots = []
     for cls in registry().values():
         if not (isinstance(cls, type) and issubclass(cls, CelRuleCheck)) or not cls.applies_to(obj):
             continue
         rule = cls.rule
         if not _simple(rule) or rule.match_constraints:
             continue
-        for i, v in enumerate(rule.policy.validations):
-            slots.append((rule.id, i))
-            parts.append(f"({v.expression.source})")
+        slots += [(rule.id, i) for i in range(len(rule.policy.validations))]
+    return slots
+
+
+def _compile_slots(slots: list):
+    from kubeward.policy.celenv import CompileError, compile_expression
+
+    reg = registry()
+    parts = [f"({reg[rid].rule.policy.validations[vi].expression.source})" for rid, vi in slots]
     if not parts:
-        return None, []
+        return None
     try:
-        return compile_expression("[" + ",\n".join(parts) + "]"), slots
+        return compile_expression("[" + ",\n".join(parts) + "]")
     except CompileError:
-        return None, []
+        return None
 
 
 def _doc(rule: Rule) -> str:
@@ -201,4 +231,5 @@ def clear_rules() -> None:
         if getattr(cls, "dynamic", False):
             unregister(cid)
     _PROGRAMS.clear()
+    _SLOTS.clear()
     _LAST[0] = None

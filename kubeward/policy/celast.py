@@ -65,6 +65,8 @@ class Node:
     accu_var: str = ""
     iter_var2: str = ""
     has_target: bool = False
+    #: node count of this subtree when it holds no comprehension, else -1
+    cost0: int = -1
 
 
 def _const(buf: bytes):
@@ -176,3 +178,13 @@ def children(node: Node):
 
 def size(node: Node) -> int:
     return 1 + sum(size(c) for c in children(node))
+
+
+def annotate(node: Node) -> int:
+    """Set ``cost0`` on every node; returns the root's."""
+    inner = [annotate(c) for c in children(node)]
+    if node.kind == "comprehension" or any(c < 0 for c in inner):
+        node.cost0 = -1
+    else:
+        node.cost0 = 1 + sum(inner)
+    return node.cost0

@@ -147,10 +147,13 @@ def _resolve_sizes(value, path: tuple) -> int:
     return 0
 
 
-def estimate_cost(node, data: dict, fallback: int, bindings: dict | None = None) -> int:
+def estimate_cost(node, data: dict, fallback, bindings: dict | None = None) -> int:
     """Kubernetes-like runtime cost: one per node, comprehensions times the
     size of what they iterate (the real size where the range is a field of
-    the input, else ``fallback``, the size of the whole input)."""
+    the input or a list literal, else ``fallback``, an int or a function
+    giving the size of the whole input)."""
+    if node.cost0 >= 0:
+        return node.cost0
     bindings = bindings or {}
     if node.kind != "comprehension":
         return 1 + sum(estimate_cost(c, data, fallback, bindings) for c in celast.children(node))
@@ -162,11 +165,48 @@ def estimate_cost(node, data: dict, fallback: int, bindings: dict | None = None)
         inner = dict(bindings)
         inner[node.name] = (ch[0], ch[1] + (_ITER,))
     else:
-        n = len(rng.args) if rng.kind == "list" else fallback
+        n = len(rng.args) if rng.kind == "list" else (fallback() if callable(fallback)
+                                                       else fallback)
         inner = {k: v for k, v in bindings.items() if k != node.name}
     body = sum(estimate_cost(c, data, fallback, inner)
                for c in (node.loop_condition, node.loop_step) if c is not None)
     return cost + n * body + estimate_cost(node.result, data, fallback, bindings) + 1
+
+
+def _max_literal(node) -> int:
+    own = len(node.args) if node.kind in ("list", "struct") else 0
+    return max([own, *(_max_literal(c) for c in celast.children(node))])
+
+
+def longest_collection(value) -> int:
+    """The length of the longest list or map in ``value``."""
+    best = 0
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if v.__class__ is dict:
+            if len(v) > best:
+                best = len(v)
+            stack.extend(x for x in v.values() if x.__class__ in (dict, list))
+        elif v.__class__ is list:
+            if len(v) > best:
+                best = len(v)
+            stack.extend(x for x in v if x.__class__ in (dict, list))
+    return best
+
+
+def _resolvable(node, bound: frozenset = frozenset()) -> bool:
+    """Whether every comprehension iterates a field of the input (or of an
+    element of one) or a list literal: its cost needs no walk of the input."""
+    if node.kind == "comprehension":
+        rng = node.iter_range
+        ok_range = rng.kind == "list" or _chain(rng, {v: ("object", ()) for v in bound}) is not None
+        inner = bound | {node.name} if ok_range and rng.kind != "list" else bound - {node.name}
+        return (ok_range and _resolvable(rng, bound)
+                and all(_resolvable(c, inner) for c in (node.loop_condition, node.loop_step)
+                        if c is not None)
+                and _resolvable(node.result, bound) and _resolvable(node.accu_init, bound))
+    return all(_resolvable(c, bound) for c in celast.children(node))
 
 
 # -- field chains for finding locations -----------------------------------------
@@ -209,26 +249,42 @@ class Program:
     static_cost: int
     depth: int
     chains: list
+    resolvable: bool = True
+    max_literal: int = 0  # the longest list literal
 
-    def cost(self, data: dict, size: int) -> int:
+    def cost(self, data: dict, size, longest=None) -> int:
+        """The estimated cost on ``data``; ``size`` is data_size of it, or a
+        function computing it (called only when needed); ``longest``, a
+        function giving the longest list or map of the input, allows a
+        cheap bound first."""
         if self.depth == 0:
             return self.static_cost
-        bound = self.static_cost * (size + 1) ** self.depth
+        if self.resolvable:
+            if longest is not None:
+                bound = self.static_cost * (max(longest(), self.max_literal) + 1) ** self.depth
+                if bound <= PER_CALL_LIMIT:
+                    return bound
+            return estimate_cost(self.ast, data, size)
+        n = size() if callable(size) else size
+        bound = self.static_cost * (n + 1) ** self.depth
         if bound <= PER_CALL_LIMIT:
             return bound
-        return estimate_cost(self.ast, data, size)
+        return estimate_cost(self.ast, data, n)
 
-    def eval(self, activation, data: dict, size: int, limit: int = PER_CALL_LIMIT) -> Any:
-        """The value, or EvalError. ``size``: data_size of the input."""
-        if self.depth and self.cost(data, size) > limit:
+    def eval(self, activation, data: dict, size, limit: int | None = PER_CALL_LIMIT) -> Any:
+        """The value, or EvalError. ``size``: data_size of the input (or a
+        function computing it); ``limit`` None: the caller checked the cost."""
+        if limit is not None and self.depth and self.cost(data, size) > limit:
             raise EvalError("operation cancelled: actual cost limit exceeded")
         r = self.compiled.eval(activation)
         v = r.value()
+        if v.__class__ in (list, dict):
+            return r.plain_value()
         if r.type() == _cel.Type.ERROR:
             raise EvalError(_clean(str(v)))
         return v
 
-    def plain(self, activation, data: dict, size: int) -> Any:
+    def plain(self, activation, data: dict, size) -> Any:
         """The value as plain Python data (for variables)."""
         if self.depth and self.cost(data, size) > PER_CALL_LIMIT:
             raise EvalError("operation cancelled: actual cost limit exceeded")
@@ -263,7 +319,9 @@ def compile_expression(source: str) -> Program:
         except RuntimeError:
             raise CompileError(message) from None
     root = celast.decode(compiled.serialize())
-    prog = Program(source, compiled, root, celast.size(root), _depth(root), object_chains(root))
+    celast.annotate(root)
+    prog = Program(source, compiled, root, celast.size(root), _depth(root), object_chains(root),
+                   _resolvable(root), _max_literal(root))
     _CACHE[source] = prog
     return prog
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubeward.policy.celenv import (PER_CALL_LIMIT, POLICY_BUDGET, CompileError, EvalError,
-                                    Program, activation, compile_expression, data_size, plain_data)
+                                    Program, activation, compile_expression, data_size,
+                                    longest_collection, plain_data)
 
 _PATH_TOKEN = re.compile(r"\.?([A-Za-z_$][\w$-]*)|\[(\d+)\]|\[\s*'((?:[^'\\]|\\.)*)'\s*\]"
                          r"|\[\s*\"((?:[^\"\\]|\\.)*)\"\s*\]")
@@ -101,11 +102,31 @@ class Outcome:
 class _Run:
     """One evaluation: the activation and the cost budget."""
 
-    def __init__(self, data: dict):
+    def __init__(self, data: dict, positions: dict | None = None):
         self.data = data
-        self.size = data_size(data)
+        self._size = None
+        self._longest = None
+        self.positions = positions  # the object's YAML position tables, if any
         self.spent = 0
         self._act = None
+
+    def longest(self) -> int:
+        """The longest list or map of the input (from the object's position
+        tables when it has them: no walk of the object)."""
+        if self._longest is None:
+            best = 0
+            for k, v in self.data.items():
+                if k == "object" and self.positions:
+                    best = max(best, max(map(len, self.positions.values()), default=0))
+                elif v.__class__ in (dict, list):
+                    best = max(best, longest_collection(v))
+            self._longest = best
+        return self._longest
+
+    def size(self) -> int:
+        if self._size is None:
+            self._size = data_size(self.data)
+        return self._size
 
     def act(self):
         if self._act is None:
@@ -116,21 +137,26 @@ class _Run:
                 self._act = activation(self.data)
         return self._act
 
-    def eval(self, prog: Program):
-        if self.spent > POLICY_BUDGET:
+    def eval(self, prog: Program, budget: bool = True):
+        """Evaluate ``prog``; ``budget``: count it in the policy's budget."""
+        if budget and self.spent > POLICY_BUDGET:
             raise EvalError("validation failed due to running out of cost budget, "
                             "no further validation rules will be run")
-        cost = prog.cost(self.data, self.size) if prog.depth else prog.static_cost
+        cost = prog.cost(self.data, self.size, self.longest) if prog.depth else prog.static_cost
         if cost > PER_CALL_LIMIT:
             raise EvalError("operation cancelled: actual cost limit exceeded")
-        self.spent += cost
-        return prog.eval(self.act(), self.data, self.size, limit=1 << 62)
+        if budget:
+            self.spent += cost
+        return prog.eval(self.act(), self.data, self.size, limit=None)
 
 
-def evaluate(policy: CompiledPolicy, data: dict) -> Outcome:
+def evaluate(policy: CompiledPolicy, data: dict, run: "_Run | None" = None) -> Outcome:
     """``data``: the variables (object, oldObject, request, params,
-    namespaceObject) as plain values."""
-    run = _Run(dict(data))
+    namespaceObject) as plain values. ``run``: an evaluation of the same
+    data to reuse (its activation), for policies without variables."""
+    if run is None or policy.variables:
+        run = _Run(dict(data))
+    run.spent = 0
     fail = policy.failure_policy != "Ignore"
     # matchConditions: any false -> not matched; else an error -> failure policy
     errors = []
@@ -157,7 +183,7 @@ def evaluate(policy: CompiledPolicy, data: dict) -> Outcome:
         var_errors: dict = {}
         for name, c, _where in policy.variables:
             run.data["variables"] = values
-            run._act = None
+            run._act = run._size = None
             if c.error:
                 var_errors[name] = c.error
                 continue

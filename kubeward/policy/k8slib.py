@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from fractions import Fraction
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 # -- tagged values --------------------------------------------------------
@@ -201,6 +202,7 @@ _SUFFIX = {"Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 *
 _INT64 = (-(2 ** 63), 2 ** 63 - 1)
 
 
+@lru_cache(maxsize=4096)
 def parse_quantity(s: str) -> Fraction:
     m = _QRE.match(s.strip()) if isinstance(s, str) and s == s.strip() else None
     if not m:
