@@ -162,6 +162,8 @@ def _internal_error(check: BaseCheck, obj: K8sObject | None, exc: Exception) -> 
 def run_checks(objects: list[K8sObject], checks: list[BaseCheck], ctx: Context,
                errors: list[LoadError]) -> list[tuple[Finding, K8sObject | None]]:
     out: list[tuple[Finding, K8sObject | None]] = []
+    if ctx.selected is None:
+        ctx.selected = frozenset(c.id for c in checks)
     dispatch = _Dispatcher(checks)
     for obj in objects:
         for check in dispatch.for_object(obj):

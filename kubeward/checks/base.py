@@ -71,6 +71,9 @@ class Context:
     complete: bool = False  # the input is the whole cluster (--complete, audit)
     #: the AdmissionRequest being reviewed (webhook only): operation, userInfo, oldObject
     admission_request: dict | None = None
+    #: ids of the checks this run selected (set by engine.run_checks); custom
+    #: rules use it to evaluate the selected ones together
+    selected: frozenset | None = None
     _index: dict | None = None
 
     def option(self, check_id: str, name: str, default: Any = None) -> Any:

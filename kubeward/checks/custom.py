@@ -27,13 +27,54 @@ class CelRuleCheck(Check):
 
     dynamic: ClassVar[bool] = True
     rule: ClassVar[Rule]
+    #: evaluated with the other simple rules of the kind (see _simple)
+    simple: ClassVar[bool] = False
 
-    def check(self, obj: K8sObject, ctx: Context) -> Iterator[Finding]:
+    def check(self, obj: K8sObject, ctx: Context):
+        # fast path: another rule already reported for every simple rule
+        # of this object (a plain function, no generator: called per rule)
+        b = _LAST[0]
+        if (b is not None and b.obj is obj and b.ctx is ctx and b.leader is not None
+                and b.leader != self.id and self.simple and ctx.selected is not None):
+            return ()
+        return list(self._check(obj, ctx))
+
+    def _check(self, obj: K8sObject, ctx: Context) -> Iterator[Finding]:
         rule = self.rule
-        if rule.match_constraints and not _matches(rule, obj, ctx):
+        if not self.simple:
+            if rule.match_constraints and not _matches(rule, obj, ctx):
+                return
+            for v in _violations(rule, obj, ctx):
+                yield self.finding(obj, v.path, v.message)
             return
-        for v in _violations(rule, obj, ctx):
-            yield self.finding(obj, v.path, v.message)
+        batch = _batch_for(obj, ctx)
+        selected = ctx.selected
+        if selected is None:  # only this rule is known to run
+            for v in _batch_violations(rule, batch):
+                yield self.finding(obj, v.path, v.message)
+            return
+        # the first selected simple rule of the kind reports for all of them
+        if batch.leader is None:
+            batch.leader = next((rid for rid, _vi in batch.slots if rid in selected), "")
+        if batch.leader != rule.id:
+            return
+        reg = registry()
+        for rid in dict.fromkeys(rid for rid, _vi in batch.slots if rid in selected):
+            cls = reg.get(rid)
+            if cls is None:
+                continue
+            for v in _batch_violations(cls.rule, batch):
+                yield _instance(cls).finding(obj, v.path, v.message)
+
+
+_INSTANCES: dict = {}
+
+
+def _instance(cls) -> "CelRuleCheck":
+    got = _INSTANCES.get(cls)
+    if got is None:
+        got = _INSTANCES[cls] = cls()
+    return got
 
 
 def _namespace_of(obj: K8sObject, ctx: Context):
@@ -72,17 +113,20 @@ def _data(obj: K8sObject, ctx: Context) -> dict:
 
 
 def _simple(rule: Rule) -> bool:
+    """Rules evaluated together with the others of their kind."""
     p = rule.policy
-    return not (p.variables or p.match_conditions or rule.params is not None)
+    return not (p.variables or p.match_conditions or rule.params is not None
+                or rule.match_constraints)
 
 
 def _violations(rule: Rule, obj: K8sObject, ctx: Context) -> list[Violation]:
-    if not _simple(rule) or rule.match_constraints:
-        data = _data(obj, ctx)
-        data["params"] = rule.params
-        out = evaluate(rule.policy, data)
-        return out.violations if out.matched else []
-    batch = _batch_for(obj, ctx)
+    data = _data(obj, ctx)
+    data["params"] = rule.params
+    out = evaluate(rule.policy, data)
+    return out.violations if out.matched else []
+
+
+def _batch_violations(rule: Rule, batch) -> list[Violation]:
     failed = batch.failed.get(rule.id)
     if failed is None:  # not in the batch, or its expression erred: alone
         return evaluate(rule.policy, batch.run.data, batch.run).violations
@@ -97,10 +141,12 @@ class _Batch:
     """Results of every simple rule for one object: rule id -> indexes of
     the validations that are false (absent: evaluate the rule alone)."""
 
-    __slots__ = ("obj", "ctx", "run", "failed")
+    __slots__ = ("obj", "ctx", "run", "failed", "slots", "leader")
 
-    def __init__(self, obj, ctx, run, failed):
+    def __init__(self, obj, ctx, run, failed, slots):
         self.obj, self.ctx, self.run, self.failed = obj, ctx, run, failed
+        self.slots = slots
+        self.leader: str | None = None  # the rule that reports for all (ctx.selected)
 
 
 _LAST: list = [None]
@@ -123,7 +169,7 @@ def _batch_for(obj: K8sObject, ctx: Context) -> _Batch:
     run = _Run(_data(obj, ctx), _positions(obj))
     failed: dict = {}
     _eval_range(run, key, slots, 0, len(slots), failed)
-    batch = _LAST[0] = _Batch(obj, ctx, run, failed)
+    batch = _LAST[0] = _Batch(obj, ctx, run, failed, slots)
     return batch
 
 
@@ -136,7 +182,7 @@ def _positions(obj: K8sObject) -> dict | None:
 def _eval_range(run, key, slots, lo: int, hi: int, failed: dict) -> None:
     """Evaluate slots[lo:hi] in one call; where that errs, each half apart
     (so one erring rule costs a few calls, not one per rule)."""
-    from kubeward.policy.celenv import EvalError
+    from kubeward.policy.celenv import PER_CALL_LIMIT, EvalError
 
     if lo >= hi:
         return
@@ -147,7 +193,8 @@ def _eval_range(run, key, slots, lo: int, hi: int, failed: dict) -> None:
     values = None
     if prog is not None:
         try:
-            values = run.eval(prog, budget=False)  # many rules: each has its own budget
+            # many rules at once: each has its own budget and cost limit
+            values = run.eval(prog, budget=False, limit=PER_CALL_LIMIT * (hi - lo))
         except EvalError:
             values = None
     if values is None:
@@ -176,7 +223,7 @@ def _slots(obj: K8sObject) -> list:
         if not (isinstance(cls, type) and issubclass(cls, CelRuleCheck)) or not cls.applies_to(obj):
             continue
         rule = cls.rule
-        if not _simple(rule) or rule.match_constraints:
+        if not _simple(rule):
             continue
         slots += [(rule.id, i) for i in range(len(rule.policy.validations))]
     return slots
@@ -220,6 +267,7 @@ def register_rules(rules: list[Rule]) -> list[str]:
             "severity": Severity.parse(rule.severity), "kinds": rule.kinds,
             "frameworks": dict(rule.frameworks), "default_enabled": rule.default_enabled,
             "remediation": rule.remediation, "rule": rule, "source": f"{rule.file}:{rule.line}",
+            "simple": _simple(rule),
         })
         ids.append(rule.id)
     return ids
@@ -232,4 +280,5 @@ def clear_rules() -> None:
             unregister(cid)
     _PROGRAMS.clear()
     _SLOTS.clear()
+    _INSTANCES.clear()
     _LAST[0] = None

@@ -252,7 +252,7 @@ class Program:
     resolvable: bool = True
     max_literal: int = 0  # the longest list literal
 
-    def cost(self, data: dict, size, longest=None) -> int:
+    def cost(self, data: dict, size, longest=None, limit: int = PER_CALL_LIMIT) -> int:
         """The estimated cost on ``data``; ``size`` is data_size of it, or a
         function computing it (called only when needed); ``longest``, a
         function giving the longest list or map of the input, allows a
@@ -262,12 +262,12 @@ class Program:
         if self.resolvable:
             if longest is not None:
                 bound = self.static_cost * (max(longest(), self.max_literal) + 1) ** self.depth
-                if bound <= PER_CALL_LIMIT:
+                if bound <= limit:
                     return bound
             return estimate_cost(self.ast, data, size)
         n = size() if callable(size) else size
         bound = self.static_cost * (n + 1) ** self.depth
-        if bound <= PER_CALL_LIMIT:
+        if bound <= limit:
             return bound
         return estimate_cost(self.ast, data, n)
 

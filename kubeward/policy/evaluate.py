@@ -137,13 +137,15 @@ class _Run:
                 self._act = activation(self.data)
         return self._act
 
-    def eval(self, prog: Program, budget: bool = True):
-        """Evaluate ``prog``; ``budget``: count it in the policy's budget."""
+    def eval(self, prog: Program, budget: bool = True, limit: int = PER_CALL_LIMIT):
+        """Evaluate ``prog``; ``budget``: count it in the policy's budget;
+        ``limit``: its cost limit (several rules at once: the sum of theirs)."""
         if budget and self.spent > POLICY_BUDGET:
             raise EvalError("validation failed due to running out of cost budget, "
                             "no further validation rules will be run")
-        cost = prog.cost(self.data, self.size, self.longest) if prog.depth else prog.static_cost
-        if cost > PER_CALL_LIMIT:
+        cost = (prog.cost(self.data, self.size, self.longest, limit) if prog.depth
+                else prog.static_cost)
+        if cost > limit:
             raise EvalError("operation cancelled: actual cost limit exceeded")
         if budget:
             self.spent += cost
