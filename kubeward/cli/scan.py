@@ -33,10 +33,18 @@ from kubeward.cli.common import build_options, emit_report, report_options, with
               help="ValidatingAdmissionPolicies, their bindings and params (files or "
                    "directories) to evaluate the input against, as the API server would "
                    "(repeatable; see docs/policies.md).")
+@click.option("--context", "context_paths", multiple=True, metavar="PATH",
+              type=click.Path(exists=True),
+              help="Also read these files and directories (e.g. the repository root) for "
+                   "cross-resource checks; only findings on PATH... are reported "
+                   "(repeatable; default with --changed-since: the PATHs given).")
+@click.option("-n", "--namespace", metavar="NS",
+              help="Namespace of objects without metadata.namespace, as `kubectl apply -n NS` "
+                   "and `helm install -n NS` place them (cluster-scoped kinds excepted).")
 @with_usage_errors
 def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, skip_checks,
          show_suppressed, color, rules, jobs, complete, helm_values, helm_set, baseline_path,
-         write_baseline_path, changed_since, admission_policies):
+         write_baseline_path, changed_since, context_paths, namespace, admission_policies):
     """Scan manifests: files, directories (recursive *.yaml, *.yml, *.json) or - for stdin.
 
     A directory holding Chart.yaml is rendered with Helm, one holding
@@ -51,6 +59,12 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
                             jobs=jobs, complete=complete, rules=rules)
     options.render_options = {**options.render_options, "values": list(helm_values),
                               "set": list(helm_set)}
+    if namespace is not None:
+        from kubeward.cli.common import check_namespace
+        options.namespace = check_namespace(namespace)
+    if options.target_namespace:
+        options.render_options["namespace"] = options.target_namespace
+    options.context = tuple(context_paths)
     known = None
     if baseline_path:
         from kubeward.baseline import BaselineError, load_baseline
@@ -66,6 +80,8 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
             changed = changed_files(changed_since, _repo_dir(paths))
         except ChangedSinceError as e:
             fail(str(e))
+        if not options.context_paths:
+            options.context = tuple(p for p in paths if p != "-")  # the whole picture
         paths = filter_changed(paths, changed, pre_errors, chart_inputs=helm_values)
     paths += [p for p in admission_policies if p not in paths]
     with progress(paths, enabled=jobs == 1) as on_file:
