@@ -170,8 +170,13 @@ def namespace_object(name: str | None, obj: K8sObject | None) -> dict | None:
     for cluster-scoped objects."""
     if name is None:
         return None
-    if obj is not None:
-        return obj.raw
+    if obj is not None:  # the API server always sets the name label
+        meta = obj.metadata
+        labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+        if labels.get("kubernetes.io/metadata.name") == name:
+            return obj.raw
+        return {**obj.raw, "metadata": {**meta, "labels": {
+            **labels, "kubernetes.io/metadata.name": name}}}
     return {"apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}}}
 

@@ -197,7 +197,7 @@ def test_rule_file_errors_name_file_and_line_and_the_rest_still_runs(files):
     r = run(["scan", "--rules", "bad.yaml", "--check", "ACME010", "-o", "json", "app.yaml"])
     assert r.exit_code == 2
     assert _json(r) == [("ACME010", "metadata.name", 4, "no web")]
-    lines = r.stderr.strip().splitlines()
+    lines = [x for x in r.stderr.strip().splitlines() if not x.startswith("kubeward: note:")]
     assert lines == [
         "bad.yaml:10: error: rule ACME011: validations[0].expression: compilation failed: "
         "ERROR: <input>:1:24: Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', "
@@ -229,7 +229,7 @@ def test_bad_rule_documents(files, text, expected):
 def test_missing_rule_file(files):
     r = run(["scan", "--rules", "nope.yaml", "--check", "PSS002", "app.yaml"])
     assert r.exit_code == 2
-    assert r.stderr.strip() == "nope.yaml: error: rule file not found"
+    assert r.stderr.strip().splitlines()[0] == "nope.yaml: error: rule file not found"
 
 
 def test_missing_cel_runtime_says_what_to_install(files, monkeypatch):

@@ -418,3 +418,13 @@ def test_cost_limit_stops_an_expensive_expression(tmp_path):
     # the same expression over 10 containers is cheap enough
     d["spec"]["template"]["spec"]["containers"] = d["spec"]["template"]["spec"]["containers"][:10]
     assert messages(tmp_path, policy(validations=[{"expression": expr}]), binding(), d) == []
+
+
+def test_namespace_object_always_has_its_name_label(tmp_path):
+    p = policy(validations=[
+        {"expression": "namespaceObject.metadata.labels['kubernetes.io/metadata.name'] != "
+                       "object.metadata.namespace", "message": "has the name label"}])
+    got = messages(tmp_path, p, binding(), namespace("given"), deployment("a", namespace="given"),
+                   deployment("b", namespace="absent"))
+    assert got == [("VAP001", "a", DENY + "has the name label"),
+                   ("VAP001", "b", DENY + "has the name label")]
