@@ -48,6 +48,9 @@ class ScanOptions:
     today: _dt.date | None = None  # for exemption expiry; default: today
     #: errors found before any input was read (bad rule files); the CLI reports them
     setup_errors: list = field(default_factory=list)
+    #: custom rule files loaded for this scan (a worker process that did not
+    #: inherit them by fork registers them again)
+    rule_paths: tuple[str, ...] = ()
 
     @property
     def version(self) -> tuple[int, int]:
@@ -496,6 +499,18 @@ def _scan_parallel(paths: list[str], options: ScanOptions, checks: list[BaseChec
     return report
 
 
+def _ensure_rules(paths) -> None:
+    """Register the custom rules in a worker started without them (spawn
+    or forkserver start methods)."""
+    from kubeward.checks.custom import CelRuleCheck, register_rules
+
+    if any(isinstance(c, type) and issubclass(c, CelRuleCheck) for c in registry().values()):
+        return
+    from kubeward.policy.rules import load_rules
+    rules, _errors = load_rules(list(paths))  # errors were reported by the parent
+    register_rules(rules)
+
+
 def _worker(arg) -> Report:
     files, options = arg
     from kubeward.loading.files import load_paths
@@ -507,6 +522,8 @@ def _worker(arg) -> Report:
                     empty_documents=loaded.empty_documents)
     place_objects(loaded.objects, options, report)
     report.identities = _identities_of(loaded.objects)
+    if options.rule_paths:
+        _ensure_rules(options.rule_paths)
     checks = [c for c in select_checks(options) if not isinstance(c, CrossCheck)]
     ctx = Context(k8s_version=options.version, options=options.config.options,
                   objects=loaded.objects, complete=options.complete)

@@ -111,7 +111,8 @@ def build_options(*, config_path, frameworks, k8s_version, checks, skip_checks, 
     return ScanOptions(frameworks=tuple(frameworks), k8s_version=version,
                        checks=tuple(c.upper() for c in checks),
                        skip_checks=tuple(c.upper() for c in skip_checks),
-                       config=cfg, jobs=jobs, complete=complete, setup_errors=setup_errors)
+                       config=cfg, jobs=jobs, complete=complete, setup_errors=setup_errors,
+                       rule_paths=(*cfg.rules, *rules))
 
 
 def check_namespace(namespace: str) -> str:

@@ -385,3 +385,14 @@ def test_webhook_enforces_a_rule(tmp_path):
     obj["metadata"]["labels"] = {"owner": "a"}
     d = policy.validate(review(obj))
     assert [f.check_id for f in d.by_mode["enforce"] if f.check_id.startswith("ORG")] == []
+
+
+def test_a_spawned_worker_registers_the_rules_again(files):
+    from kubeward.checks.custom import clear_rules
+    from kubeward.engine import ScanOptions, _worker
+    from kubeward.cli.common import load_rules as cli_load
+    assert cli_load(["rules.yaml"], []) == ["ACME001", "ACME002"]
+    clear_rules()  # as in a process started without them
+    report = _worker((["app.yaml"], ScanOptions(checks=("ACME001",), rule_paths=("rules.yaml",))))
+    assert [(f.check_id, f.field_path) for f in report.findings] == [
+        ("ACME001", "spec.template.spec.containers[1].image")]
