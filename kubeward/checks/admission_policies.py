@@ -45,10 +45,13 @@ class _VapCheck(CrossCheck):
     fix_safety = None
 
     def check_all(self, objects: list[K8sObject], ctx: Context) -> Iterator[Finding]:
+        decisions = _decisions(objects, ctx)
+        if not decisions:  # no policy in the input: nothing imported
+            return
         from kubeward.policy.celenv import CelUnavailable
         from kubeward.policy.vap import Decision
 
-        for d in _decisions(objects, ctx):
+        for d in decisions:
             if isinstance(d, CelUnavailable):
                 if self.action == "Deny":
                     from kubeward.policy.celenv import PoliciesNotEvaluated
@@ -241,9 +244,12 @@ class PolicyDoesNotCompile(CrossCheck):
     remediation = "Fix the expression; `kubeward scan` shows the compiler's message."
 
     def check_all(self, objects: list[K8sObject], ctx: Context) -> Iterator[Finding]:
+        decisions = _decisions(objects, ctx)
+        if not decisions:
+            return
         from kubeward.policy.vap import PolicyCompileError
 
-        for d in _decisions(objects, ctx):
+        for d in decisions:
             if isinstance(d, PolicyCompileError):
                 yield self.finding(
                     d.policy, d.path,
