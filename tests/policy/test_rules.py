@@ -396,3 +396,15 @@ def test_a_spawned_worker_registers_the_rules_again(files):
     report = _worker((["app.yaml"], ScanOptions(checks=("ACME001",), rule_paths=("rules.yaml",))))
     assert [(f.check_id, f.field_path) for f in report.findings] == [
         ("ACME001", "spec.template.spec.containers[1].image")]
+
+
+def test_a_scan_without_rules_or_policies_loads_no_policy_code():
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    code = ("import sys; from kubeward.engine import scan; "
+            f"scan([{str(root / 'examples' / 'hardened-app')!r}]); "
+            "print(sorted(m for m in sys.modules if m.startswith(('kubeward.policy', 'cel_expr'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
