@@ -24,7 +24,8 @@ import os
 from dataclasses import dataclass, field
 
 from kubeward.findings import LoadError
-from kubeward.policy.evaluate import CompiledPolicy, Validation, compile_one, parse_field_path
+from kubeward.policy.evaluate import (CompiledPolicy, Validation, compile_one, compile_together,
+                                      parse_field_path)
 
 API_VERSION = "kubeward.io/v1alpha1"
 #: id prefixes of kubeward's own checks; a custom rule may not use them
@@ -162,7 +163,10 @@ def load_rules(paths) -> tuple[list[Rule], list[LoadError]]:
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     for f in files:
-        for r in _load_file(f, errors):
+        file_errors: list = []
+        loaded = _load_file(f, file_errors)
+        errors.extend(sorted(file_errors, key=lambda e: e.line or 0))
+        for r in loaded:
             if r.id in seen:
                 errors.append(LoadError(f, f"rule {r.id}: duplicate rule id (first defined at "
                                            f"{seen[r.id]})", r.line, kind="rules"))
@@ -205,6 +209,7 @@ def _load_file(path: str, errors: list) -> list[Rule]:
             errors.append(LoadError(path, f"{_dotted(where) + ': ' if where else ''}{msg}",
                                     _line_of(doc, where), kind="rules"))
             continue
+        valid = []
         for i, raw in enumerate(doc.data["rules"]):
             bad = _first_error(rule_validator, raw)
             if bad is not None:
@@ -213,7 +218,10 @@ def _load_file(path: str, errors: list) -> list[Rule]:
                 errors.append(LoadError(path, f"{_dotted(full)}: {msg}", _line_of(doc, full),
                                         kind="rules"))
                 continue
-            rule = _build(raw, path, doc, i, errors)
+            valid.append((i, raw))
+        good = compile_together(src for _i, raw in valid for src in _sources(raw))
+        for i, raw in valid:
+            rule = _build(raw, path, doc, i, errors, good)
             if rule is not None:
                 out.append(rule)
     return out
@@ -234,7 +242,17 @@ def _first_error(validator, data):
     return path, msg
 
 
-def _build(raw: dict, path: str, doc, i: int, errors: list) -> Rule | None:
+def _sources(raw: dict):
+    for key in ("matchConditions", "variables"):
+        for item in raw.get(key, ()):
+            yield item["expression"]
+    for v in raw["validations"]:
+        yield v["expression"]
+        if "messageExpression" in v:
+            yield v["messageExpression"]
+
+
+def _build(raw: dict, path: str, doc, i: int, errors: list, good=frozenset()) -> Rule | None:
     rid = raw["id"]
     prefix = rid.rstrip("0123456789")
     base = ["rules", i]
@@ -245,10 +263,10 @@ def _build(raw: dict, path: str, doc, i: int, errors: list) -> Rule | None:
         return None
     policy = CompiledPolicy(rid, failure_policy=raw.get("failurePolicy", "Fail"))
     for j, mc in enumerate(raw.get("matchConditions", ())):
-        policy.match_conditions.append((mc["name"], compile_one(mc["expression"]),
+        policy.match_conditions.append((mc["name"], compile_one(mc["expression"], good),
                                         ("matchConditions", j, "expression")))
     for j, var in enumerate(raw.get("variables", ())):
-        policy.variables.append((var["name"], compile_one(var["expression"]),
+        policy.variables.append((var["name"], compile_one(var["expression"], good),
                                  ("variables", j, "expression")))
     for j, v in enumerate(raw["validations"]):
         fp = None
@@ -261,8 +279,8 @@ def _build(raw: dict, path: str, doc, i: int, errors: list) -> Rule | None:
                                         kind="rules"))
                 return None
         policy.validations.append(Validation(
-            compile_one(v["expression"]), v.get("message"),
-            compile_one(v["messageExpression"]) if "messageExpression" in v else None,
+            compile_one(v["expression"], good), v.get("message"),
+            compile_one(v["messageExpression"], good) if "messageExpression" in v else None,
             v.get("reason", "Invalid"), fp, ("validations", j)))
     bad = list(policy.compile_errors())
     if bad:

@@ -408,3 +408,12 @@ def test_a_scan_without_rules_or_policies_loads_no_policy_code():
             "print(sorted(m for m in sys.modules if m.startswith(('kubeward.policy', 'cel_expr'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_expressions_are_checked_together_but_never_joined():
+    from kubeward.policy.evaluate import _balanced, compile_together
+    good = ["object.a == 1", "'x)' == object.b", "[1, 2].all(x, x > 0)"]
+    joining = ["object.a == 1) || (true", "true // comment"]
+    broken = ["object.a ==", "nope(1)"]
+    assert compile_together(good + joining + broken) == set(good)
+    assert not _balanced("a) || (b") and _balanced("'(' + \"]\" + '''x)'''")
