@@ -59,7 +59,7 @@ class CelRuleCheck(Check):
         if batch.leader != rule.id:
             return
         reg = registry()
-        for rid in dict.fromkeys(rid for rid, _vi in batch.slots if rid in selected):
+        for rid in [r for r in batch.failed if r in selected]:
             cls = reg.get(rid)
             if cls is None:
                 continue
@@ -127,8 +127,11 @@ def _violations(rule: Rule, obj: K8sObject, ctx: Context) -> list[Violation]:
 
 
 def _batch_violations(rule: Rule, batch) -> list[Violation]:
-    failed = batch.failed.get(rule.id)
-    if failed is None:  # not in the batch, or its expression erred: alone
+    """``batch.failed``: rule id -> indexes of its false validations, or
+    None when the rule must be evaluated alone (an error, a non-bool);
+    absent: every validation holds."""
+    failed = batch.failed.get(rule.id, ())
+    if failed is None:
         return evaluate(rule.policy, batch.run.data, batch.run).violations
     if not failed:
         return []
@@ -194,25 +197,29 @@ def _eval_range(run, key, slots, lo: int, hi: int, failed: dict) -> None:
     if prog is not None:
         try:
             # many rules at once: each has its own budget and cost limit
-            values = run.eval(prog, budget=False, limit=PER_CALL_LIMIT * (hi - lo))
+            values = run.eval(prog, budget=False, limit=PER_CALL_LIMIT * (hi - lo),
+                              as_list=True)
         except EvalError:
             values = None
     if values is None:
         if hi - lo == 1:
-            return  # that rule is evaluated alone, which reports its error
+            failed[slots[lo][0]] = None  # evaluated alone, which reports its error
+            return
         mid = (lo + hi) // 2
         _eval_range(run, key, slots, lo, mid, failed)
         _eval_range(run, key, slots, mid, hi, failed)
         return
-    bad = set()
+    if values.count(True) == len(values):
+        return  # the usual case: every rule holds
     for (rid, vi), ok in zip(slots[lo:hi], values):
-        lst = failed.setdefault(rid, [])
-        if ok is False:
+        if ok is True:
+            continue
+        lst = failed.get(rid, [])
+        if ok is False and lst is not None:
             lst.append(vi)
-        elif ok is not True:
-            bad.add(rid)  # not a bool: the rule reports it alone
-    for rid in bad:
-        failed.pop(rid, None)
+            failed[rid] = lst
+        else:
+            failed[rid] = None  # not a bool: the rule reports it alone
 
 
 def _slots(obj: K8sObject) -> list:

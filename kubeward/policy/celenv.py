@@ -271,12 +271,19 @@ class Program:
             return bound
         return estimate_cost(self.ast, data, n)
 
-    def eval(self, activation, data: dict, size, limit: int | None = PER_CALL_LIMIT) -> Any:
+    def eval(self, activation, data: dict, size, limit: int | None = PER_CALL_LIMIT,
+             as_list: bool = False) -> Any:
         """The value, or EvalError. ``size``: data_size of the input (or a
-        function computing it); ``limit`` None: the caller checked the cost."""
+        function computing it); ``limit`` None: the caller checked the cost;
+        ``as_list``: the expression builds a list (one conversion)."""
         if limit is not None and self.depth and self.cost(data, size) > limit:
             raise EvalError("operation cancelled: actual cost limit exceeded")
         r = self.compiled.eval(activation)
+        if as_list:
+            v = r.plain_value()
+            if v.__class__ is list:
+                return v
+            raise EvalError(_clean(str(v)))
         v = r.value()
         if v.__class__ in (list, dict):
             return r.plain_value()

@@ -216,7 +216,8 @@ class _Run:
                 self._act = activation(self.data)
         return self._act
 
-    def eval(self, prog: Program, budget: bool = True, limit: int = PER_CALL_LIMIT):
+    def eval(self, prog: Program, budget: bool = True, limit: int = PER_CALL_LIMIT,
+             as_list: bool = False):
         """Evaluate ``prog``; ``budget``: count it in the policy's budget;
         ``limit``: its cost limit (several rules at once: the sum of theirs)."""
         if budget and self.spent > POLICY_BUDGET:
@@ -228,7 +229,7 @@ class _Run:
             raise EvalError("operation cancelled: actual cost limit exceeded")
         if budget:
             self.spent += cost
-        return prog.eval(self.act(), self.data, self.size, limit=None)
+        return prog.eval(self.act(), self.data, self.size, limit=None, as_list=as_list)
 
 
 def evaluate(policy: CompiledPolicy, data: dict, run: "_Run | None" = None) -> Outcome:
