@@ -100,7 +100,7 @@ def _matches(rule: Rule, obj: K8sObject, ctx: Context) -> bool:
 
 
 def _data(obj: K8sObject, ctx: Context) -> dict:
-    from kubeward.policy.vap import _request, namespace_object
+    from kubeward.policy.vap import namespace_object, request_for
 
     ns, ns_obj = _namespace_of(obj, ctx)
     req = ctx.admission_request
@@ -108,7 +108,7 @@ def _data(obj: K8sObject, ctx: Context) -> dict:
         return {"object": obj.raw, "oldObject": req.get("oldObject"),
                 "request": {k: v for k, v in req.items() if k not in ("object", "oldObject")},
                 "namespaceObject": namespace_object(ns, ns_obj), "params": None}
-    return {"object": obj.raw, "oldObject": None, "request": _request(obj, ns),
+    return {"object": obj.raw, "oldObject": None, "request": request_for(obj, ns),
             "namespaceObject": namespace_object(ns, ns_obj), "params": None}
 
 

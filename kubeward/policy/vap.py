@@ -181,7 +181,8 @@ def namespace_object(name: str | None, obj: K8sObject | None) -> dict | None:
             "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}}}
 
 
-def _request(obj: K8sObject, ns: str | None) -> dict:
+def request_for(obj: K8sObject, ns: str | None) -> dict:
+    """The AdmissionRequest of a create of ``obj`` by user kubeward."""
     group, version, kind = gvk(obj)
     resource, _ = resource_of(kind)
     return {
@@ -261,7 +262,7 @@ def review(objects: list[K8sObject]):
             if isinstance(binding_match, dict) and not matches_resources(binding_match, obj, ns_labels):
                 continue
             params, err, *rest = _params_for(pspec, bspec, ns, by_kind)
-            data = {"object": obj.raw, "oldObject": None, "request": _request(obj, ns),
+            data = {"object": obj.raw, "oldObject": None, "request": request_for(obj, ns),
                     "namespaceObject": namespace_object(ns, namespaces.get(ns) if ns else None)}
             violations: list[tuple[Violation, dict]] = []
             if err is not None:
