@@ -287,15 +287,5 @@ def _dotted(path) -> str:
 
 
 def _line_of(doc, path: list) -> int | None:
-    cur = doc.data
-    line = doc.line
-    for part in path:
-        table = doc.positions.get(id(cur))
-        if table is None:
-            break
-        try:
-            line = table[part][0]
-            cur = cur[part]
-        except (KeyError, IndexError, TypeError):
-            break
-    return line
+    from kubeward.loading.yamldoc import line_of
+    return line_of(doc, path)

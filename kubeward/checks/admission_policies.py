@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Iterator
 
-from kubeward.checks.base import Context, CrossCheck, Finding, K8sObject, Severity
+from kubeward.checks.base import Context, CrossCheck, Finding, K8sObject, Severity, format_path
 
 _KINDS = ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
 SEVERITY_ANNOTATION = "kubeward.io/severity"
@@ -253,12 +253,5 @@ class PolicyDoesNotCompile(CrossCheck):
             if isinstance(d, PolicyCompileError):
                 yield self.finding(
                     d.policy, d.path,
-                    f"ValidatingAdmissionPolicy '{d.policy.name}': {_dotted(d.path)}: "
+                    f"ValidatingAdmissionPolicy '{d.policy.name}': {format_path(d.path)}: "
                     f"{d.message.splitlines()[0]}")
-
-
-def _dotted(path) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out

@@ -24,6 +24,8 @@ import os
 from dataclasses import dataclass, field
 
 from kubeward.findings import LoadError
+from kubeward.loading.yamldoc import line_of as _line_of
+from kubeward.paths import format_path as _dotted
 from kubeward.policy.evaluate import (CompiledPolicy, Validation, compile_one, compile_together,
                                       parse_field_path)
 
@@ -116,27 +118,6 @@ class Rule:
     default_enabled: bool = True
     file: str = ""
     line: int = 0
-
-
-def _line_of(doc, path) -> int | None:
-    cur, line = doc.data, doc.line
-    for part in path:
-        table = doc.positions.get(id(cur))
-        if table is None:
-            break
-        try:
-            line = table[part][0]
-            cur = cur[part]
-        except (KeyError, IndexError, TypeError):
-            break
-    return line
-
-
-def _dotted(path) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
 
 
 def rule_files(paths) -> tuple[list[str], list[LoadError]]:

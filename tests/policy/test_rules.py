@@ -393,7 +393,12 @@ def test_a_spawned_worker_registers_the_rules_again(files):
     from kubeward.cli.common import load_rules as cli_load
     assert cli_load(["rules.yaml"], []) == ["ACME001", "ACME002"]
     clear_rules()  # as in a process started without them
-    report = _worker((["app.yaml"], ScanOptions(checks=("ACME001",), rule_paths=("rules.yaml",))))
+    import gc
+    try:
+        report = _worker((["app.yaml"], ScanOptions(checks=("ACME001",),
+                                                    rule_paths=("rules.yaml",))))
+    finally:
+        gc.enable()  # _worker turns the collector off, as a worker process does
     assert [(f.check_id, f.field_path) for f in report.findings] == [
         ("ACME001", "spec.template.spec.containers[1].image")]
 
