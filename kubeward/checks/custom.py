@@ -244,7 +244,7 @@ def _compile_slots(slots: list):
     if not parts:
         return None
     try:
-        return compile_expression("[" + ",\n".join(parts) + "]")
+        return compile_expression("[" + ",\n".join(parts) + "]", locate=False)
     except CompileError:
         return None
 

@@ -304,8 +304,9 @@ class Program:
 _CACHE: dict[str, Program] = {}
 
 
-def compile_expression(source: str) -> Program:
-    """Compile (type-checked) once per process; raises CompileError."""
+def compile_expression(source: str, locate: bool = True) -> Program:
+    """Compile (type-checked) once per process; raises CompileError.
+    ``locate`` False: no field chains (a batch of rules never locates)."""
     got = _CACHE.get(source)
     if got is not None:
         return got
@@ -327,8 +328,8 @@ def compile_expression(source: str) -> Program:
             raise CompileError(message) from None
     root = celast.decode(compiled.serialize())
     celast.annotate(root)
-    prog = Program(source, compiled, root, celast.size(root), _depth(root), object_chains(root),
-                   _resolvable(root), _max_literal(root))
+    prog = Program(source, compiled, root, celast.size(root), _depth(root),
+                   object_chains(root) if locate else [], _resolvable(root), _max_literal(root))
     _CACHE[source] = prog
     return prog
 
