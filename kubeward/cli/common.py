@@ -111,16 +111,18 @@ def build_options(*, config_path, frameworks, k8s_version, checks, skip_checks, 
         fail(f"{config_path}: config file not found")
     setup_errors: list = []
     try:
-        if path:
-            cfg = load_config(path)
-        load_rules((*cfg.rules, *rules), setup_errors)
+        known_options = None
         if path:
             from kubeward.checks.aliases import ALIASES, canonical
 
             reg = registry()
-            cfg = load_config(path, known_ids=set(reg) | set(ALIASES),
-                              known_options={cid: set(reg[canonical(cid)].options)
-                                             for cid in set(reg) | set(ALIASES)})
+            known_options = {cid: set(reg[canonical(cid)].options)
+                             for cid in set(reg) | set(ALIASES)}
+            cfg = load_config(path, known_options=known_options)  # its rules: key
+        load_rules((*cfg.rules, *rules), setup_errors)
+        if path:  # again, now that the custom rule ids are known
+            cfg = load_config(path, known_ids=set(registry()) | set(ALIASES),
+                              known_options=known_options)
     except ConfigError as e:
         click.echo(e.one_line(), err=True)
         sys.exit(EXIT_ERROR)

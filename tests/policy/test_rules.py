@@ -138,7 +138,8 @@ def test_config_naming_an_unknown_rule_id_is_an_error(files):
     r = run(["scan", "--rules", "rules.yaml", "app.yaml"])
     assert r.exit_code == 2
     assert r.stderr.strip() == (f"{files / '.kubeward.yaml'}:2: config error: "
-                                "checks.disable[0]: unknown check id 'ACME003'")
+                                "checks.disable[0]: unknown check id 'ACME003' "
+                                "(did you mean 'ACME002'?)")
 
 
 def test_baseline(files):
