@@ -83,7 +83,11 @@ def _namespace_of(obj: K8sObject, ctx: Context):
     ns = object_namespace(obj)
     if ns is None:
         return None, None
-    for n in ctx.by_kind("Namespace"):
+    # a per-object check sees no other object (under --jobs a worker holds
+    # only its files): the Namespace is the one the API server would hold,
+    # unless the context carries the scan's objects (a cross-resource run)
+    by_kind = getattr(ctx, "by_kind", None)
+    for n in by_kind("Namespace") if by_kind is not None else ():
         if n.name == ns:
             return ns, n
     return ns, None

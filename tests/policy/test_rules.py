@@ -389,17 +389,15 @@ def test_webhook_enforces_a_rule(tmp_path):
 
 
 def test_a_spawned_worker_registers_the_rules_again(files):
+    from kubeward.checks.base import registry
     from kubeward.checks.custom import clear_rules
-    from kubeward.engine import ScanOptions, _worker
     from kubeward.cli.common import load_rules as cli_load
+    from kubeward.engine import ScanOptions, _ensure_rules, scan
     assert cli_load(["rules.yaml"], []) == ["ACME001", "ACME002"]
-    clear_rules()  # as in a process started without them
-    import gc
-    try:
-        report = _worker((["app.yaml"], ScanOptions(checks=("ACME001",),
-                                                    rule_paths=("rules.yaml",))))
-    finally:
-        gc.enable()  # _worker turns the collector off, as a worker process does
+    clear_rules()  # as in a worker process started without them
+    assert "ACME001" not in registry()
+    _ensure_rules(("rules.yaml",))  # what engine._worker does with ScanOptions.rule_paths
+    report = scan(["app.yaml"], ScanOptions(checks=("ACME001",), rule_paths=("rules.yaml",)))
     assert [(f.check_id, f.field_path) for f in report.findings] == [
         ("ACME001", "spec.template.spec.containers[1].image")]
 
