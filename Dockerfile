@@ -5,7 +5,7 @@ FROM python:3.12-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY kubeward ./kubeward
-RUN pip install --no-cache-dir --prefix=/install ".[admission,cluster]"
+RUN pip install --no-cache-dir --prefix=/install ".[admission,cluster,cel]"
 
 FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \

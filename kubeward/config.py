@@ -33,6 +33,7 @@ SCHEMA: dict[str, Any] = {
         "k8sVersion": {"type": "string", "pattern": r"^v?1\.\d+$"},
         "failOn": {"enum": _SEVERITIES},
         "frameworks": {"type": "array", "items": {"type": "string"}},
+        "rules": {"type": "array", "items": {"type": "string", "minLength": 1}},
         "namespace": {"type": "string",
                       "pattern": r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"},
         "context": {"type": "array", "items": {"type": "string", "minLength": 1}},
@@ -154,6 +155,8 @@ class Config:
     exemptions: list[Exemption] = field(default_factory=list)
     overrides: list[Override] = field(default_factory=list)
     admission: dict = field(default_factory=dict)  # the `admission:` section, validated
+    #: custom rule files and directories (``rules:``), relative to the config file
+    rules: tuple[str, ...] = ()
 
 
 def find_config(start: str | None = None) -> str | None:
@@ -253,6 +256,8 @@ def load_config(path: str, known_ids: set[str] | None = None,
     cfg.context = tuple(os.path.relpath(os.path.join(base, p)) if not os.path.isabs(p) else p
                         for p in data.get("context", ()))
     cfg.admission = dict(data.get("admission", {}))
+    base = os.path.dirname(os.path.abspath(path))
+    cfg.rules = tuple(os.path.normpath(os.path.join(base, r)) for r in data.get("rules", ()))
     checks = data.get("checks", {})
     if known_ids is not None:
         _check_ids(cfg, known_ids, doc, data)
@@ -347,15 +352,5 @@ def _dotted(path) -> str:
 
 
 def _line_of(doc, path: list) -> int | None:
-    cur = doc.data
-    line = doc.line
-    for part in path:
-        table = doc.positions.get(id(cur))
-        if table is None:
-            break
-        try:
-            line = table[part][0]
-            cur = cur[part]
-        except (KeyError, IndexError, TypeError):
-            break
-    return line
+    from kubeward.loading.yamldoc import line_of
+    return line_of(doc, path)

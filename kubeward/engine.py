@@ -47,6 +47,11 @@ class ScanOptions:
     #: --namespace: where namespaced objects without metadata.namespace are applied
     namespace: str | None = None
     today: _dt.date | None = None  # for exemption expiry; default: today
+    #: errors found before any input was read (bad rule files); the CLI reports them
+    setup_errors: list = field(default_factory=list)
+    #: custom rule files loaded for this scan (a worker process that did not
+    #: inherit them by fork registers them again)
+    rule_paths: tuple[str, ...] = ()
 
     @property
     def version(self) -> tuple[int, int]:
@@ -176,6 +181,8 @@ def _internal_error(check: BaseCheck, obj: K8sObject | None, exc: Exception) -> 
     if DEBUG:
         raise exc
     where = f" on {obj.kind} {obj.name}" if obj is not None else ""
+    if getattr(exc, "note_only", False):  # e.g. an optional library is missing
+        return LoadError("<scan>", str(exc), kind="note")
     return LoadError(obj.source.file if obj is not None else "<scan>",
                      f"internal error in check {check.id}{where}: {type(exc).__name__}: {exc} "
                      "(please report this; set KUBEWARD_DEBUG=1 for details)",
@@ -190,6 +197,8 @@ def run_checks(objects: list[K8sObject], checks: list[BaseCheck], ctx: Context,
     ``ctx``, which must then be a CrossContext holding both), keeping only
     findings on ``objects``."""
     out: list[tuple[Finding, K8sObject | None]] = []
+    if ctx.selected is None:
+        ctx.selected = frozenset(c.id for c in checks)
     dispatch = _Dispatcher(checks)
     octx = ctx.per_object() if isinstance(ctx, CrossContext) else ctx
     for obj in objects:
@@ -220,6 +229,13 @@ def run_checks(objects: list[K8sObject], checks: list[BaseCheck], ctx: Context,
         out = [(f, o) for f, o in out if o is None or not o.invalid
                or not voided_by(f.path, o.invalid)]
     return out
+
+
+def _move_notes(report: Report) -> None:
+    """Errors a check raised as notes (``note_only``) become report notes."""
+    if any(e.kind == "note" for e in report.errors):
+        report.notes.extend(dict.fromkeys(e.message for e in report.errors if e.kind == "note"))
+        report.errors[:] = [e for e in report.errors if e.kind != "note"]
 
 
 def _obj_key(file, doc_index, kind, namespace, name):
@@ -313,6 +329,7 @@ def scan_objects(objects: list[K8sObject], options: ScanOptions,
     ctx = CrossContext(k8s_version=options.version, options=options.config.options,
                        objects=everything, complete=options.complete)
     pairs = run_checks(objects, checks, ctx, report.errors, context=context)
+    _move_notes(report)
     apply_policy(pairs, options, report)
     report.findings.sort(key=_sort_key)
     report.suppressed.sort(key=_sort_key)
@@ -596,6 +613,7 @@ def _scan_parallel(paths: list[str], files: list[str], errors: list[LoadError],
         report.findings.extend(sub.findings)
         report.suppressed.extend(sub.suppressed)
         report.notes.extend(sub.notes)
+    _move_notes(report)
     report.notes = list(dict.fromkeys(report.notes))
     report.findings.sort(key=_sort_key)
     report.suppressed.sort(key=_sort_key)
@@ -608,6 +626,18 @@ def _scan_parallel(paths: list[str], files: list[str], errors: list[LoadError],
     report.k8s_version = options.version
     report.scanned = all_objects
     return report
+
+
+def _ensure_rules(paths) -> None:
+    """Register the custom rules in a worker started without them (spawn
+    or forkserver start methods)."""
+    from kubeward.checks.custom import CelRuleCheck, register_rules
+
+    if any(isinstance(c, type) and issubclass(c, CelRuleCheck) for c in registry().values()):
+        return
+    from kubeward.policy.rules import load_rules
+    rules, _errors = load_rules(list(paths))  # errors were reported by the parent
+    register_rules(rules)
 
 
 def _receive(conn):
@@ -645,6 +675,8 @@ def _worker(files: list[str], options: ScanOptions, send_objects: bool, conn) ->
                         empty_documents=loaded.empty_documents)
         place_objects(loaded.objects, options, report)
         report.identities = _identities_of(loaded.objects)
+        if options.rule_paths:
+            _ensure_rules(options.rule_paths)
         checks = [c for c in select_checks(options) if not isinstance(c, CrossCheck)]
         ctx = Context(k8s_version=options.version, options=options.config.options,
                       complete=options.complete)

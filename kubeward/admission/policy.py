@@ -310,12 +310,14 @@ class AdmissionPolicy:
         d.name = name if isinstance(name, str) else ""
         return req, d
 
-    def _run(self, obj: K8sObject, levels: tuple[Level, ...], d: Decision) -> list[Finding]:
+    def _run(self, obj: K8sObject, levels: tuple[Level, ...], d: Decision,
+             req: dict | None = None) -> list[Finding]:
         checks, cross = self._checks_for(obj, levels)
         if not checks and not cross:
             return []
         opts = self.options
-        ctx = Context(k8s_version=opts.version, options=opts.config.options)
+        ctx = Context(k8s_version=opts.version, options=opts.config.options,
+                      admission_request=req)
         pairs = []
         for check in checks:
             try:
@@ -387,7 +389,7 @@ class AdmissionPolicy:
         warnings: list[str] = []
         levels = self._levels_of(obj, d, warnings)
         e, w, a = levels["enforce"], levels["warn"], levels["audit"]
-        findings = self._run(obj, (e, w, a), d)
+        findings = self._run(obj, (e, w, a), d, req)
         for mode, level in levels.items():
             d.by_mode[mode] = [f for f in findings if level.selects(f)]
         resp = d.response

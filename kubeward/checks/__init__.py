@@ -23,6 +23,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "kubeward.checks.cross_rbac",
     "kubeward.checks.cross_rbac_admin",
     "kubeward.checks.references",
+    "kubeward.checks.admission_policies",
 )
 
 _loaded = False

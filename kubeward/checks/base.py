@@ -72,6 +72,11 @@ class Context:
     options: dict = field(default_factory=dict)  # check id -> {option: value}
     complete: bool = False  # the input is the whole cluster (--complete, audit)
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: the AdmissionRequest being reviewed (webhook only): operation, userInfo, oldObject
+    admission_request: dict | None = None
+    #: ids of the checks this run selected (set by engine.run_checks); custom
+    #: rules use it to evaluate the selected ones together
+    selected: frozenset | None = None
 
     def option(self, check_id: str, name: str, default: Any = None) -> Any:
         return self.options.get(check_id, {}).get(name, default)
@@ -220,6 +225,14 @@ class CrossCheck(BaseCheck):
         raise NotImplementedError
 
 
+def unregister(check_id: str) -> None:
+    """Forget a check registered at run time (custom rules, see
+    kubeward/checks/custom.py); built-in checks are never unregistered."""
+    cls = _REGISTRY.get(check_id)
+    if cls is not None and getattr(cls, "dynamic", False):
+        del _REGISTRY[check_id]
+
+
 def registry() -> dict[str, type[BaseCheck]]:
     """Every registered check, by id (imports the check modules once)."""
     from kubeward.checks import load_all
@@ -235,4 +248,4 @@ def describe_value(value: Any, limit: int = 80) -> str:
 
 __all__ = ["BaseCheck", "Check", "CrossCheck", "Context", "CrossContext", "Edit", "Finding", "FixSafety",
            "Severity", "K8sObject", "Path", "format_path", "registry", "describe_value",
-           "DOC_SECTIONS", "DEFAULT_K8S_VERSION"]
+           "DOC_SECTIONS", "DEFAULT_K8S_VERSION", "unregister"]

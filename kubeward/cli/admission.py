@@ -48,11 +48,14 @@ def admission():
               show_default=True, help="Seconds between checks of the certificate files.")
 @click.option("--shutdown-delay", type=click.FloatRange(0), default=3.0, show_default=True,
               help="Seconds to keep serving after SIGTERM (readyz failing) before closing.")
+@click.option("--rules", "rules", multiple=True, metavar="FILE|DIR", type=click.Path(),
+              help="Custom CEL rules to enforce like built-in checks (repeatable; added to "
+                   "`rules:` of the config).")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="One JSON line per request on standard error.")
 def serve(tls_cert, tls_key, port, host, config_path, k8s_version, namespaces_files,
           use_cluster, cross_checks, kubeconfig, context, own_namespace, workers, max_body_bytes,
-          cert_reload_interval, shutdown_delay, access_log):
+          cert_reload_interval, shutdown_delay, access_log, rules):
     """Run the HTTPS admission webhook (/validate, /mutate, /healthz, /readyz, /metrics)."""
     from kubeward.admission import AdmissionSetupError, require_server_deps
     from kubeward.cli.common import build_options, fail
@@ -67,7 +70,11 @@ def serve(tls_cert, tls_key, port, host, config_path, k8s_version, namespaces_fi
     if cross_checks and not use_cluster:
         fail("--cross-checks needs --cluster (the checks consult the cluster's objects)")
     options = build_options(config_path=config_path, frameworks=(), k8s_version=k8s_version,
-                            checks=(), skip_checks=())
+                            checks=(), skip_checks=(), rules=rules)
+    if options.setup_errors:  # the webhook enforces exactly what it was given, or nothing
+        for e in options.setup_errors:
+            click.echo(e.one_line(), err=True)
+        fail("the custom rules have errors; not starting")
     from kubeward.admission.policy import AdmissionPolicy
     from kubeward.admission.server import Settings, serve as run
 

@@ -34,11 +34,17 @@ from kubeward.cli.common import build_options, emit_report, fail, report_options
               help="Seconds before a watch stream is renewed (timeoutSeconds).")
 @click.option("--duration", type=float, default=None, hidden=True,
               help="Stop watching after this many seconds (for tests and demos).")
+@click.option("--admission-policies", "admission_policies", multiple=True, metavar="PATH",
+              type=click.Path(),
+              help="ValidatingAdmissionPolicies (with bindings and params) not yet in the "
+                   "cluster: report which running objects they would reject (repeatable; not "
+                   "with --watch).")
 @click.pass_context
 @with_usage_errors
 def audit(ctx, kubeconfig, kube_context, namespace, all_namespaces, outputs, config_path,
-          frameworks, k8s_version, fail_on, checks, skip_checks, show_suppressed, color, watch,
-          metrics_address, metrics_port, policy_reports, page_size, watch_timeout, duration):
+          frameworks, k8s_version, fail_on, checks, skip_checks, show_suppressed, color, rules,
+          watch, metrics_address, metrics_port, policy_reports, page_size, watch_timeout,
+          duration, admission_policies):
     """Audit the objects of a live cluster with the same checks as scan.
 
     Reads every kind the checks need (list with limit/continue), reports a Pod
@@ -54,9 +60,17 @@ def audit(ctx, kubeconfig, kube_context, namespace, all_namespaces, outputs, con
     from kubeward.cluster import ClusterError
     from kubeward.engine import select_checks
 
+    if watch and admission_policies:
+        fail("--admission-policies works with a one-off audit, not with --watch")
     options = build_options(config_path=config_path, frameworks=frameworks,
-                            k8s_version=k8s_version, checks=checks, skip_checks=skip_checks)
+                            k8s_version=k8s_version, checks=checks, skip_checks=skip_checks,
+                            rules=rules)
     select_checks(options)  # usage errors before touching the cluster
+    extra, extra_errors = [], list(options.setup_errors)
+    if admission_policies:
+        from kubeward.loading.files import load_paths
+        loaded = load_paths(list(admission_policies), {})
+        extra, extra_errors = loaded.objects, extra_errors + loaded.errors
     if watch or policy_reports:
         _need_prometheus(watch)
     try:
@@ -71,7 +85,8 @@ def audit(ctx, kubeconfig, kube_context, namespace, all_namespaces, outputs, con
             from kubeward.cluster.audit import snapshot
             report, snap = None, snapshot(client, options, namespace, page_size)
         else:
-            report, snap = audit_once(client, options, namespace, page_size)
+            report, snap = audit_once(client, options, namespace, page_size, extra)
+            report.errors[:0] = extra_errors
     except ClusterError as e:
         fail(str(e))
     for w in snap.warnings:

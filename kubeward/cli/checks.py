@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from kubeward.cli.common import rules_option
+
 
 def check_info(cls) -> dict:
     from kubeward.checks import crosswalk
@@ -26,7 +28,26 @@ def check_info(cls) -> dict:
         "remediation": cls.remediation,
         "crossResource": hasattr(cls, "check_all"),
         "aliases": list(aliases_of(cls.id)),
+        **({"source": cls.source} if getattr(cls, "dynamic", False) else {}),
     }
+
+
+def _with_rules(f):
+    f = click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                     help="Config file whose `rules:` add custom rules (default: "
+                          ".kubeward.yaml found upward).")(f)
+    return rules_option(f)
+
+
+def _load_custom(config_path, rules) -> None:
+    """Register custom rules (``--rules``, the config's ``rules:``); print
+    their errors."""
+    from kubeward.cli.common import build_options
+
+    options = build_options(config_path=config_path, frameworks=(), k8s_version=None,
+                            checks=(), skip_checks=(), rules=rules)
+    for e in options.setup_errors:
+        click.echo(e.one_line(), err=True)
 
 
 @click.command()
@@ -36,9 +57,12 @@ def check_info(cls) -> dict:
 @click.option("--tool", type=click.Choice(("kube-linter", "checkov", "polaris", "kube-score",
                                            "kubescape", "trivy")),
               help="Only checks that replace a rule of this tool, with the relation of each.")
-def checks(output, framework, tool):
+@_with_rules
+def checks(output, framework, tool, config_path, rules):
     """List every check: id, name, severity, frameworks, kinds, on by default."""
     from kubeward.checks.base import registry
+
+    _load_custom(config_path, rules)
 
     reg = registry()
     if framework is not None:
@@ -84,10 +108,12 @@ def _by_tool(tool: str, reg, output: str) -> None:
 
 @click.command()
 @click.argument("check_id")
-def explain(check_id):
+@_with_rules
+def explain(check_id, config_path, rules):
     """Print a check's full documentation."""
     from kubeward.checks.base import registry
 
+    _load_custom(config_path, rules)
     from kubeward.checks.aliases import ALIASES
 
     reg = registry()

@@ -42,10 +42,35 @@ def report_options(f):
                      help="List suppressed findings too (with their reasons)."),
         click.option("--color/--no-color", default=None,
                      help="Colour in text output (default: when stdout is a terminal)."),
+        rules_option,
     ]
     for o in reversed(opts):
         f = o(f)
     return f
+
+
+rules_option = click.option(
+    "--rules", "rules", multiple=True, metavar="FILE|DIR", type=click.Path(),
+    help="Custom CEL rules: a rule file or a directory of them (repeatable; added to "
+         "`rules:` of the config). See docs/policies.md.")
+
+
+def load_rules(paths, errors: list) -> list[str]:
+    """Compile and register the custom rules of ``paths``; one LoadError per
+    bad file, rule or expression goes to ``errors``. Exits 2 when the CEL
+    runtime is missing."""
+    if not paths:
+        return []
+    from kubeward.checks.custom import register_rules
+    from kubeward.policy.celenv import CelUnavailable
+    from kubeward.policy.rules import load_rules as load
+
+    try:
+        rules, errs = load(paths)
+    except CelUnavailable as e:
+        fail(str(e))
+    errors.extend(errs)
+    return register_rules(rules)
 
 
 def fail(message: str) -> NoReturn:
@@ -71,8 +96,11 @@ def warn_version(version, where: str) -> None:
 
 
 def build_options(*, config_path, frameworks, k8s_version, checks, skip_checks, jobs=1,
-                  complete=False, **_ignored):
-    """ScanOptions from CLI values; usage problems exit 2 with one line."""
+                  complete=False, rules=(), **_ignored):
+    """ScanOptions from CLI values; usage problems exit 2 with one line.
+    Custom rules (``rules`` and the config's ``rules:``) are registered
+    first, so the config may name their ids; their errors end up in
+    ``setup_errors``."""
     from kubeward.checks.base import registry
     from kubeward.config import Config, ConfigError, find_config, load_config, parse_version
     from kubeward.engine import ScanOptions
@@ -81,17 +109,23 @@ def build_options(*, config_path, frameworks, k8s_version, checks, skip_checks, 
     cfg = Config()
     if config_path and not os.path.isfile(config_path):
         fail(f"{config_path}: config file not found")
-    if path:
-        try:
+    setup_errors: list = []
+    try:
+        known_options = None
+        if path:
             from kubeward.checks.aliases import ALIASES, canonical
 
             reg = registry()
-            cfg = load_config(path, known_ids=set(reg) | set(ALIASES),
-                              known_options={cid: set(reg[canonical(cid)].options)
-                                             for cid in set(reg) | set(ALIASES)})
-        except ConfigError as e:
-            click.echo(e.one_line(), err=True)
-            sys.exit(EXIT_ERROR)
+            known_options = {cid: set(reg[canonical(cid)].options)
+                             for cid in set(reg) | set(ALIASES)}
+            cfg = load_config(path, known_options=known_options)  # its rules: key
+        load_rules((*cfg.rules, *rules), setup_errors)
+        if path:  # again, now that the custom rule ids are known
+            cfg = load_config(path, known_ids=set(registry()) | set(ALIASES),
+                              known_options=known_options)
+    except ConfigError as e:
+        click.echo(e.one_line(), err=True)
+        sys.exit(EXIT_ERROR)
     version = None
     if k8s_version:
         try:
@@ -103,7 +137,8 @@ def build_options(*, config_path, frameworks, k8s_version, checks, skip_checks, 
     return ScanOptions(frameworks=tuple(frameworks), k8s_version=version,
                        checks=tuple(c.upper() for c in checks),
                        skip_checks=tuple(c.upper() for c in skip_checks),
-                       config=cfg, jobs=jobs, complete=complete)
+                       config=cfg, jobs=jobs, complete=complete, setup_errors=setup_errors,
+                       rule_paths=(*cfg.rules, *rules))
 
 
 def check_namespace(namespace: str) -> str:

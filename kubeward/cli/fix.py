@@ -23,7 +23,7 @@ from kubeward.cli.common import (DEFAULT_FAIL_ON, build_options, emit_report, re
                    "split) and symlinked files whose target is outside the given paths.")
 @with_usage_errors
 def fix(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, skip_checks,
-        show_suppressed, color, show_diff, unsafe_fixes, force_write):
+        show_suppressed, color, rules, show_diff, unsafe_fixes, force_write):
     """Fix findings in place, keeping comments and layout.
 
     Applies the safe fixes of the findings in PATH... (files or directories);
@@ -45,7 +45,8 @@ def fix(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, s
                    "directory paths", err=True)
         sys.exit(EXIT_ERROR)
     options = build_options(config_path=config_path, frameworks=frameworks,
-                            k8s_version=k8s_version, checks=checks, skip_checks=skip_checks)
+                            k8s_version=k8s_version, checks=checks, skip_checks=skip_checks,
+                            rules=rules)
     bar = Phases()
     try:
         run = fix_paths(paths, options, unsafe=unsafe_fixes, write=not show_diff,

@@ -29,6 +29,11 @@ from kubeward.cli.common import build_options, emit_report, report_options, with
 @click.option("--changed-since", metavar="GIT_REF",
               help="Scan only files changed since this git ref (plus untracked files); a Helm "
                    "chart or Kustomize directory is scanned whole when any file in it changed.")
+@click.option("--admission-policies", "admission_policies", multiple=True, metavar="PATH",
+              type=click.Path(),
+              help="ValidatingAdmissionPolicies, their bindings and params (files or "
+                   "directories) to evaluate the input against, as the API server would "
+                   "(repeatable; see docs/policies.md).")
 @click.option("--context", "context_paths", multiple=True, metavar="PATH",
               type=click.Path(exists=True),
               help="Also read these files and directories (e.g. the repository root) for "
@@ -39,8 +44,8 @@ from kubeward.cli.common import build_options, emit_report, report_options, with
                    "and `helm install -n NS` place them (cluster-scoped kinds excepted).")
 @with_usage_errors
 def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, skip_checks,
-         show_suppressed, color, jobs, complete, helm_values, helm_set, baseline_path,
-         write_baseline_path, changed_since, context_paths, namespace):
+         show_suppressed, color, rules, jobs, complete, helm_values, helm_set, baseline_path,
+         write_baseline_path, changed_since, context_paths, namespace, admission_policies):
     """Scan manifests: files, directories (recursive *.yaml, *.yml, *.json) or - for stdin.
 
     A directory holding Chart.yaml is rendered with Helm, one holding
@@ -52,7 +57,7 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
     parse_outputs(outputs)  # usage errors before any work
     options = build_options(config_path=config_path, frameworks=frameworks,
                             k8s_version=k8s_version, checks=checks, skip_checks=skip_checks,
-                            jobs=jobs, complete=complete)
+                            jobs=jobs, complete=complete, rules=rules)
     options.render_options = {**options.render_options, "values": list(helm_values),
                               "set": list(helm_set)}
     if namespace is not None:
@@ -68,7 +73,7 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
             known = load_baseline(baseline_path)
         except BaselineError as e:
             fail(str(e))
-    pre_errors = []
+    pre_errors = list(options.setup_errors)
     paths = list(paths)
     if changed_since:
         from kubeward.loading.changed import ChangedSinceError, changed_files, filter_changed
@@ -79,6 +84,7 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
         if not options.context_paths:
             options.context = tuple(p for p in paths if p != "-")  # the whole picture
         paths = filter_changed(paths, changed, pre_errors, chart_inputs=helm_values)
+    paths += [p for p in admission_policies if p not in paths]
     with progress(paths, enabled=jobs in (0, 1)) as on_file:
         report = run_scan(paths, options, on_file=on_file) if paths else _empty(options)
     report.errors[:0] = pre_errors

@@ -32,6 +32,8 @@ CONTEXT_KINDS: tuple[tuple[str, str], ...] = (
     ("policy", "PodDisruptionBudget"),
     ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
     ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
 )
 # Workloads, owners before what they own. The first three are custom
 # resources of widespread controllers (Argo Rollouts, OpenShift, KEDA): read
@@ -265,18 +267,45 @@ def snapshot(client: Client, options, namespace: str | None = None,
     checks = select_checks(options)
     resources = resolve(client, needed_kinds([type(c) for c in checks] or None))
     snap = collect(client, resources, namespace, page_size)
+    _read_policy_params(client, snap, namespace, page_size)
     # references can be judged missing only when everything was read
     options.complete = namespace is None and not snap.skipped
     return snap
 
 
+def _read_policy_params(client: Client, snap: Snapshot, namespace: str | None,
+                        page_size: int | None) -> None:
+    """Also read the param kinds (``spec.paramKind``) of the cluster's
+    ValidatingAdmissionPolicies, so that their bindings find their params."""
+    wanted = set()
+    for e in snap.state.entries.values():
+        if e.obj is not None and e.obj.kind == "ValidatingAdmissionPolicy":
+            pk = (e.obj.raw.get("spec") or {}).get("paramKind")
+            if isinstance(pk, dict) and isinstance(pk.get("kind"), str):
+                group = str(pk.get("apiVersion") or "").rpartition("/")[0]
+                if pk["kind"] not in NEVER_READ:
+                    wanted.add((group, pk["kind"]))
+    for res in resolve(client, sorted(wanted)):
+        if res in snap.resources:
+            continue
+        snap.resources.append(res)
+        try:
+            snap.versions[res], _ = list_into(client, res, namespace, snap.state, page_size)
+        except ApiError as e:
+            snap.skipped.append(res)
+            snap.warnings.append(f"cannot list {res.display()} ({e.status} {e.reason}), the "
+                                 f"params of a ValidatingAdmissionPolicy: {e.message}")
+
+
 def audit_once(client: Client, options, namespace: str | None = None,
-               page_size: int | None = None):
-    """One-off audit: (Report, Snapshot)."""
+               page_size: int | None = None, extra_objects=()):
+    """One-off audit: (Report, Snapshot). ``extra_objects`` (for example
+    ValidatingAdmissionPolicies not yet in the cluster) are evaluated with
+    the cluster's objects; findings on them are reported too."""
     from kubeward.engine import Report, scan_objects
 
     snap = snapshot(client, options, namespace, page_size)
-    objects = snap.state.visible()
+    objects = snap.state.visible() + list(extra_objects)
     report = scan_objects(objects, options, Report())
     keep = in_scope(namespace)
     if namespace is not None:

@@ -61,6 +61,22 @@ class Document:
     positions: dict  # id(container) -> {key: (line, col)} | [(line, col), ...]
 
 
+def line_of(doc: Document, path) -> int | None:
+    """The line of the field at ``path`` in ``doc`` (its nearest existing
+    parent's where it is missing)."""
+    cur, line = doc.data, doc.line
+    for part in path:
+        table = doc.positions.get(id(cur))
+        if table is None:
+            break
+        try:
+            line = table[part][0]
+            cur = cur[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    return line
+
+
 _SCALAR_NODE = yaml.ScalarNode
 _PLAIN_TAGS: dict = {}  # plain scalar text -> resolved tag
 

@@ -1,0 +1,295 @@
+"""Custom rules written in CEL (``--rules``, ``rules:`` in .kubeward.yaml)
+as checks.
+
+Each rule of a rule file becomes a ``Check`` class registered under the
+rule's id, so selection, suppression annotations, exemptions, severities,
+baselines, every output, ``kubeward checks`` and ``kubeward explain`` treat
+it like a built-in check. Rules are compiled once when loaded
+(kubeward/policy/rules.py). Simple rules (no variables, params or match
+conditions) that apply to the same kind are evaluated together, in one call
+of the CEL runtime per object; a rule whose expression errors is evaluated
+again on its own so that the error is reported for that rule only.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Iterator
+
+from kubeward.checks.base import Check, Context, Finding, K8sObject, Severity, registry, unregister
+from kubeward.policy.evaluate import CompiledPolicy, Violation, evaluate
+from kubeward.policy.rules import Rule
+
+_FIX_SAFETY_DOC = "No automatic fix: a custom rule reports, it does not change the manifest."
+
+
+class CelRuleCheck(Check):
+    """Base of the checks made from custom rules (never registered itself)."""
+
+    dynamic: ClassVar[bool] = True
+    rule: ClassVar[Rule]
+    #: evaluated with the other simple rules of the kind (see _simple)
+    simple: ClassVar[bool] = False
+
+    def check(self, obj: K8sObject, ctx: Context):
+        # fast path: another rule already reported for every simple rule
+        # of this object (a plain function, no generator: called per rule)
+        b = _LAST[0]
+        if (b is not None and b.obj is obj and b.ctx is ctx and b.leader is not None
+                and b.leader != self.id and self.simple and ctx.selected is not None):
+            return ()
+        return list(self._check(obj, ctx))
+
+    def _check(self, obj: K8sObject, ctx: Context) -> Iterator[Finding]:
+        rule = self.rule
+        if not self.simple:
+            if rule.match_constraints and not _matches(rule, obj, ctx):
+                return
+            for v in _violations(rule, obj, ctx):
+                yield self.finding(obj, v.path, v.message)
+            return
+        batch = _batch_for(obj, ctx)
+        selected = ctx.selected
+        if selected is None:  # only this rule is known to run
+            for v in _batch_violations(rule, batch):
+                yield self.finding(obj, v.path, v.message)
+            return
+        # the first selected simple rule of the kind reports for all of them
+        if batch.leader is None:
+            batch.leader = next((rid for rid, _vi in batch.slots if rid in selected), "")
+        if batch.leader != rule.id:
+            return
+        reg = registry()
+        for rid in [r for r in batch.failed if r in selected]:
+            cls = reg.get(rid)
+            if cls is None:
+                continue
+            for v in _batch_violations(cls.rule, batch):
+                yield _instance(cls).finding(obj, v.path, v.message)
+
+
+_INSTANCES: dict = {}
+
+
+def _instance(cls) -> "CelRuleCheck":
+    got = _INSTANCES.get(cls)
+    if got is None:
+        got = _INSTANCES[cls] = cls()
+    return got
+
+
+def _namespace_of(obj: K8sObject, ctx: Context):
+    from kubeward.policy.vap import object_namespace
+
+    ns = object_namespace(obj)
+    if ns is None:
+        return None, None
+    # a per-object check sees no other object (under --jobs a worker holds
+    # only its files): the Namespace is the one the API server would hold,
+    # unless the context carries the scan's objects (a cross-resource run)
+    by_kind = getattr(ctx, "by_kind", None)
+    for n in by_kind("Namespace") if by_kind is not None else ():
+        if n.name == ns:
+            return ns, n
+    return ns, None
+
+
+def _matches(rule: Rule, obj: K8sObject, ctx: Context) -> bool:
+    from kubeward.policy.vap import matches_resources
+
+    ns, ns_obj = _namespace_of(obj, ctx)
+    labels = dict(ns_obj.labels) if ns_obj is not None else {}
+    if ns is not None:
+        labels["kubernetes.io/metadata.name"] = ns
+    return matches_resources(rule.match_constraints, obj, labels)
+
+
+def _data(obj: K8sObject, ctx: Context) -> dict:
+    from kubeward.policy.vap import namespace_object, request_for
+
+    ns, ns_obj = _namespace_of(obj, ctx)
+    req = ctx.admission_request
+    if req is not None:
+        return {"object": obj.raw, "oldObject": req.get("oldObject"),
+                "request": {k: v for k, v in req.items() if k not in ("object", "oldObject")},
+                "namespaceObject": namespace_object(ns, ns_obj), "params": None}
+    return {"object": obj.raw, "oldObject": None, "request": request_for(obj, ns),
+            "namespaceObject": namespace_object(ns, ns_obj), "params": None}
+
+
+def _simple(rule: Rule) -> bool:
+    """Rules evaluated together with the others of their kind."""
+    p = rule.policy
+    return not (p.variables or p.match_conditions or rule.params is not None
+                or rule.match_constraints)
+
+
+def _violations(rule: Rule, obj: K8sObject, ctx: Context) -> list[Violation]:
+    data = _data(obj, ctx)
+    data["params"] = rule.params
+    out = evaluate(rule.policy, data)
+    return out.violations if out.matched else []
+
+
+def _batch_violations(rule: Rule, batch) -> list[Violation]:
+    """``batch.failed``: rule id -> indexes of its false validations, or
+    None when the rule must be evaluated alone (an error, a non-bool);
+    absent: every validation holds."""
+    failed = batch.failed.get(rule.id, ())
+    if failed is None:
+        return evaluate(rule.policy, batch.run.data, batch.run).violations
+    if not failed:
+        return []
+    only = CompiledPolicy(rule.policy.name, rule.policy.failure_policy,
+                          validations=[rule.policy.validations[i] for i in failed])
+    return evaluate(only, batch.run.data, batch.run).violations
+
+
+class _Batch:
+    """Results of every simple rule for one object: rule id -> indexes of
+    the validations that are false (absent: evaluate the rule alone)."""
+
+    __slots__ = ("obj", "ctx", "run", "failed", "slots", "leader")
+
+    def __init__(self, obj, ctx, run, failed, slots):
+        self.obj, self.ctx, self.run, self.failed = obj, ctx, run, failed
+        self.slots = slots
+        self.leader: str | None = None  # the rule that reports for all (ctx.selected)
+
+
+_LAST: list = [None]
+#: (kind, has pod) -> [(rule id, validation index)] of the simple rules for it
+_SLOTS: dict = {}
+#: (kind, has pod, first slot, end slot) -> the program of those slots, or None
+_PROGRAMS: dict = {}
+
+
+def _batch_for(obj: K8sObject, ctx: Context) -> _Batch:
+    from kubeward.policy.evaluate import _Run
+
+    last = _LAST[0]
+    if last is not None and last.obj is obj and last.ctx is ctx:
+        return last
+    key = (obj.kind, obj.pod is not None)
+    slots = _SLOTS.get(key)
+    if slots is None:
+        slots = _SLOTS[key] = _slots(obj)
+    run = _Run(_data(obj, ctx), _positions(obj))
+    failed: dict = {}
+    _eval_range(run, key, slots, 0, len(slots), failed)
+    batch = _LAST[0] = _Batch(obj, ctx, run, failed, slots)
+    return batch
+
+
+def _positions(obj: K8sObject) -> dict | None:
+    """The position tables of ``obj`` when its document holds only it."""
+    src = obj.source
+    return src.positions if src.positions and not src.doc_path else None
+
+
+def _eval_range(run, key, slots, lo: int, hi: int, failed: dict) -> None:
+    """Evaluate slots[lo:hi] in one call; where that errs, each half apart
+    (so one erring rule costs a few calls, not one per rule)."""
+    from kubeward.policy.celenv import PER_CALL_LIMIT, EvalError
+
+    if lo >= hi:
+        return
+    pkey = (*key, lo, hi)
+    prog = _PROGRAMS.get(pkey, False)
+    if prog is False:
+        prog = _PROGRAMS[pkey] = _compile_slots(slots[lo:hi])
+    values = None
+    if prog is not None:
+        try:
+            # many rules at once: each has its own budget and cost limit
+            values = run.eval(prog, budget=False, limit=PER_CALL_LIMIT * (hi - lo),
+                              as_list=True)
+        except EvalError:
+            values = None
+    if values is None:
+        if hi - lo == 1:
+            failed[slots[lo][0]] = None  # evaluated alone, which reports its error
+            return
+        mid = (lo + hi) // 2
+        _eval_range(run, key, slots, lo, mid, failed)
+        _eval_range(run, key, slots, mid, hi, failed)
+        return
+    if values.count(True) == len(values):
+        return  # the usual case: every rule holds
+    for (rid, vi), ok in zip(slots[lo:hi], values):
+        if ok is True:
+            continue
+        lst = failed.get(rid, [])
+        if ok is False and lst is not None:
+            lst.append(vi)
+            failed[rid] = lst
+        else:
+            failed[rid] = None  # not a bool: the rule reports it alone
+
+
+def _slots(obj: K8sObject) -> list:
+    """(rule id, validation index) of every validation of every simple rule
+    that applies to ``obj``'s kind."""
+    slots = []
+    for cls in registry().values():
+        if not (isinstance(cls, type) and issubclass(cls, CelRuleCheck)) or not cls.applies_to(obj):
+            continue
+        rule = cls.rule
+        if not _simple(rule):
+            continue
+        slots += [(rule.id, i) for i in range(len(rule.policy.validations))]
+    return slots
+
+
+def _compile_slots(slots: list):
+    from kubeward.policy.celenv import CompileError, compile_expression
+
+    reg = registry()
+    parts = [f"({reg[rid].rule.policy.validations[vi].expression.source})" for rid, vi in slots]
+    if not parts:
+        return None
+    try:
+        return compile_expression("[" + ",\n".join(parts) + "]", locate=False)
+    except CompileError:
+        return None
+
+
+def _doc(rule: Rule) -> str:
+    d = rule.docs
+    what = d.get("whatItDoes") or rule.description or rule.name
+    why = d.get("whyIsThisBad") or "Your organisation's policy (a custom rule)."
+    example = d.get("example") or "\n".join(f"- `{v.expression.source}`"
+                                            for v in rule.policy.validations)
+    use = d.get("useInstead") or rule.remediation or "Change the object so that every validation holds."
+    return (f"## What it does\n{what}\n\n## Why is this bad?\n{why}\n\n## Example\n{example}\n\n"
+            f"## Use instead\n{use}\n\n## Fix safety\n{_FIX_SAFETY_DOC}\n\n"
+            f"Defined in {rule.file}:{rule.line}.")
+
+
+def register_rules(rules: list[Rule]) -> list[str]:
+    """Register each rule as a check (replacing custom rules registered
+    before); returns their ids."""
+    clear_rules()
+    ids = []
+    for rule in rules:
+        if rule.id in registry():
+            continue  # a built-in id (prevented by the prefix rule) or a duplicate
+        type(f"Rule_{rule.id}", (CelRuleCheck,), {
+            "__doc__": _doc(rule), "__module__": __name__, "id": rule.id, "name": rule.name,
+            "severity": Severity.parse(rule.severity), "kinds": rule.kinds,
+            "frameworks": dict(rule.frameworks), "default_enabled": rule.default_enabled,
+            "remediation": rule.remediation, "rule": rule, "source": f"{rule.file}:{rule.line}",
+            "simple": _simple(rule),
+        })
+        ids.append(rule.id)
+    return ids
+
+
+def clear_rules() -> None:
+    """Forget every registered custom rule."""
+    for cid, cls in list(registry().items()):
+        if getattr(cls, "dynamic", False):
+            unregister(cid)
+    _PROGRAMS.clear()
+    _SLOTS.clear()
+    _INSTANCES.clear()
+    _LAST[0] = None
