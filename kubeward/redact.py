@@ -1,0 +1,443 @@
+"""Redaction: the one place that decides what text may hold a secret and
+hides it. Every output (text snippets, ``fix --diff``, JSON, SARIF, JUnit,
+Markdown, GitHub, Code Quality) and every error message goes through it;
+the secret checks use the same rules to recognise what they report.
+
+It decides by what a value or a line *holds*, never by which findings are
+shown:
+
+- :func:`redact_text` hides, inside free text (messages, errors, one source
+  line), known credential formats (:data:`TOKEN_PATTERNS`) and the value of
+  any ``name=value`` / ``name: value`` / ``"name": "value"`` assignment whose
+  name is secret-looking (``--password=...``, ``DB_PASSWORD=...``, JSON);
+- :func:`mask_source` hides, in a whole YAML or JSON file, the values of a
+  Secret's ``data``/``stringData`` (also when reached through a ``<<`` merge
+  key or an alias), env ``value``s whose ``name`` is secret-looking, values
+  of secret-looking keys (annotations, ConfigMap keys), the argument after a
+  secret-looking bare flag (``["--password", "x"]``), and every scalar whose
+  content :func:`redact_text` would change; lines keep their count, so line
+  numbers stay valid. Text that does not parse is masked line by line.
+
+This module sits in the lowest layer: it imports nothing from kubeward.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+
+REDACTED = "<redacted>"
+
+# ---------------------------------------------------------------------------
+# secret-looking names
+
+#: last words of a name that make it secret-looking
+_SECRET_LAST_WORDS = frozenset({
+    "password", "passwd", "pwd", "pass", "passphrase", "secret", "token", "apikey",
+    "accesskey", "secretkey", "privatekey", "credential", "credentials", "creds",
+    "authtoken", "bearer", "sessionkey", "masterkey", "signingkey", "encryptionkey",
+    "clientsecret", "connectionstring", "connstr", "dsn", "htpasswd",
+})
+#: words before "key" (``API_KEY``, ``private-key``) that make it secret-looking
+_KEY_QUALIFIERS = frozenset({
+    "api", "access", "secret", "private", "signing", "encryption", "master", "client",
+    "app", "auth", "ssh", "hmac", "jwt", "session", "account", "storage", "license",
+    "encrypt", "decryption", "shared", "sign", "webhook", "crypto",
+})
+#: words before "string" (``CONNECTION_STRING``)
+_STRING_QUALIFIERS = frozenset({"connection", "conn"})
+#: whole names (after normalisation) that hold secrets although their last word says otherwise
+_SECRET_NAMES = frozenset({"secret_key_base", "aws_secret_access_key"})
+#: file names that hold key material
+_KEY_FILE_RE = re.compile(
+    r"(?:^|[/.])(?:id_rsa|id_dsa|id_ecdsa|id_ed25519|\.?htpasswd|\.?pgpass|\.?netrc|"
+    r"\.?git-credentials)$|\.(?:key|p12|pfx|jks|keystore|ppk)$", re.I)
+_FILE_EXT_RE = re.compile(r"\.(?:txt|conf|cfg|env|properties|yaml|yml|json|ini|toml)$", re.I)
+_CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SPLIT_RE = re.compile(r"[^A-Za-z0-9]+")
+
+
+def name_words(name: str) -> list[str]:
+    """``dbPassword`` -> [db, password]; ``API_KEY`` -> [api, key]."""
+    out: list[str] = []
+    for part in _SPLIT_RE.split(name):
+        if part:
+            out.extend(w.lower() for w in _CAMEL_RE.split(part) if w)
+    return out
+
+
+@functools.lru_cache(maxsize=8192)  # a pure function of the name; names repeat
+def is_secret_name(name: str) -> bool:
+    """True when a variable or key name says it holds a credential. Only the
+    last word counts, so ``DB_PASSWORD`` is secret-looking but
+    ``DB_PASSWORD_FILE``, ``TOKEN_TTL`` and ``SECRET_NAME`` are not."""
+    words = name_words(name)
+    if not words:
+        return False
+    if "_".join(words) in _SECRET_NAMES:
+        return True
+    last = words[-1]
+    if last in _SECRET_LAST_WORDS:
+        return True
+    prev = words[-2] if len(words) > 1 else ""
+    if last == "key" and prev in _KEY_QUALIFIERS:
+        return True
+    if last == "string" and prev in _STRING_QUALIFIERS:
+        return True
+    return False
+
+
+def is_secret_key_name(key: str) -> bool:
+    """ConfigMap keys are often file names: ``db-password.txt``, ``tls.key``."""
+    if _KEY_FILE_RE.search(key):
+        return True
+    return is_secret_name(_FILE_EXT_RE.sub("", key))
+
+
+# ---------------------------------------------------------------------------
+# literal values
+
+_PLACEHOLDER_RE = re.compile(
+    r"""^(?:\$\([A-Za-z_][A-Za-z0-9_.\-]*\)      # $(VAR) Kubernetes reference
+        |\$\{[^}]*\}                             # ${VAR} template
+        |\{\{.*\}\}                              # {{ template }}
+        |<[^<>]+>                                # <placeholder>
+        |%\([^)]*\)s|%[sd]                       # printf placeholders
+        |(.)\1*                                  # one repeated character: ****, xxxx
+        |true|false|yes|no|on|off|null|none|nil|~
+        )$""", re.X | re.I)
+
+
+def literal_secret_value(value) -> str | None:
+    """The value as a string when it is a literal that could be a secret;
+    None for empty values, references, templates, placeholders, booleans and
+    absolute paths."""
+    if value is None or isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1].strip()
+    if not text or _PLACEHOLDER_RE.match(text):
+        return None
+    if text.startswith("/") and " " not in text:
+        return None  # a path to a mounted secret
+    if "$(" in text or "${" in text or "{{" in text or text.startswith("$"):
+        return None  # built from references or shell variables
+    return text
+
+
+_CODE_RE = re.compile(r"[()\[\]]|^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
+
+
+def code_like(text: str) -> bool:
+    """A right-hand side of an assignment in an embedded script or config
+    that is an expression (``os.environ["PW"]``, ``get_pw()``,
+    ``settings.db.password``), not a literal."""
+    return bool(_CODE_RE.search(text))
+
+
+def redacted(value: str) -> str:
+    n = len(value)
+    return f"redacted, {n} character{'s' if n != 1 else ''}"
+
+
+#: (description, compiled pattern) of credential formats recognised by content
+TOKEN_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
+    (desc, re.compile(rx)) for desc, rx in (
+        ("a private key (PEM)",
+         r"-----BEGIN (?:RSA |DSA |EC |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----"),
+        ("an AWS access key ID", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
+        ("a GitHub token", r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}\b"),
+        ("a GitHub fine-grained token", r"\bgithub_pat_[A-Za-z0-9_]{60,}\b"),
+        ("a GitLab token", r"\bglpat-[A-Za-z0-9_\-]{20,}"),
+        ("a Slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+        ("a Slack webhook URL", r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+"),
+        ("a Google API key", r"\bAIza[0-9A-Za-z_\-]{35}\b"),
+        ("a Stripe live key", r"\b(?:sk|rk)_live_[0-9A-Za-z]{20,}\b"),
+        ("a SendGrid API key", r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b"),
+        ("an npm token", r"\bnpm_[A-Za-z0-9]{36}\b"),
+        ("an OpenAI API key", r"\bsk-(?:proj-)?[A-Za-z0-9_\-]{20,}T3BlbkFJ[A-Za-z0-9_\-]{20,}"),
+        ("an Azure storage account key", r"AccountKey=[A-Za-z0-9+/]{80,}={0,2}"),
+        ("a JSON Web Token", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
+        ("a URL with an embedded password",
+         r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s:/@$]{0,64}:(?!\$|\{\{|<|\*+@)[^\s/@]{1,128}@[^\s@]"),
+    ))
+
+
+#: a literal every match of the pattern of the same index contains: a cheap
+#: substring test decides which patterns are worth running on a (large) text
+_TOKEN_ANCHORS: tuple[tuple[str, ...], ...] = (
+    ("PRIVATE KEY",), ("AKIA", "ASIA", "ABIA", "ACCA"), ("gh",), ("github_pat_",), ("glpat-",),
+    ("xox",), ("hooks.slack.com",), ("AIza",), ("_live_",), ("SG.",), ("npm_",), ("T3BlbkFJ",),
+    ("AccountKey=",), ("eyJ",), ("://",),
+)
+assert len(_TOKEN_ANCHORS) == len(TOKEN_PATTERNS)
+
+
+@functools.lru_cache(maxsize=8192)  # a pure function of the text; values repeat
+def known_token(text: str) -> str | None:
+    """The description of the first known credential format found in text."""
+    for (desc, rx), anchors in zip(TOKEN_PATTERNS, _TOKEN_ANCHORS):
+        if any(a in text for a in anchors) and rx.search(text):
+            return desc
+    return None
+
+
+
+
+_B64_RE = re.compile(r"[A-Za-z0-9+/=_\-]+\Z")
+_HEX_RE = re.compile(r"[0-9a-fA-F]+\Z")
+_UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+
+
+def shannon_entropy(text: str) -> float:
+    """Bits per character."""
+    n = len(text)
+    if not n:
+        return 0.0
+    return -sum(c / n * math.log2(c / n) for c in Counter(text).values())
+
+
+def high_entropy(text: str, b64_limit: float = 4.5, hex_limit: float = 3.0,
+                 min_length: int = 20) -> bool:
+    """A random-looking token: one word of base64/hex characters, long
+    enough, mixing character classes, with Shannon entropy above the limit
+    (the limits of the detect-secrets project: 4.5 bits for base64, 3.0 for
+    hex). UUIDs are identifiers, not secrets."""
+    if len(text) < min_length or _UUID_RE.match(text):
+        return False
+    if _HEX_RE.match(text):
+        return (len(text) >= 32 and any(c.isdigit() for c in text)
+                and any(c.isalpha() for c in text) and shannon_entropy(text) > hex_limit)
+    if not _B64_RE.match(text):
+        return False
+    if not (any(c.isdigit() for c in text) and any(c.islower() for c in text)
+            and any(c.isupper() for c in text)):
+        return False
+    return shannon_entropy(text) > b64_limit
+
+
+# ---------------------------------------------------------------------------
+# free text
+
+_ASSIGN_RE = re.compile(
+    r"""(?P<key>(?<![A-Za-z0-9_.\-])(?:--?)?["']?[A-Za-z_][A-Za-z0-9_.\-]{0,80}["']?)
+        (?P<sep>[ \t]*[:=][ \t]*)
+        (?P<val>"(?:[^"\\\n]|\\.){0,4096}"|'[^'\n]{0,4096}'|[^\s,;&}\]"']{1,4096})""", re.X)
+
+
+def _assignment(m: re.Match) -> str:
+    key = m.group("key").lstrip("-").strip("\"'")
+    if not is_secret_name(key) or literal_secret_value(m.group("val")) is None:
+        return m.group(0)
+    return m.group("key") + m.group("sep") + REDACTED
+
+
+def redact_text(text):
+    """``text`` with known credential formats and the values of
+    secret-looking assignments replaced by ``<redacted>``. Anything that is
+    not a string is returned as it is."""
+    if not isinstance(text, str) or not text:
+        return text
+    for (_desc, rx), anchors in zip(TOKEN_PATTERNS, _TOKEN_ANCHORS):
+        if any(a in text for a in anchors):
+            text = rx.sub(REDACTED, text)
+    if "=" in text or ":" in text:
+        text = _ASSIGN_RE.sub(_assignment, text)
+    return text
+
+
+def holds_secret(text: str) -> bool:
+    """True when :func:`redact_text` would hide part of ``text``."""
+    return isinstance(text, str) and redact_text(text) != text
+
+
+# ---------------------------------------------------------------------------
+# whole files
+
+_BREAKS = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")
+_FLAG = re.compile(r"^--?([A-Za-z][A-Za-z0-9_.\-]*)$")
+_ENV_NAME = re.compile(r"""^\s*-?\s*["']?name["']?\s*:\s*["']?([A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*,?\s*$""")
+_ENV_VALUE = re.compile(r"""^(\s*["']?value["']?\s*:\s*)(.+?)(\s*,?\s*)$""")
+_MAX_COMPOSE = 20 * 1024 * 1024  # larger texts are masked line by line only
+
+
+def mask_source(text: str) -> str:
+    """``text`` (a YAML or JSON file) with every value that may hold a
+    secret replaced by ``<redacted>``; the result has as many lines as the
+    input (every kind of line break kept)."""
+    spans = _yaml_spans(text) if len(text) <= _MAX_COMPOSE else []
+    out = _apply_spans(text, spans) if spans else text
+    return _mask_lines(out)
+
+
+def masked_lines(text: str, keepends: bool = False) -> list[str]:
+    """:func:`mask_source` split into lines like ``str.splitlines``."""
+    return mask_source(text).splitlines(keepends)
+
+
+def _mask_lines(text: str) -> str:
+    """Line-by-line masking for what the YAML walk cannot see (text that does
+    not parse, block-style ``name:``/``value:`` pairs after a parse error)."""
+    parts = re.split(r"(\r\n|\n|\r)", text)
+    prev_secret_name = False
+    for i in range(0, len(parts), 2):
+        line = parts[i]
+        new = redact_text(line)
+        if prev_secret_name:
+            m = _ENV_VALUE.match(new)
+            if m and literal_secret_value(m.group(2)) is not None:
+                new = m.group(1) + REDACTED + m.group(3)
+        m = _ENV_NAME.match(line)
+        prev_secret_name = bool(m and is_secret_name(m.group(1)))
+        parts[i] = new
+    return "".join(parts)
+
+
+def _apply_spans(text: str, spans) -> str:
+    out = []
+    pos = 0
+    for start, end in sorted(set(spans)):
+        if start < pos:  # nested in or overlapping the previous span
+            start = pos
+            if start >= end:
+                continue
+        out.append(text[pos:start])
+        segs = re.split(r"(\r\n|\n|\r|\x85|\u2028|\u2029)", text[start:end])
+        masked = [REDACTED]
+        for j in range(1, len(segs), 2):
+            seg = segs[j + 1]
+            indent = seg[:len(seg) - len(seg.lstrip(" \t"))]
+            masked += [segs[j], indent + (REDACTED if seg.strip() else "")]
+        out.append("".join(masked))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _yaml_spans(text: str) -> list[tuple[int, int]]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    spans: list[tuple[int, int]] = []
+    seen: set[int] = set()
+    try:
+        for root in yaml.compose_all(text, Loader=loader):
+            _walk(root, spans, seen, text)
+    except (yaml.YAMLError, RecursionError, ValueError, MemoryError):
+        pass  # what did parse is walked; the rest is masked line by line
+    return spans
+
+
+def _scalar_literal(node) -> bool:
+    import yaml
+
+    return isinstance(node, yaml.ScalarNode) and literal_secret_value(node.value) is not None
+
+
+def _mask_all(node, spans, seen) -> None:
+    """Every scalar under ``node`` (a Secret's data)."""
+    import yaml
+
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen and not isinstance(n, yaml.ScalarNode):
+            continue
+        seen.add(id(n))
+        if isinstance(n, yaml.ScalarNode):
+            if n.value:
+                spans.append((n.start_mark.index, n.end_mark.index))
+        elif isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == "<<":
+                    stack.append(v)  # merged keys and values both hidden
+                else:
+                    stack.append(v)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+
+
+def _mapping_items(node, seen_merge=None):
+    """(key node, value node) pairs of a mapping, ``<<`` merges resolved."""
+    import yaml
+
+    seen_merge = seen_merge if seen_merge is not None else set()
+    if id(node) in seen_merge:
+        return
+    seen_merge.add(id(node))
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == "<<" and k.tag != "tag:yaml.org,2002:str":
+            for m in (v.value if isinstance(v, yaml.SequenceNode) else (v,)):
+                if isinstance(m, yaml.MappingNode):
+                    yield from _mapping_items(m, seen_merge)
+        else:
+            yield k, v
+
+
+def _walk(root, spans, seen, text) -> None:
+    import yaml
+
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            if node.value and holds_secret(node.value):
+                _scalar_span(node, spans, text)
+            continue
+        if isinstance(node, yaml.SequenceNode):
+            items = node.value
+            for i, item in enumerate(items):
+                if isinstance(item, yaml.ScalarNode) and i + 1 < len(items):
+                    flag = _FLAG.match(item.value.strip())
+                    if flag and is_secret_name(flag.group(1)) and _scalar_literal(items[i + 1]):
+                        nxt = items[i + 1]
+                        spans.append((nxt.start_mark.index, nxt.end_mark.index))
+                stack.append(item)
+            continue
+        if not isinstance(node, yaml.MappingNode):
+            continue
+        kv = {}
+        for k, v in _mapping_items(node):
+            if isinstance(k, yaml.ScalarNode):
+                kv[k.value] = v
+            stack.append(v)
+        kind = kv.get("kind")
+        if isinstance(kind, yaml.ScalarNode) and kind.value == "Secret":
+            for name in ("data", "stringData"):
+                if name in kv:
+                    _mask_all(kv[name], spans, set())
+        name = kv.get("name")
+        value = kv.get("value")
+        if isinstance(name, yaml.ScalarNode) and _scalar_literal(value) \
+                and (is_secret_name(name.value) or high_entropy(value.value.strip())):
+            spans.append((value.start_mark.index, value.end_mark.index))
+        for key, v in kv.items():
+            if isinstance(key, str) and _scalar_literal(v) and is_secret_key_name(key):
+                spans.append((v.start_mark.index, v.end_mark.index))
+
+
+def _scalar_span(node, spans, text) -> None:
+    """A scalar whose content holds a secret: a one-line scalar is hidden
+    whole; in a block scalar only the lines that hold one (all of it for a
+    private key)."""
+    start, end = node.start_mark.index, node.end_mark.index
+    if node.start_mark.line == node.end_mark.line or "PRIVATE KEY" in node.value \
+            or node.style not in ("|", ">"):
+        spans.append((start, end))
+        return
+    pos = start
+    for m in _BREAKS.finditer(text, start, end):
+        seg = text[pos:m.start()]
+        if holds_secret(seg):
+            lead = len(seg) - len(seg.lstrip())
+            spans.append((pos + lead, m.start()))
+        pos = m.end()
+    seg = text[pos:end]
+    if seg.strip() and holds_secret(seg):
+        spans.append((pos + len(seg) - len(seg.lstrip()), end))
