@@ -32,6 +32,7 @@ SCHEMA: dict[str, Any] = {
         "version": {"enum": [1]},
         "k8sVersion": {"type": "string", "pattern": r"^v?1\.\d+$"},
         "failOn": {"enum": _SEVERITIES},
+        "allowRemoteBases": {"type": "boolean"},
         "frameworks": {"type": "array", "items": {"type": "string"}},
         "checks": {
             "type": "object",
@@ -149,6 +150,7 @@ class Config:
     exemptions: list[Exemption] = field(default_factory=list)
     overrides: list[Override] = field(default_factory=list)
     admission: dict = field(default_factory=dict)  # the `admission:` section, validated
+    allow_remote_bases: bool = False  # Kustomize may fetch remote bases (docs/security.md)
 
 
 def find_config(start: str | None = None) -> str | None:
@@ -222,6 +224,7 @@ def load_config(path: str, known_ids: set[str] | None = None) -> Config:
     except ValueError as e:
         raise ConfigError(path, str(e), _line_of(doc, ["k8sVersion"])) from None
     cfg.frameworks = tuple(data.get("frameworks", ()))
+    cfg.allow_remote_bases = bool(data.get("allowRemoteBases", False))
     cfg.admission = dict(data.get("admission", {}))
     checks = data.get("checks", {})
     cfg.enable = frozenset(checks.get("enable", ()))

@@ -54,7 +54,7 @@ def fail(message: str) -> NoReturn:
 
 
 def build_options(*, config_path, frameworks, k8s_version, checks, skip_checks, jobs=1,
-                  complete=False, **_ignored):
+                  complete=False, allow_remote_bases=False, **_ignored):
     """ScanOptions from CLI values; usage problems exit 2 with one line."""
     from kubeward.checks.base import registry
     from kubeward.config import Config, ConfigError, find_config, load_config, parse_version
@@ -79,7 +79,9 @@ def build_options(*, config_path, frameworks, k8s_version, checks, skip_checks, 
     return ScanOptions(frameworks=tuple(frameworks), k8s_version=version,
                        checks=tuple(c.upper() for c in checks),
                        skip_checks=tuple(c.upper() for c in skip_checks),
-                       config=cfg, jobs=jobs, complete=complete)
+                       config=cfg, jobs=jobs, complete=complete,
+                       render_options={"allow_remote_bases":
+                                       bool(allow_remote_bases or cfg.allow_remote_bases)})
 
 
 def parse_outputs(outputs) -> list[tuple[str, str | None]]:

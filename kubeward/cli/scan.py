@@ -21,6 +21,9 @@ from kubeward.cli.common import build_options, emit_report, report_options, with
               help="Helm values file for charts (repeatable; later files win).")
 @click.option("--set", "helm_set", multiple=True, metavar="KEY=VALUE",
               help="Helm value for charts, as `helm --set` (repeatable).")
+@click.option("--allow-remote-bases", is_flag=True,
+              help="Let Kustomize fetch remote bases and resources (URLs, git); by default "
+                   "they are refused and nothing is fetched (docs/security.md).")
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Report and fail only on findings not recorded in this baseline file.")
 @click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False),
@@ -30,8 +33,8 @@ from kubeward.cli.common import build_options, emit_report, report_options, with
                    "chart or Kustomize directory is scanned whole when any file in it changed.")
 @with_usage_errors
 def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, skip_checks,
-         show_suppressed, color, jobs, complete, helm_values, helm_set, baseline_path,
-         write_baseline_path, changed_since):
+         show_suppressed, color, jobs, complete, helm_values, helm_set, allow_remote_bases,
+         baseline_path, write_baseline_path, changed_since):
     """Scan manifests: files, directories (recursive *.yaml, *.yml, *.json) or - for stdin.
 
     A directory holding Chart.yaml is rendered with Helm, one holding
@@ -43,7 +46,7 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
     parse_outputs(outputs)  # usage errors before any work
     options = build_options(config_path=config_path, frameworks=frameworks,
                             k8s_version=k8s_version, checks=checks, skip_checks=skip_checks,
-                            jobs=jobs, complete=complete)
+                            jobs=jobs, complete=complete, allow_remote_bases=allow_remote_bases)
     options.render_options = {**options.render_options, "values": list(helm_values),
                               "set": list(helm_set)}
     known = None
