@@ -155,17 +155,28 @@ def _internal_error(check: BaseCheck, obj: K8sObject | None, exc: Exception) -> 
                      kind="internal")
 
 
+#: findings one object may produce (a Pod with 20,000 aliased containers
+#: would give hundreds of thousands); past it, one error says the rest is missing
+MAX_FINDINGS_PER_OBJECT = 1000
+
+
 def run_checks(objects: list[K8sObject], checks: list[BaseCheck], ctx: Context,
                errors: list[LoadError]) -> list[tuple[Finding, K8sObject | None]]:
     out: list[tuple[Finding, K8sObject | None]] = []
     dispatch = _Dispatcher(checks)
+    cap = MAX_FINDINGS_PER_OBJECT
     for obj in objects:
+        start = len(out)
         for check in dispatch.for_object(obj):
             try:
                 for f in check.check(obj, ctx):
                     out.append((f, obj))
+                    if len(out) - start > cap:
+                        break  # the final pass reports it
             except Exception as exc:  # a bug in a check must not hide other results
                 errors.append(_internal_error(check, obj, exc))
+            if len(out) - start > cap:
+                break
     cross = [c for c in checks if isinstance(c, CrossCheck)]
     if cross:
         keyed = {_obj_key(o.source.file, o.source.doc_index, o.kind, o.namespace, o.name): o
@@ -177,7 +188,33 @@ def run_checks(objects: list[K8sObject], checks: list[BaseCheck], ctx: Context,
                                                       f.object.namespace, f.object.name))))
             except Exception as exc:
                 errors.append(_internal_error(check, None, exc))
-    return out
+    return _cap_per_object(out, errors)
+
+
+def _cap_per_object(pairs: list, errors: list[LoadError]) -> list:
+    """At most ``MAX_FINDINGS_PER_OBJECT`` findings per object (per-object and
+    cross checks together); one error for each object that had more."""
+    cap = MAX_FINDINGS_PER_OBJECT
+    if len(pairs) <= cap:
+        return pairs
+    counts: dict = {}
+    for f, obj in pairs:
+        key = id(obj) if obj is not None else (f.file, f.doc_index, f.object)
+        counts[key] = counts.get(key, 0) + 1
+    if max(counts.values()) <= cap:
+        return pairs
+    kept, seen = [], {}
+    for f, obj in pairs:
+        key = id(obj) if obj is not None else (f.file, f.doc_index, f.object)
+        n = seen[key] = seen.get(key, 0) + 1
+        if n <= cap:
+            kept.append((f, obj))
+        elif n == cap + 1:
+            line = (obj.source.line or obj.source.doc_line) if obj is not None else f.line
+            errors.append(LoadError(f.file, f"{f.object.kind} {f.object.name or '?'}: more than "
+                                    f"{cap} findings; the rest are not reported", line,
+                                    kind="limit"))
+    return kept
 
 
 def _obj_key(file, doc_index, kind, namespace, name):

@@ -101,6 +101,15 @@ def parse_outputs(outputs) -> list[tuple[str, str | None]]:
         parsed.append((fmt, target or None))
     if to_stdout > 1:
         fail("only one -o format can go to standard output; give the others =FILE")
+    seen: dict = {}
+    for fmt, target in parsed:
+        if target is None:
+            continue
+        key = os.path.realpath(target)
+        if key in seen:
+            fail(f"-o {fmt}={target} and -o {seen[key]}={target} write the same file; "
+                 "give each report its own file")
+        seen[key] = fmt
     return parsed
 
 
