@@ -394,7 +394,7 @@ class AdmissionPolicy:
 
     def mutate(self, review: Any) -> Decision:
         """The /mutate answer: a JSON Patch of the fixes the config allows."""
-        from kubeward.fix.jsonpatch import EditError, to_json_patch
+        from kubeward.fix.jsonpatch import PatchBuilder
 
         req, d = self._start(review)
         if d.operation not in ("CREATE", "UPDATE") or not self.mutate_ids:
@@ -410,19 +410,16 @@ class AdmissionPolicy:
         if d.exempt:
             return d
         findings = self._run(obj, (self.mutate_level,), d)
-        edits: list = []
+        builder = PatchBuilder(obj.raw)  # linear in findings: no replay per finding
         for f in findings:
             if not f.edits or f.fix_safety == FixSafety.DISPLAY:
                 continue
-            try:
-                to_json_patch(obj.raw, [*edits, *f.edits])
-            except EditError:
+            if not builder.add(f.edits):
                 continue
-            edits.extend(f.edits)
             if f.check_id not in d.patched:
                 d.patched.append(f.check_id)
-        if edits:
-            patch = to_json_patch(obj.raw, edits)
+        if builder.edits:
+            patch = builder.patch
             if patch:
                 d.response["patchType"] = "JSONPatch"
                 d.response["patch"] = base64.b64encode(
