@@ -259,6 +259,9 @@ def holds_secret(text: str) -> bool:
 
 _BREAKS = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")
 _FLAG = re.compile(r"^--?([A-Za-z][A-Za-z0-9_.\-]*)$")
+#: a flow mapping on one line: ``{name: API_TOKEN, value: x}``
+_FLOW_ENV = re.compile(r"""(["']?name["']?\s*:\s*["']?(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*,"""
+                       r"""\s*["']?value["']?\s*:\s*)(?P<value>"(?:[^"\\]|\\.)*"|'[^']*'|[^,}\]]+)""")
 _ENV_NAME = re.compile(r"""^\s*-?\s*["']?name["']?\s*:\s*["']?([A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*,?\s*$""")
 _ENV_VALUE = re.compile(r"""^(\s*["']?value["']?\s*:\s*)(.+?)(\s*,?\s*)$""")
 _MAX_COMPOSE = 20 * 1024 * 1024  # larger texts are masked line by line only
@@ -286,6 +289,8 @@ def _mask_lines(text: str) -> str:
     for i in range(0, len(parts), 2):
         line = parts[i]
         new = redact_text(line)
+        if "name" in new and "value" in new:
+            new = _FLOW_ENV.sub(_flow_env, new)
         if prev_secret_name:
             m = _ENV_VALUE.match(new)
             if m and literal_secret_value(m.group(2)) is not None:
@@ -294,6 +299,14 @@ def _mask_lines(text: str) -> str:
         prev_secret_name = bool(m and is_secret_name(m.group(1)))
         parts[i] = new
     return "".join(parts)
+
+
+def _flow_env(m: re.Match) -> str:
+    value = m.group("value").strip()
+    if (is_secret_name(m.group("name")) or high_entropy(value.strip("\"'"))) \
+            and literal_secret_value(value) is not None:
+        return m.group(1) + REDACTED
+    return m.group(0)
 
 
 def _apply_spans(text: str, spans) -> str:
@@ -317,17 +330,33 @@ def _apply_spans(text: str, spans) -> str:
     return "".join(out)
 
 
+_DOC_START = re.compile(r"^---(?=[ \t\r\n]|\Z)", re.M)
+#: characters YAML forbids: read as spaces (same length) so that the rest
+#: of the document can still be walked
+_NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD"
+                            "\U00010000-\U0010FFFF]")
+
+
 def _yaml_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of secret values, document by document: a document that does
+    not parse is left to the line-by-line masking, the others are walked."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     spans: list[tuple[int, int]] = []
-    seen: set[int] = set()
-    try:
-        for root in yaml.compose_all(text, Loader=loader):
-            _walk(root, spans, seen, text)
-    except (yaml.YAMLError, RecursionError, ValueError, MemoryError):
-        pass  # what did parse is walked; the rest is masked line by line
+    clean = _NON_PRINTABLE.sub(" ", text)
+    starts = [0] + [m.start() for m in _DOC_START.finditer(clean) if m.start() > 0]
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(clean)
+        chunk = clean[start:end]
+        found: list[tuple[int, int]] = []
+        try:
+            for root in yaml.compose_all(chunk, Loader=loader):
+                # a fresh set per document: ids of freed nodes are reused
+                _walk(root, found, set(), chunk)
+        except (yaml.YAMLError, RecursionError, ValueError, MemoryError):
+            pass  # what did parse is kept; the rest is masked line by line
+        spans.extend((a + start, b + start) for a, b in found)
     return spans
 
 

@@ -38,6 +38,7 @@ from kubeward.engine import FRAMEWORK_ALIASES, Report, ScanOptions, UsageError, 
 from kubeward.findings import Finding, FixSafety, Severity
 from kubeward.model import K8sObject, Source
 from kubeward.paths import format_path
+from kubeward.redact import redact_text
 
 API_VERSION = "admission.k8s.io/v1"
 MODES = ("enforce", "warn", "audit")
@@ -460,6 +461,7 @@ def _metadata_only(new: dict, old: Any) -> bool:
 
 
 # -- response text -----------------------------------------------------------
+# every finding message the API server is sent goes through kubeward.redact
 
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value) if not isinstance(value, str) else f'"{value}"'
@@ -473,7 +475,7 @@ def _deny_message(obj: K8sObject, level: str, findings: list[Finding]) -> str:
              f"{n} finding{'s' if n != 1 else ''}:"]
     for f in findings[:MAX_LISTED]:
         fix = f" Fix: {f.remediation}" if f.remediation else ""
-        lines.append(f"- {f.check_id} {_path_text(f.path)}: {f.message}.{fix}")
+        lines.append(f"- {f.check_id} {_path_text(f.path)}: {redact_text(f.message)}.{fix}")
     if n > MAX_LISTED:
         lines.append(f"- ... and {n - MAX_LISTED} more (run `kubeward scan` on the manifest)")
     return "\n".join(lines)
@@ -493,14 +495,15 @@ def _path_text(path: tuple) -> str:
 
 
 def _warning(f: Finding, level: str) -> str:
-    text = f"kubeward {f.check_id} ({f.severity.label}) {_path_text(f.path)}: {f.message}"
+    text = f"kubeward {f.check_id} ({f.severity.label}) {_path_text(f.path)}: " \
+        f"{redact_text(f.message)}"
     return text if len(text) <= MAX_WARNING_CHARS else text[: MAX_WARNING_CHARS - 3] + "..."
 
 
 def _audit(findings: list[Finding], level: str) -> dict:
     out: dict[str, str] = {"level": level}
     for f in findings:
-        entry = f"{_path_text(f.path)}: {f.message}"
+        entry = f"{_path_text(f.path)}: {redact_text(f.message)}"
         prev = out.get(f.check_id)
         value = entry if prev is None else f"{prev}; {entry}"
         if len(value) > MAX_AUDIT_VALUE:

@@ -163,6 +163,33 @@ def apply_edits(raw: dict, edits: Iterable[Edit]) -> dict:
     return _run(raw, edits)[0]
 
 
+def copy_json(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, scalars) without
+    recursion: nesting as deep as an admission request may bring cannot
+    exhaust the stack. Anything else is copied with ``copy.deepcopy``."""
+    if not isinstance(value, (dict, list)):
+        return value if isinstance(value, (str, int, float, bool, type(None))) \
+            else copy.deepcopy(value)
+    root: Any = {} if isinstance(value, dict) else []
+    stack = [(value, root)]
+    while stack:
+        src, dst = stack.pop()
+        items = src.items() if isinstance(src, dict) else enumerate(src)
+        for k, v in items:
+            if isinstance(v, (dict, list)):
+                nv: Any = {} if isinstance(v, dict) else []
+                stack.append((v, nv))
+            elif isinstance(v, (str, int, float, bool, type(None))):
+                nv = v
+            else:
+                nv = copy.deepcopy(v)
+            if isinstance(dst, dict):
+                dst[k] = nv
+            else:
+                dst.append(nv)
+    return root
+
+
 class PatchBuilder:
     """Builds one JSON Patch from groups of edits, each group accepted whole
     or not at all: ``add(edits)`` applies the group to a working copy and
@@ -172,7 +199,7 @@ class PatchBuilder:
     number of findings. ``patch`` equals ``to_json_patch(raw, accepted)``."""
 
     def __init__(self, raw: dict):
-        self.doc = copy.deepcopy(raw)
+        self.doc = copy_json(raw)
         self.patch: list[dict] = []
         self.edits: list[Edit] = []
 

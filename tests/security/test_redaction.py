@@ -159,3 +159,20 @@ def test_one_home_for_redacted():
     assert secrets.is_secret_name is redact.is_secret_name
     import kubeward.outputs.text as text
     assert not hasattr(text, "REDACTED")
+
+
+def test_mask_source_every_document_of_a_long_file():
+    """Found by the fuzz test: node ids of freed documents were reused, and
+    later documents of a long file were left unmasked."""
+    doc = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations: {db-password: "
+           "Ann-Literal-7070}\nspec:\n  containers:\n    - name: a\n      image: nginx\n"
+           "      env: [{name: API_TOKEN, value: Env-Literal-4711}]\n")
+    masked = mask_source("---\n".join([doc] * 300))
+    assert _leaks(masked) == []
+    assert masked.count("<redacted>") == 600
+
+
+def test_mask_source_with_a_broken_document_in_the_middle():
+    doc = "kind: Secret\napiVersion: v1\ndata:\n  k: Env-Literal-4711\n"
+    masked = mask_source(doc + "---\na: [\n---\n" + doc + "---\nx: \x01\n" + doc)
+    assert _leaks(masked) == []
