@@ -225,12 +225,42 @@ def high_entropy(text: str, b64_limit: float = 4.5, hex_limit: float = 3.0,
 _ASSIGN_RE = re.compile(
     r"""(?P<key>(?<![A-Za-z0-9_.\-])(?:--?)?["']?[A-Za-z_][A-Za-z0-9_.\-]{0,80}["']?)
         (?P<sep>[ \t]*[:=][ \t]*)
-        (?P<val>"(?:[^"\\\n]|\\.){0,4096}"|'[^'\n]{0,4096}'|[^\s,;&}\]"']{1,4096})""", re.X)
+        (?P<val>"(?:[^"\\\n]|\\.){0,4096}"|'[^'\n]{0,4096}'|[^\s,;&}\]()"']{1,4096})""", re.X)
+
+
+#: a word every secret-looking name holds (see is_secret_name): a cheap test
+#: that lets most text skip the assignment pattern
+_STEMS = re.compile(r"pass|pwd|secret|token|key|cred|bearer|conn|dsn", re.I)
+_STEM_WORDS = ("pass", "pwd", "secret", "token", "key", "cred", "bearer", "conn", "dsn")
+_ANCHOR_WORDS = tuple(sorted({a for anchors in _TOKEN_ANCHORS for a in anchors}))
+
+
+def _maybe(text: str) -> bool:
+    """May ``text`` hold anything redact_text hides (a stem of a
+    secret-looking name, or a token format's anchor)? Substring tests only:
+    much faster than a case-insensitive pattern on every line."""
+    low = text.lower()
+    return any(w in low for w in _STEM_WORDS) or any(a in text for a in _ANCHOR_WORDS)
+
+
+def _candidate_lines(text: str, starts: list[int]) -> set[int]:
+    """Indexes of the lines of ``text`` (starting at ``starts``) that hold a
+    stem or an anchor, found with ``str.find`` over the whole text."""
+    import bisect
+
+    found: set[int] = set()
+    for hay, words in ((text.lower(), _STEM_WORDS), (text, _ANCHOR_WORDS)):
+        for w in words:
+            pos = hay.find(w)
+            while pos != -1:
+                found.add(bisect.bisect_right(starts, pos) - 1)
+                pos = hay.find(w, pos + 1)
+    return found
 
 
 def _assignment(m: re.Match) -> str:
     key = m.group("key").lstrip("-").strip("\"'")
-    if not is_secret_name(key) or literal_secret_value(m.group("val")) is None:
+    if not is_secret_name(key) or literal_secret_value(m.group("val").rstrip(".:!?")) is None:
         return m.group(0)
     return m.group("key") + m.group("sep") + REDACTED
 
@@ -239,12 +269,12 @@ def redact_text(text):
     """``text`` with known credential formats and the values of
     secret-looking assignments replaced by ``<redacted>``. Anything that is
     not a string is returned as it is."""
-    if not isinstance(text, str) or not text:
+    if not isinstance(text, str) or not text or not _maybe(text):
         return text
     for (_desc, rx), anchors in zip(TOKEN_PATTERNS, _TOKEN_ANCHORS):
         if any(a in text for a in anchors):
             text = rx.sub(REDACTED, text)
-    if "=" in text or ":" in text:
+    if ("=" in text or ":" in text) and _STEMS.search(text) is not None:
         text = _ASSIGN_RE.sub(_assignment, text)
     return text
 
@@ -267,35 +297,44 @@ _ENV_VALUE = re.compile(r"""^(\s*["']?value["']?\s*:\s*)(.+?)(\s*,?\s*)$""")
 _MAX_COMPOSE = 20 * 1024 * 1024  # larger texts are masked line by line only
 
 
-def mask_source(text: str) -> str:
+def mask_source(text: str, lines=None) -> str:
     """``text`` (a YAML or JSON file) with every value that may hold a
     secret replaced by ``<redacted>``; the result has as many lines as the
-    input (every kind of line break kept)."""
-    spans = _yaml_spans(text) if len(text) <= _MAX_COMPOSE else []
+    input (every kind of line break kept). With ``lines`` (1-based line
+    numbers, as ``str.splitlines`` counts them) only those lines are
+    guaranteed masked: documents holding none of them are not parsed (the
+    text output shows a few lines of large files)."""
+    spans = _yaml_spans(text, lines) if len(text) <= _MAX_COMPOSE else []
     out = _apply_spans(text, spans) if spans else text
     return _mask_lines(out)
 
 
-def masked_lines(text: str, keepends: bool = False) -> list[str]:
+def masked_lines(text: str, keepends: bool = False, lines=None) -> list[str]:
     """:func:`mask_source` split into lines like ``str.splitlines``."""
-    return mask_source(text).splitlines(keepends)
+    return mask_source(text, lines).splitlines(keepends)
 
 
 def _mask_lines(text: str) -> str:
     """Line-by-line masking for what the YAML walk cannot see (text that does
     not parse, block-style ``name:``/``value:`` pairs after a parse error)."""
     parts = re.split(r"(\r\n|\n|\r)", text)
+    starts = []
+    pos = 0
+    for i in range(0, len(parts), 2):
+        starts.append(pos)
+        pos += len(parts[i]) + (len(parts[i + 1]) if i + 1 < len(parts) else 0)
+    candidates = _candidate_lines(text, starts)
     prev_secret_name = False
     for i in range(0, len(parts), 2):
         line = parts[i]
-        new = redact_text(line)
+        new = redact_text(line) if i // 2 in candidates else line
         if "name" in new and "value" in new:
             new = _FLOW_ENV.sub(_flow_env, new)
         if prev_secret_name:
             m = _ENV_VALUE.match(new)
             if m and literal_secret_value(m.group(2)) is not None:
                 new = m.group(1) + REDACTED + m.group(3)
-        m = _ENV_NAME.match(line)
+        m = _ENV_NAME.match(line) if "name" in line else None
         prev_secret_name = bool(m and is_secret_name(m.group(1)))
         parts[i] = new
     return "".join(parts)
@@ -330,6 +369,8 @@ def _apply_spans(text: str, spans) -> str:
     return "".join(out)
 
 
+#: line breaks as str.splitlines counts them (the text output's line numbers)
+_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _DOC_START = re.compile(r"^---(?=[ \t\r\n]|\Z)", re.M)
 #: characters YAML forbids: read as spaces (same length) so that the rest
 #: of the document can still be walked
@@ -337,16 +378,54 @@ _NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD
                             "\U00010000-\U0010FFFF]")
 
 
-def _yaml_spans(text: str) -> list[tuple[int, int]]:
+def _fast_loader():
+    """A C loader that leaves tags unresolved (``slice(kind, value,
+    implicit)``): no Python call per node; the walk needs no types."""
+    global _LOADER
+    if _LOADER is None:
+        import yaml
+
+        class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+            resolve = slice
+            descend_resolver = slice
+            ascend_resolver = tuple
+
+        _LOADER = Loader
+    return _LOADER
+
+
+_LOADER = None
+
+
+def _is_merge(key) -> bool:
+    """A ``<<`` merge key (plain, or tagged !!merge), not a quoted ``"<<"``."""
+    if key.value != "<<":
+        return False
+    tag = key.tag
+    if isinstance(tag, slice):
+        return bool(tag.step and tag.step[0])
+    return tag != "tag:yaml.org,2002:str"
+
+
+def _yaml_spans(text: str, lines=None) -> list[tuple[int, int]]:
     """Spans of secret values, document by document: a document that does
     not parse is left to the line-by-line masking, the others are walked."""
+    import bisect
+
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = _fast_loader()
     spans: list[tuple[int, int]] = []
     clean = _NON_PRINTABLE.sub(" ", text)
     starts = [0] + [m.start() for m in _DOC_START.finditer(clean) if m.start() > 0]
+    wanted = None
+    if lines is not None:  # the documents that hold a wanted line
+        line_starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+        wanted = {bisect.bisect_right(starts, line_starts[n - 1]) - 1
+                  for n in lines if 0 < n <= len(line_starts)}
     for i, start in enumerate(starts):
+        if wanted is not None and i not in wanted:
+            continue
         end = starts[i + 1] if i + 1 < len(starts) else len(clean)
         chunk = clean[start:end]
         found: list[tuple[int, int]] = []
@@ -398,7 +477,7 @@ def _mapping_items(node, seen_merge=None):
         return
     seen_merge.add(id(node))
     for k, v in node.value:
-        if isinstance(k, yaml.ScalarNode) and k.value == "<<" and k.tag != "tag:yaml.org,2002:str":
+        if isinstance(k, yaml.ScalarNode) and _is_merge(k):
             for m in (v.value if isinstance(v, yaml.SequenceNode) else (v,)):
                 if isinstance(m, yaml.MappingNode):
                     yield from _mapping_items(m, seen_merge)
@@ -453,8 +532,8 @@ def _walk(root, spans, seen, text) -> None:
 
 def _scalar_span(node, spans, text) -> None:
     """A scalar whose content holds a secret: a one-line scalar is hidden
-    whole; in a block scalar only the lines that hold one (all of it for a
-    private key)."""
+    whole; in a block scalar only the secrets of the lines that hold one
+    (``"k8s_auth_token": <redacted>``), all of it for a private key."""
     start, end = node.start_mark.index, node.end_mark.index
     if node.start_mark.line == node.end_mark.line or "PRIVATE KEY" in node.value \
             or node.style not in ("|", ">"):
@@ -462,11 +541,21 @@ def _scalar_span(node, spans, text) -> None:
         return
     pos = start
     for m in _BREAKS.finditer(text, start, end):
-        seg = text[pos:m.start()]
-        if holds_secret(seg):
-            lead = len(seg) - len(seg.lstrip())
-            spans.append((pos + lead, m.start()))
+        spans.extend(_spans_in(text, pos, m.start()))
         pos = m.end()
-    seg = text[pos:end]
-    if seg.strip() and holds_secret(seg):
-        spans.append((pos + len(seg) - len(seg.lstrip()), end))
+    spans.extend(_spans_in(text, pos, end))
+
+
+def _spans_in(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    """Spans, within ``text[a:b]`` (one line), of what redact_text hides."""
+    seg = text[a:b]
+    if not seg.strip() or not _maybe(seg):
+        return []
+    out = []
+    for (_desc, rx), anchors in zip(TOKEN_PATTERNS, _TOKEN_ANCHORS):
+        if any(x in seg for x in anchors):
+            out += [(a + m.start(), a + m.end()) for m in rx.finditer(seg)]
+    for m in _ASSIGN_RE.finditer(seg):
+        if _assignment(m) != m.group(0):
+            out.append((a + m.start("val"), a + m.end("val")))
+    return out

@@ -22,7 +22,7 @@ MAX_SNIPPET_FILE = 64 * 1024 * 1024  # larger files: no snippets
 _TOKEN = re.compile(r'-\s+|"(?:[^"\\]|\\.)*"|\'[^\']*\'|[^\s:]+')
 
 
-def _source_lines(cache: dict, file: str) -> list[str]:
+def _source_lines(cache: dict, file: str, wanted=None) -> list[str]:
     """The file's lines as snippets may show them: every value that may hold
     a secret masked (:mod:`kubeward.redact`), control characters (NUL bytes
     of a UTF-16 file read as UTF-8, escape sequences) shown as U+FFFD."""
@@ -38,7 +38,7 @@ def _source_lines(cache: dict, file: str) -> list[str]:
             cache[file] = []
         else:
             text = decode_source(data)
-            cache[file] = _CONTROL.sub("\ufffd", mask_source(text)).splitlines()
+            cache[file] = _CONTROL.sub("\ufffd", mask_source(text, wanted)).splitlines()
     return cache[file]
 
 
@@ -52,10 +52,10 @@ def decode_source(data: bytes) -> str:
     return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
-def _source_line(cache: dict, file: str, line: int) -> str | None:
+def _source_line(cache: dict, file: str, line: int, wanted=None) -> str | None:
     if file.startswith(("<", "cluster:")):
         return None
-    lines = _source_lines(cache, file)
+    lines = _source_lines(cache, file, wanted)
     return lines[line - 1] if 0 < line <= len(lines) else None
 
 
@@ -153,6 +153,9 @@ def _render(report, out, ctx) -> None:
     if ctx.show_suppressed:
         shown += report.suppressed
         shown.sort(key=lambda f: (f.file, f.line, f.column, f.check_id))
+    wanted: dict = {}  # file -> the lines shown from it (only those need masking)
+    for f in shown:
+        wanted.setdefault(f.file, set()).add(f.line)
     for file, group in groupby(shown, key=lambda f: f.file):
         w.line((file, "bold underline"))
         for f in group:
@@ -162,7 +165,7 @@ def _render(report, out, ctx) -> None:
             w.line(f"  {f.line}:{f.column} ", (f"{sev.upper():8}", style), " ",
                    (f.check_id, "bold"), f" {f.message}", (tag, "dim"))
             w.line(("      " + f"{f.object.display()}  field: {f.field_path}", "dim"))
-            src = _source_line(cache, f.file, f.line)
+            src = _source_line(cache, f.file, f.line, wanted.get(f.file))
             if src is not None and len(src) > MAX_SOURCE_LINE:
                 src = None  # minified JSON and the like: the line may hold anything
             if src is not None and src.strip():

@@ -325,9 +325,14 @@ def test_watch_daemon_serves_metrics_and_stops_on_sigterm(fake_api, kubeconfig):
         wait_for(lambda: any("metrics on" in l for l in lines), timeout=20,
                  what="the metrics address")
         port = int(re.search(r"127\.0\.0\.1:(\d+)/metrics", "".join(lines)).group(1))
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-            text = r.read().decode()
-        assert 'kubeward_findings{check="PSS002",namespace="shop",severity="critical"} 1.0' in text
+        want = 'kubeward_findings{check="PSS002",namespace="shop",severity="critical"} 1.0'
+
+        def metrics() -> str:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                return r.read().decode()
+
+        # the port is announced before the first evaluation ends: wait for it
+        wait_for(lambda: want in metrics(), timeout=20, what="the first evaluation's metrics")
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)
         out = proc.stdout.read()  # small: one JSON report

@@ -129,6 +129,7 @@ def test_redact_text(text, hidden):
     "image: nginx:1.25", "secretName: tls-cert", "token: {{ .Values.token }}",
     "password: ${DB_PASSWORD}", "automountServiceAccountToken: false",
     "env DB_PASSWORD has a literal value (redacted, 5 characters)",
+    "do not mount its token (automountServiceAccountToken: false).",
 ])
 def test_redact_text_leaves_non_secrets(text):
     assert redact_text(text) == text
