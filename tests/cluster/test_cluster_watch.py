@@ -327,12 +327,11 @@ def test_watch_daemon_serves_metrics_and_stops_on_sigterm(fake_api, kubeconfig):
         port = int(re.search(r"127\.0\.0\.1:(\d+)/metrics", "".join(lines)).group(1))
         want = 'kubeward_findings{check="PSS002",namespace="shop",severity="critical"} 1.0'
 
-        def metrics() -> str:
+        def scraped() -> bool:  # the port opens before the first audit pass ends
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-                return r.read().decode()
+                return want in r.read().decode()
 
-        # the port is announced before the first evaluation ends: wait for it
-        wait_for(lambda: want in metrics(), timeout=20, what="the first evaluation's metrics")
+        wait_for(scraped, timeout=30, what="the first audit's findings in /metrics")
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)
         out = proc.stdout.read()  # small: one JSON report
