@@ -145,7 +145,7 @@ def _get(doc: Any, path: Path) -> Any:
 
 
 def _run(raw: dict, edits: Iterable[Edit]) -> tuple[dict, list[dict]]:
-    doc = copy.deepcopy(raw)
+    doc = copy_json(raw)  # JSON-shaped data: no recursion on the nesting depth
     ops: list[dict] = []
     for edit in edits:
         _apply_one(doc, edit, ops)
@@ -221,7 +221,7 @@ class PatchBuilder:
 
 def edits_needed(raw: dict, edits: Iterable[Edit]) -> list[Edit]:
     """The edits of ``edits`` that change something when applied in order."""
-    doc = copy.deepcopy(raw)
+    doc = copy_json(raw)  # JSON-shaped data: no recursion on the nesting depth
     out = []
     for edit in edits:
         ops: list[dict] = []
