@@ -43,8 +43,10 @@ def test_patch_building_is_linear_in_findings(monkeypatch):
     d = policy.mutate(rev)
     assert sorted(d.patched) == ["PSS014", "PSS017", "PSS018"]
     patch = json.loads(__import__("base64").b64decode(d.response["patch"]))
-    # 500 containers x (allowPrivilegeEscalation + capabilities.drop) + pod seccomp
-    assert calls["apply"] <= 2 * 500 + 10
+    # linear: a few applications per container edit (the trial, then the
+    # validity check's one application of all of them); the old replay per
+    # finding made about 4.5 million for 500 containers
+    assert calls["apply"] <= 8 * 500
     assert len(patch) >= 1000
 
 
