@@ -32,6 +32,7 @@ SCHEMA: dict[str, Any] = {
         "version": {"enum": [1]},
         "k8sVersion": {"type": "string", "pattern": r"^v?1\.\d+$"},
         "failOn": {"enum": _SEVERITIES},
+        "allowRemoteBases": {"type": "boolean"},
         "frameworks": {"type": "array", "items": {"type": "string"}},
         "rules": {"type": "array", "items": {"type": "string", "minLength": 1}},
         "namespace": {"type": "string",
@@ -157,6 +158,7 @@ class Config:
     admission: dict = field(default_factory=dict)  # the `admission:` section, validated
     #: custom rule files and directories (``rules:``), relative to the config file
     rules: tuple[str, ...] = ()
+    allow_remote_bases: bool = False  # Kustomize may fetch remote bases (docs/security.md)
 
 
 def find_config(start: str | None = None) -> str | None:
@@ -251,6 +253,7 @@ def load_config(path: str, known_ids: set[str] | None = None,
     except ValueError as e:
         raise ConfigError(path, str(e), _line_of(doc, ["k8sVersion"])) from None
     cfg.frameworks = tuple(data.get("frameworks", ()))
+    cfg.allow_remote_bases = bool(data.get("allowRemoteBases", False))
     cfg.namespace = data.get("namespace")
     base = os.path.dirname(os.path.abspath(path))
     cfg.context = tuple(os.path.relpath(os.path.join(base, p)) if not os.path.isabs(p) else p

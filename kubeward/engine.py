@@ -189,6 +189,11 @@ def _internal_error(check: BaseCheck, obj: K8sObject | None, exc: Exception) -> 
                      kind="internal")
 
 
+#: findings one object may produce (a Pod with 20,000 aliased containers
+#: would give hundreds of thousands); past it, one error says the rest is missing
+MAX_FINDINGS_PER_OBJECT = 1000
+
+
 def run_checks(objects: list[K8sObject], checks: list[BaseCheck], ctx: Context,
                errors: list[LoadError], context: list[K8sObject] = ()
                ) -> list[tuple[Finding, K8sObject | None]]:
@@ -200,14 +205,20 @@ def run_checks(objects: list[K8sObject], checks: list[BaseCheck], ctx: Context,
     if ctx.selected is None:
         ctx.selected = frozenset(c.id for c in checks)
     dispatch = _Dispatcher(checks)
+    cap = MAX_FINDINGS_PER_OBJECT
     octx = ctx.per_object() if isinstance(ctx, CrossContext) else ctx
     for obj in objects:
+        start = len(out)
         for check in dispatch.for_object(obj):
             try:
                 for f in check.check(obj, octx):
                     out.append((f, obj))
+                    if len(out) - start > cap:
+                        break  # the final pass reports it
             except Exception as exc:  # a bug in a check must not hide other results
                 errors.append(_internal_error(check, obj, exc))
+            if len(out) - start > cap:
+                break
     cross = [c for c in checks if isinstance(c, CrossCheck)]
     if cross:
         if not isinstance(ctx, CrossContext):
@@ -228,7 +239,33 @@ def run_checks(objects: list[K8sObject], checks: list[BaseCheck], ctx: Context,
     if any(o.invalid for o in objects):
         out = [(f, o) for f, o in out if o is None or not o.invalid
                or not voided_by(f.path, o.invalid)]
-    return out
+    return _cap_per_object(out, errors)
+
+
+def _cap_per_object(pairs: list, errors: list[LoadError]) -> list:
+    """At most ``MAX_FINDINGS_PER_OBJECT`` findings per object (per-object and
+    cross checks together); one error for each object that had more."""
+    cap = MAX_FINDINGS_PER_OBJECT
+    if len(pairs) <= cap:
+        return pairs
+    counts: dict = {}
+    for f, obj in pairs:
+        key = id(obj) if obj is not None else (f.file, f.doc_index, f.object)
+        counts[key] = counts.get(key, 0) + 1
+    if max(counts.values()) <= cap:
+        return pairs
+    kept, seen = [], {}
+    for f, obj in pairs:
+        key = id(obj) if obj is not None else (f.file, f.doc_index, f.object)
+        n = seen[key] = seen.get(key, 0) + 1
+        if n <= cap:
+            kept.append((f, obj))
+        elif n == cap + 1:
+            line = (obj.source.line or obj.source.doc_line) if obj is not None else f.line
+            errors.append(LoadError(f.file, f"{f.object.kind} {f.object.name or '?'}: more than "
+                                    f"{cap} findings; the rest are not reported", line,
+                                    kind="limit"))
+    return kept
 
 
 def _move_notes(report: Report) -> None:

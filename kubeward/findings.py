@@ -147,6 +147,11 @@ class LoadError:
     column: int | None = None
     kind: str = "input"
 
+    def __post_init__(self) -> None:
+        from kubeward.redact import redact_text
+
+        self.message = redact_text(self.message)  # errors quote input: never a secret
+
     def to_dict(self) -> dict:
         return {"file": self.file, "line": self.line, "column": self.column,
                 "kind": self.kind, "message": self.message}

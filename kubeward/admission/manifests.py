@@ -66,6 +66,9 @@ class ManifestOptions:
     config_text: str | None = None
     watch_namespaces: bool = True
     cross_checks: bool = False  # also watch what cross-resource checks consult
+    #: where the API server connects from (its node or load-balancer CIDRs):
+    #: with them, the webhook port admits those addresses only
+    api_server_cidrs: tuple = ()
 
 
 def _labels() -> dict:
@@ -244,9 +247,19 @@ def _deployment(o: ManifestOptions, image: str, labels: dict, meta) -> dict:
 
 
 def _network_policy(o: ManifestOptions, meta) -> dict:
-    """Ingress: the webhook port only (the API server and kubelet probes come
-    from outside the pod network, so no peer selector). Egress: nothing, or,
-    when it watches Namespaces, the API server and DNS."""
+    """Ingress: the webhook port, from the API server only as far as a
+    NetworkPolicy can say it. The API server is not a pod, so no pod or
+    namespace selector can name it: with ``api_server_cidrs`` only those
+    addresses are admitted; without them, ``ipBlock`` peers for every address
+    (``0.0.0.0/0``, ``::/0``) and no pod selector, which CNIs that keep
+    ipBlock for traffic from outside the cluster (Cilium, and the Kubernetes
+    documentation's intent) read as "no pod may connect"; on CNIs that also
+    match pod IPs with ipBlock (Calico), pass ``--api-server-cidr``
+    (docs/security.md). Egress: nothing, or, when it watches Namespaces, the
+    API server and DNS."""
+    cidrs = list(o.api_server_cidrs) or ["0.0.0.0/0", "::/0"]
+    ingress = [{"from": [{"ipBlock": {"cidr": c}} for c in cidrs],
+                "ports": [{"protocol": "TCP", "port": PORT}]}]
     egress: list = []
     if o.watch_namespaces:
         egress = [{"ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}]},
@@ -254,7 +267,7 @@ def _network_policy(o: ManifestOptions, meta) -> dict:
     return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta(APP),
             "spec": {"podSelector": {"matchLabels": {"app.kubernetes.io/name": APP}},
                      "policyTypes": ["Ingress", "Egress"],
-                     "ingress": [{"ports": [{"protocol": "TCP", "port": PORT}]}],
+                     "ingress": ingress,
                      "egress": egress}}
 
 

@@ -38,6 +38,7 @@ from kubeward.engine import FRAMEWORK_ALIASES, Report, ScanOptions, UsageError, 
 from kubeward.findings import Finding, FixSafety, Severity
 from kubeward.model import K8sObject, Source
 from kubeward.paths import format_path
+from kubeward.redact import redact_text
 
 API_VERSION = "admission.k8s.io/v1"
 MODES = ("enforce", "warn", "audit")
@@ -435,7 +436,7 @@ class AdmissionPolicy:
 
     def mutate(self, review: Any) -> Decision:
         """The /mutate answer: a JSON Patch of the fixes the config allows."""
-        from kubeward.fix.jsonpatch import EditError, to_json_patch
+        from kubeward.fix.jsonpatch import PatchBuilder, to_json_patch
 
         req, d = self._start(review)
         if d.operation not in ("CREATE", "UPDATE") or not self.mutate_ids:
@@ -458,19 +459,16 @@ class AdmissionPolicy:
             d.skipped = "all modes none"
             return d
         findings = self._run(obj, (self.mutate_level,), d)
+        trial = PatchBuilder(obj.raw)  # linear in findings: each group applied once
         groups: list = []
-        trial: list = []
         for f in findings:
             if not f.edits or f.fix_safety == FixSafety.DISPLAY:
                 continue
             if f.check_id not in self.mutate_explicit and \
                     not any(lv.selects(f) for lv in levels.values()):
                 continue  # not enabled for this namespace
-            try:
-                to_json_patch(obj.raw, [*trial, *f.edits])
-            except EditError:
+            if not trial.add(f.edits):
                 continue
-            trial.extend(f.edits)
             groups.append((f, f.edits))
         from kubeward.fix.validity import select_valid
 
@@ -528,6 +526,7 @@ def _metadata_only(new: dict, old: Any) -> bool:
 
 
 # -- response text -----------------------------------------------------------
+# every finding message the API server is sent goes through kubeward.redact
 
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value) if not isinstance(value, str) else f'"{value}"'
@@ -541,7 +540,7 @@ def _deny_message(obj: K8sObject, level: str, findings: list[Finding]) -> str:
              f"{n} finding{'s' if n != 1 else ''}:"]
     for f in findings[:MAX_LISTED]:
         fix = f" Fix: {f.remediation}" if f.remediation else ""
-        lines.append(f"- {f.check_id} {_path_text(f.path)}: {f.message}.{fix}")
+        lines.append(f"- {f.check_id} {_path_text(f.path)}: {redact_text(f.message)}.{fix}")
     if n > MAX_LISTED:
         lines.append(f"- ... and {n - MAX_LISTED} more (run `kubeward scan` on the manifest)")
     return "\n".join(lines)
@@ -561,14 +560,15 @@ def _path_text(path: tuple) -> str:
 
 
 def _warning(f: Finding, level: str) -> str:
-    text = f"kubeward {f.check_id} ({f.severity.label}) {_path_text(f.path)}: {f.message}"
+    text = f"kubeward {f.check_id} ({f.severity.label}) {_path_text(f.path)}: " \
+        f"{redact_text(f.message)}"
     return text if len(text) <= MAX_WARNING_CHARS else text[: MAX_WARNING_CHARS - 3] + "..."
 
 
 def _audit(findings: list[Finding], level: str) -> dict:
     out: dict[str, str] = {"level": level}
     for f in findings:
-        entry = f"{_path_text(f.path)}: {f.message}"
+        entry = f"{_path_text(f.path)}: {redact_text(f.message)}"
         prev = out.get(f.check_id)
         value = entry if prev is None else f"{prev}; {entry}"
         if len(value) > MAX_AUDIT_VALUE:

@@ -4,8 +4,13 @@ Routes: ``POST /validate``, ``POST /mutate`` (AdmissionReview v1),
 ``GET /healthz`` (the process answers), ``GET /readyz`` (certificate loaded,
 namespace view synced, not shutting down), ``GET /metrics`` (Prometheus).
 
-Each request is decided in the event loop, synchronously: the decision is
-short CPU work and threads would only add GIL hand-offs. More cores are used
+A small request (``INLINE_BODY`` bytes, ``INLINE_CONTAINERS`` containers) is
+decided in the event loop, synchronously: the decision is short CPU work and
+a thread would only add GIL hand-offs. A larger one is decided in a worker
+thread, so that ``/healthz`` and small reviews keep being answered, and
+within ``decide_timeout`` seconds: past it the answer is a 503 (the API
+server then applies the webhook's ``failurePolicy``; keep ``decide_timeout``
+below the webhook's ``timeoutSeconds``). More cores are used
 with ``workers`` > 1: that many processes, each with its own listening
 socket bound with ``SO_REUSEPORT`` to the same port, so the kernel spreads
 connections across them (metrics then use prometheus_client's multiprocess
@@ -14,8 +19,16 @@ context when they change.
 
 Limits: a body larger than ``max_body`` bytes gets 413 (before it is read
 when Content-Length says so), a body that does not arrive within
-``body_timeout`` seconds gets 408, idle keep-alive connections close after
-``keepalive_timeout`` seconds. Every malformed request gets a 4xx JSON
+``body_timeout`` seconds gets 408, an object with more than
+``max_containers`` containers gets 413, idle keep-alive connections close
+after ``keepalive_timeout`` seconds, and a connection whose request headers
+are not complete ``header_timeout`` seconds after their first byte (or after
+the connection opened) is closed. At most ``max_inflight`` reviews are read
+and decided at once (the others wait up to ``body_timeout``, then get 503),
+which bounds memory: ``max_inflight`` x ``max_body`` x the JSON expansion
+stays well inside the shipped Deployment's 256 Mi limit; after a large
+review the allocator returns freed memory to the system (glibc
+``malloc_trim``). Every malformed request gets a 4xx JSON
 answer ``{"error": ..., "code": ...}`` and the server keeps serving; an
 unexpected error in the decision is a 500 for that request only.
 
@@ -83,6 +96,88 @@ class Settings:
     access_log: bool = True
     namespace_fetch_timeout: float = 2.0
     parent_pid: int | None = None  # workers: stop when this process is gone
+    header_timeout: float = 10.0
+    max_containers: int = 1000
+    max_inflight: int = 4
+    decide_timeout: float = 4.0  # below the shipped webhooks' timeoutSeconds (5)
+
+
+#: reviews at most this large (bytes, containers) are decided in the event loop
+INLINE_BODY = 64 * 1024
+INLINE_CONTAINERS = 32
+#: reviews at least this large are followed by a malloc_trim
+TRIM_BODY = 1 * MiB
+
+
+def count_containers(raw) -> int:
+    """Containers (init, regular, ephemeral) of the pod spec in ``raw``."""
+    from kubeward.model import K8sObject, Source
+
+    if not isinstance(raw, dict):
+        return 0
+    pod = K8sObject(raw, Source("<admission>", 0, 0, {})).pod
+    if pod is None:
+        return 0
+    n = 0
+    for key in ("initContainers", "containers", "ephemeralContainers"):
+        items = pod.spec.get(key)
+        if isinstance(items, list):
+            n += len(items)
+    return n
+
+
+def _malloc_trim() -> None:
+    """Give freed heap back to the system (glibc); nothing elsewhere."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
+def _header_timeout_server(server_cls, handler_cls, header_timeout: float):
+    """A subclass of aiohttp's Server whose connections must complete their
+    request headers within ``header_timeout`` seconds of the first byte (or
+    of the connection opening): slow-header clients are closed."""
+
+    class Handler(handler_cls):
+        _kw_timer = None
+
+        def connection_made(self, transport):
+            super().connection_made(transport)
+            self._kw_arm()
+
+        def _kw_arm(self):
+            if self._kw_timer is None and header_timeout > 0:
+                self._kw_timer = self._loop.call_later(header_timeout, self._kw_expired)
+
+        def _kw_disarm(self):
+            if self._kw_timer is not None:
+                self._kw_timer.cancel()
+                self._kw_timer = None
+
+        def _kw_expired(self):
+            self._kw_timer = None
+            if not self._request_in_progress and not self._messages:
+                self.force_close()
+
+        def data_received(self, data):
+            before = self._request_count
+            super().data_received(data)
+            if self._request_count != before:
+                self._kw_disarm()  # a whole request head arrived
+            elif not self._request_in_progress and not self._messages:
+                self._kw_arm()  # part of a head: it must complete in time
+
+        def connection_lost(self, exc):
+            self._kw_disarm()
+            super().connection_lost(exc)
+
+    class Server(server_cls):
+        def __call__(self):
+            return Handler(self, loop=self._loop, **self._kwargs)
+
+    return Server
 
 
 class JsonLog:
@@ -183,6 +278,11 @@ class AdmissionServer:
         self._stop: asyncio.Event | None = None
         self._runner = None
         self._last_cert_error: str | None = None
+        self._inflight: asyncio.Semaphore | None = None
+        self._executor = None
+        #: most reviews being read or decided at once (tests read it)
+        self.max_inflight_seen = 0
+        self._inflight_now = 0
         app = web.Application(client_max_size=settings.max_body,
                               handler_args={"auto_decompress": False})
         app.router.add_post("/validate", self._validate)
@@ -206,6 +306,9 @@ class AdmissionServer:
         status = 200
         decision: Decision | None = None
         error = None
+        acquired = False
+        if self._inflight is None:
+            self._inflight = asyncio.Semaphore(max(1, self.settings.max_inflight))
         try:
             ctype = request.content_type
             if ctype != "application/json":
@@ -215,6 +318,14 @@ class AdmissionServer:
             if length is not None and length > self.settings.max_body:
                 raise BadReview(f"the body is {length} bytes; the limit is "
                                 f"{self.settings.max_body} bytes", 413)
+            try:
+                async with asyncio.timeout(self.settings.body_timeout):
+                    await self._inflight.acquire()
+            except asyncio.TimeoutError:
+                raise BadReview("too many reviews in progress; try again", 503) from None
+            acquired = True
+            self._inflight_now += 1
+            self.max_inflight_seen = max(self.max_inflight_seen, self._inflight_now)
             try:
                 # asyncio.timeout, not wait_for: no extra task, so a body that
                 # is already buffered is read without going back to the loop
@@ -233,11 +344,19 @@ class AdmissionServer:
             except (ValueError, RecursionError):
                 raise BadReview("the body is not valid JSON (expected an AdmissionReview)") \
                     from None
+            req = review.get("request") if isinstance(review, dict) else None
+            n = count_containers(req.get("object") if isinstance(req, dict) else None)
+            if n > self.settings.max_containers:
+                raise BadReview(f"the object has {n} containers; the limit is "
+                                f"{self.settings.max_containers}", 413)
             await self._fetch_namespace(review)
             t1 = time.perf_counter()
-            decision = decide(review)
+            if len(body) <= INLINE_BODY and n <= INLINE_CONTAINERS:
+                decision = decide(review)
+                payload = _dumps(decision.review())
+            else:
+                decision, payload = await self._decide_off_loop(decide, review, len(body))
             decision.decide_seconds = time.perf_counter() - t1
-            payload = _dumps(decision.review())
             resp = web.Response(body=payload, content_type="application/json")
         except BadReview as e:
             status, error = e.status, e.message
@@ -245,9 +364,36 @@ class AdmissionServer:
         except Exception as e:  # never crash the server: this request only
             status, error = 500, f"internal error: {type(e).__name__}"
             resp = web.json_response({"error": error, "code": 500}, status=500)
+        finally:
+            if acquired:
+                self._inflight_now -= 1
+                self._inflight.release()
         elapsed = time.perf_counter() - t0
         self._record(request, endpoint, status, decision, error, elapsed)
         return resp
+
+    async def _decide_off_loop(self, decide, review, size: int):
+        """Decide a large review in a worker thread, within decide_timeout
+        (a 503 past it: the API server applies the failurePolicy)."""
+        if self._executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+            self._executor = ThreadPoolExecutor(max_workers=max(1, self.settings.max_inflight),
+                                                thread_name_prefix="kubeward-decide")
+
+        def work():
+            d = decide(review)
+            out = _dumps(d.review())
+            if size >= TRIM_BODY:
+                _malloc_trim()
+            return d, out
+
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(self.settings.decide_timeout):
+                return await loop.run_in_executor(self._executor, work)
+        except asyncio.TimeoutError:
+            raise BadReview(f"the review took longer than {self.settings.decide_timeout:g}s "
+                            "to decide", 503) from None
 
     async def _fetch_namespace(self, review) -> None:
         """With a cluster view: a namespace it has not seen yet is read once
@@ -367,6 +513,10 @@ class AdmissionServer:
                                keepalive_timeout=self.settings.keepalive_timeout,
                                shutdown_timeout=self.settings.shutdown_timeout)
         await runner.setup()
+        from aiohttp.web_protocol import RequestHandler
+        server = runner.server
+        server.__class__ = _header_timeout_server(type(server), RequestHandler,
+                                                  self.settings.header_timeout)
         site = web.SockSite(runner, sock, ssl_context=self.certs.server_context, backlog=1024)
         await site.start()
         self._runner = runner
@@ -406,6 +556,8 @@ class AdmissionServer:
             await self._runner.cleanup()  # stop accepting; wait for in-flight requests
         if self.namespaces is not None and hasattr(self.namespaces, "stop"):
             self.namespaces.stop()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
         self.log.event("stopped")
 
     def request_stop(self) -> None:

@@ -145,8 +145,11 @@ def serve(tls_cert, tls_key, port, host, config_path, k8s_version, namespaces_fi
               help="Also let the webhook watch what cross-resource checks consult (read-only "
                    "RBAC on RBAC objects, ServiceAccounts, Services, NetworkPolicies, Ingresses, "
                    "LimitRanges, ResourceQuotas, PDBs, HPAs; never Secrets or ConfigMaps).")
+@click.option("--api-server-cidr", "api_server_cidrs", multiple=True, metavar="CIDR",
+              help="Address range the API server connects from (repeatable): the webhook's "
+                   "NetworkPolicy then admits only these (docs/security.md).")
 def manifests(ca_file, cert_manager, namespace, image, replicas, failure_policy,
-              timeout_seconds, config_path, use_cluster, cross_checks):
+              timeout_seconds, config_path, use_cluster, cross_checks, api_server_cidrs):
     """Print the manifests that deploy the webhook (YAML on standard output)."""
     from kubeward.admission.manifests import ManifestOptions, render
     from kubeward.cli.common import fail
@@ -168,5 +171,18 @@ def manifests(ca_file, cert_manager, namespace, image, replicas, failure_policy,
     opts = ManifestOptions(namespace=namespace, image=image, replicas=replicas,
                            failure_policy=failure_policy, timeout_seconds=timeout_seconds,
                            ca_pem=ca_pem, cert_manager=cert_manager, config_text=config_text,
-                           watch_namespaces=use_cluster, cross_checks=cross_checks)
+                           watch_namespaces=use_cluster, cross_checks=cross_checks,
+                           api_server_cidrs=tuple(_cidr(c) for c in api_server_cidrs))
     sys.stdout.write(render(opts))
+
+
+def _cidr(text: str) -> str:
+    import ipaddress
+
+    from kubeward.cli.common import fail
+
+    try:
+        return str(ipaddress.ip_network(text, strict=False))
+    except ValueError:
+        fail(f"--api-server-cidr {text}: not an IP address range (CIDR)")
+        raise  # pragma: no cover - fail() exits

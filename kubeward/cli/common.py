@@ -96,7 +96,7 @@ def warn_version(version, where: str) -> None:
 
 
 def build_options(*, config_path, frameworks, k8s_version, checks, skip_checks, jobs=1,
-                  complete=False, rules=(), **_ignored):
+                  complete=False, rules=(), allow_remote_bases=False, **_ignored):
     """ScanOptions from CLI values; usage problems exit 2 with one line.
     Custom rules (``rules`` and the config's ``rules:``) are registered
     first, so the config may name their ids; their errors end up in
@@ -138,7 +138,9 @@ def build_options(*, config_path, frameworks, k8s_version, checks, skip_checks, 
                        checks=tuple(c.upper() for c in checks),
                        skip_checks=tuple(c.upper() for c in skip_checks),
                        config=cfg, jobs=jobs, complete=complete, setup_errors=setup_errors,
-                       rule_paths=(*cfg.rules, *rules))
+                       rule_paths=(*cfg.rules, *rules),
+                       render_options={"allow_remote_bases":
+                                       bool(allow_remote_bases or cfg.allow_remote_bases)})
 
 
 def check_namespace(namespace: str) -> str:
@@ -167,6 +169,15 @@ def parse_outputs(outputs) -> list[tuple[str, str | None]]:
         parsed.append((fmt, target or None))
     if to_stdout > 1:
         fail("only one -o format can go to standard output; give the others =FILE")
+    seen: dict = {}
+    for fmt, target in parsed:
+        if target is None:
+            continue
+        key = os.path.realpath(target)
+        if key in seen:
+            fail(f"-o {fmt}={target} and -o {seen[key]}={target} write the same file; "
+                 "give each report its own file")
+        seen[key] = fmt
     return parsed
 
 

@@ -22,6 +22,9 @@ from kubeward.cli.common import build_options, emit_report, report_options, with
               help="Helm values file for charts (repeatable; later files win).")
 @click.option("--set", "helm_set", multiple=True, metavar="KEY=VALUE",
               help="Helm value for charts, as `helm --set` (repeatable).")
+@click.option("--allow-remote-bases", is_flag=True,
+              help="Let Kustomize fetch remote bases and resources (URLs, git); by default "
+                   "they are refused and nothing is fetched (docs/security.md).")
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Report and fail only on findings not recorded in this baseline file.")
 @click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False),
@@ -44,8 +47,9 @@ from kubeward.cli.common import build_options, emit_report, report_options, with
                    "and `helm install -n NS` place them (cluster-scoped kinds excepted).")
 @with_usage_errors
 def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, skip_checks,
-         show_suppressed, color, rules, jobs, complete, helm_values, helm_set, baseline_path,
-         write_baseline_path, changed_since, context_paths, namespace, admission_policies):
+         show_suppressed, color, rules, jobs, complete, helm_values, helm_set, allow_remote_bases,
+         baseline_path, write_baseline_path, changed_since, context_paths, namespace,
+         admission_policies):
     """Scan manifests: files, directories (recursive *.yaml, *.yml, *.json) or - for stdin.
 
     A directory holding Chart.yaml is rendered with Helm, one holding
@@ -57,7 +61,8 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
     parse_outputs(outputs)  # usage errors before any work
     options = build_options(config_path=config_path, frameworks=frameworks,
                             k8s_version=k8s_version, checks=checks, skip_checks=skip_checks,
-                            jobs=jobs, complete=complete, rules=rules)
+                            jobs=jobs, complete=complete, rules=rules,
+                            allow_remote_bases=allow_remote_bases)
     options.render_options = {**options.render_options, "values": list(helm_values),
                               "set": list(helm_set)}
     if namespace is not None:

@@ -6,6 +6,11 @@ Pod) so that owned objects can be collapsed onto their owner as they are
 read. Kinds named by the selected checks (``Check.kinds``) are added.
 Secrets are never read: no check needs their values and the least-privilege
 role of ``kubeward audit manifests`` does not grant them.
+
+No silent gap: a resource that could not be read (forbidden, failed, its
+API group's discovery failed, its list cut off) and list items that are not
+objects are errors in the report (exit 2), and a note says the
+cross-resource checks saw an incomplete view.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass, field
 
 from kubeward.cluster.client import ApiError, Client, Resource
 from kubeward.cluster.convert import clean, controller_uid, to_object
+from kubeward.findings import LoadError
 from kubeward.model import K8sObject
 
 # (group, kind) in the order they are read.
@@ -85,6 +91,18 @@ def needed_kinds(checks=None) -> list[tuple[str, str]]:
     return [*CONTEXT_KINDS, *((KNOWN_GROUPS.get(k), k) for k in extra), *WORKLOAD_KINDS]
 
 
+def unresolved(client: Client, kinds) -> list[tuple[str, str, str]]:
+    """(group, kind, why) for kinds that cannot be known to be absent: their
+    group's discovery failed (call after :func:`resolve`)."""
+    failed = getattr(client, "discovery_errors", {}) or {}
+    served = client.resources()
+    out = []
+    for group, kind in kinds:
+        if group is not None and group in failed and (group, kind) not in served:
+            out.append((group, kind, failed[group]))
+    return out
+
+
 def resolve(client: Client, kinds) -> list[Resource]:
     """The served resources for ``kinds``, in the same order; kinds the
     cluster does not serve, or that cannot be listed, are left out."""
@@ -119,6 +137,8 @@ class State:
     entries: dict[tuple, Entry] = field(default_factory=dict)
     uids: dict[str, tuple] = field(default_factory=dict)
     owner_uids: set = field(default_factory=set)
+    #: resource -> number of list items that were not objects (skipped)
+    malformed: dict = field(default_factory=dict)
 
     @staticmethod
     def key(res: Resource, raw: dict) -> tuple:
@@ -214,6 +234,28 @@ class Snapshot:
     versions: dict[Resource, str]  # list resourceVersion per resource (to start watches)
     warnings: list[str]
     skipped: list[Resource]  # forbidden or failed
+    #: (what, why) of everything that was not read: resources and kinds
+    unread: list = field(default_factory=list)
+    source: str = "cluster"
+
+    def errors(self) -> list[LoadError]:
+        """One error per resource or kind not read, and per resource with
+        malformed list items: the report must not look complete."""
+        out = [LoadError(f"cluster:{self.source}", f"{what} not read: {why}", kind="cluster")
+               for what, why in self.unread]
+        for res, n in self.state.malformed.items():
+            out.append(LoadError(f"cluster:{self.source}", f"{res.display()}: {n} list "
+                                 f"item{'s' if n != 1 else ''} not an object with a name; "
+                                 "skipped", kind="cluster"))
+        return out
+
+    def incomplete_note(self) -> str | None:
+        if not self.unread and not self.state.malformed:
+            return None
+        what = [w for w, _ in self.unread] + [r.display() for r in self.state.malformed]
+        return ("the audit's view is incomplete (not read: " + ", ".join(what) + "); "
+                "cross-resource checks (network reachability, RBAC, references) judged "
+                "without them")
 
 
 def list_into(client: Client, res: Resource, namespace: str | None, state: State,
@@ -224,7 +266,14 @@ def list_into(client: Client, res: Resource, namespace: str | None, state: State
     for items, page_rv in client.list_pages(res, namespace if res.namespaced else None, **kw):
         rv = page_rv or rv
         for raw in items:
-            seen.add(state.upsert(res, raw)[0])
+            meta = raw.get("metadata")
+            if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
+                state.malformed[res] = state.malformed.get(res, 0) + 1
+                continue
+            try:
+                seen.add(state.upsert(res, raw)[0])
+            except (AttributeError, TypeError, ValueError, KeyError):
+                state.malformed[res] = state.malformed.get(res, 0) + 1
     return rv, seen
 
 
@@ -236,18 +285,25 @@ def collect(client: Client, resources: list[Resource], namespace: str | None = N
     versions: dict[Resource, str] = {}
     warnings: list[str] = []
     skipped: list[Resource] = []
+    unread: list = []
     for res in resources:
         try:
             versions[res], _ = list_into(client, res, namespace, state, page_size)
         except ApiError as e:
             skipped.append(res)
+            why = f"{e.status} {e.reason}: {e.message}" if e.status else e.message
+            unread.append((res.display(), why))
             if e.status == 403:
                 warnings.append(f"cannot list {res.display()} (403 Forbidden); the audit goes "
                                 f"on without them: {e.message}")
-            else:
+            elif e.status:
                 warnings.append(f"cannot list {res.display()} ({e.status} {e.reason}); the audit "
                                 f"goes on without them: {e.message}")
-    return Snapshot(state, resources, versions, warnings, skipped)
+            else:
+                warnings.append(f"cannot list {res.display()}; the audit goes on without "
+                                f"them: {e.message}")
+    return Snapshot(state, resources, versions, warnings, skipped, unread,
+                    getattr(client, "host", "cluster"))
 
 
 def in_scope(namespace: str | None):
@@ -265,11 +321,17 @@ def snapshot(client: Client, options, namespace: str | None = None,
     from kubeward.engine import select_checks
 
     checks = select_checks(options)
-    resources = resolve(client, needed_kinds([type(c) for c in checks] or None))
+    kinds = needed_kinds([type(c) for c in checks] or None)
+    resources = resolve(client, kinds)
     snap = collect(client, resources, namespace, page_size)
     _read_policy_params(client, snap, namespace, page_size)
+    for group, kind, why in unresolved(client, kinds):
+        what = f"{kind} ({group or 'core'} API group)"
+        snap.unread.append((what, f"discovery failed: {why}"))
+        snap.warnings.append(f"cannot discover {what}; the audit goes on without them: {why}")
     # references can be judged missing only when everything was read
-    options.complete = namespace is None and not snap.skipped
+    options.complete = namespace is None and not snap.skipped and not snap.unread \
+        and not snap.state.malformed
     return snap
 
 
@@ -306,7 +368,10 @@ def audit_once(client: Client, options, namespace: str | None = None,
 
     snap = snapshot(client, options, namespace, page_size)
     objects = snap.state.visible() + list(extra_objects)
-    report = scan_objects(objects, options, Report())
+    report = scan_objects(objects, options, Report(errors=snap.errors()))
+    note = snap.incomplete_note()
+    if note:
+        report.notes.append(note)
     keep = in_scope(namespace)
     if namespace is not None:
         report.findings = [f for f in report.findings if keep(f.object)]

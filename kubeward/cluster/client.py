@@ -6,12 +6,21 @@ behave exactly as with any other user of that client), but bodies are read
 as raw JSON: no model classes are built, which keeps a 10,000-Pod list fast
 and small. Watches use ``kubernetes.watch.Watch`` on a generic list function
 (:meth:`Client.list_fn`).
+
+A failing or hostile API server (docs/security.md) never gives a traceback
+and never stalls the audit: every request body must arrive whole within
+``REQUEST_DEADLINE`` seconds and ``MAX_BODY`` bytes (a body dripped byte by
+byte, or one that never ends, is cut off), a list may take at most
+``MAX_PAGES`` pages and its ``continue`` token must change, and a failed
+discovery is remembered (:attr:`Client.discovery_errors`) so that the kinds
+it hides are reported as not read instead of silently missing.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -20,6 +29,9 @@ from kubeward.cluster import ClusterError, require_client
 PAGE_SIZE = 500
 CONNECT_TIMEOUT = 10
 READ_TIMEOUT = 120
+REQUEST_DEADLINE = 120.0  # seconds for a whole answer, body included
+MAX_BODY = 512 * 1024 * 1024  # bytes of one answer
+MAX_PAGES = 10_000  # pages of one list
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,8 @@ class Client:
         self.source = source  # where the config came from, for messages
         self._new_style = hasattr(api_client, "param_serialize")
         self._resources: dict[tuple[str, str], Resource] | None = None
+        #: group ("" for the core group) -> why its discovery failed
+        self.discovery_errors: dict[str, str] = {}
 
     # -- connection ----------------------------------------------------------
     @classmethod
@@ -182,29 +196,85 @@ class Client:
                 raise ClusterError(f"cannot talk to the cluster at {self.host}: {reason}") from None
             raise
 
+    def read_body(self, resp, what: str) -> bytes:
+        """The whole body of ``resp``, within ``REQUEST_DEADLINE`` seconds
+        and ``MAX_BODY`` bytes; a connection lost mid-body, a body that
+        never ends or one dripped byte by byte is an ApiError (status 0)."""
+        import urllib3
+
+        if isinstance(resp, _ErrorResponse):
+            return resp.data
+        expired = threading.Event()
+
+        def cut():
+            expired.set()
+            for stop in (getattr(resp, "shutdown", None), getattr(resp, "close", None)):
+                if stop is not None:
+                    try:
+                        stop()
+                        return
+                    except Exception:  # noqa: BLE001 - best effort from another thread
+                        continue
+
+        timer = threading.Timer(REQUEST_DEADLINE, cut)
+        timer.daemon = True
+        timer.start()
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                chunk = resp.read(1 << 20)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > MAX_BODY:
+                    raise ApiError(0, "TooLarge", f"{what}: the answer is larger than "
+                                   f"{MAX_BODY >> 20} MiB; not read")
+                chunks.append(chunk)
+        except ApiError:
+            raise
+        except (urllib3.exceptions.HTTPError, OSError, ValueError, AttributeError) as e:
+            if expired.is_set():
+                raise ApiError(0, "Timeout", f"{what}: no complete answer within "
+                               f"{REQUEST_DEADLINE:g} s") from None
+            raise ApiError(0, "ReadError", f"{what}: the answer was cut off "
+                           f"({_reason(e)})") from None
+        finally:
+            timer.cancel()
+            try:
+                resp.release_conn()
+            except Exception:  # noqa: BLE001 - a shut-down connection
+                pass
+        if expired.is_set():
+            raise ApiError(0, "Timeout", f"{what}: no complete answer within "
+                           f"{REQUEST_DEADLINE:g} s")
+        return b"".join(chunks)
+
     def get_json(self, path: str, query: list | None = None) -> dict:
         resp = self.request("GET", path, query)
-        try:
-            data = resp.data
-        finally:
-            resp.release_conn()
+        data = self.read_body(resp, f"GET {path}")
         if not 200 <= resp.status <= 299:
-            raise _status_error(resp)
+            raise _status_error(resp, data)
         try:
-            return json.loads(data)
+            body = json.loads(data)
         except ValueError:
             raise ApiError(resp.status, "BadResponse",
                            f"GET {path}: the answer is not JSON") from None
+        if not isinstance(body, dict):
+            raise ApiError(resp.status, "BadResponse",
+                           f"GET {path}: the answer is not a JSON object")
+        return body
 
     def send_json(self, method: str, path: str, body: dict) -> dict:
         resp = self.request(method, path, body=body)
-        try:
-            data = resp.data
-        finally:
-            resp.release_conn()
+        data = self.read_body(resp, f"{method} {path}")
         if not 200 <= resp.status <= 299:
-            raise _status_error(resp)
-        return json.loads(data) if data else {}
+            raise _status_error(resp, data)
+        try:
+            return json.loads(data) if data else {}
+        except ValueError:
+            raise ApiError(resp.status, "BadResponse",
+                           f"{method} {path}: the answer is not JSON") from None
 
     # -- discovery ---------------------------------------------------------
     def check_access(self) -> str:
@@ -213,6 +283,8 @@ class Client:
         try:
             info = self.get_json("/version")
         except ApiError as e:
+            if not e.status:
+                raise ClusterError(f"the cluster at {self.host}: {e.message}") from None
             if e.status in (401, 403):
                 raise ClusterError(f"the cluster at {self.host} refused the credentials of "
                                    f"{self.source}: {e.status} {e.reason or ''}".rstrip()) from None
@@ -226,26 +298,46 @@ class Client:
         if self._resources is not None:
             return self._resources
         out: dict[tuple[str, str], Resource] = {}
-        lists = [("", "v1", self.get_json("/api/v1"))]
-        groups = self.get_json("/apis").get("groups") or []
-        for g in groups:
-            pref = (g.get("preferredVersion") or {}).get("version") or \
-                ((g.get("versions") or [{}])[0]).get("version")
-            if not pref:
+        lists = []
+        self.discovery_errors = {}
+        try:
+            lists.append(("", "v1", self.get_json("/api/v1")))
+        except ApiError as e:  # the core group's kinds are reported as not read
+            self.discovery_errors[""] = _api_error_text(e)
+        try:
+            groups = self.get_json("/apis").get("groups") or []
+        except ApiError as e:
+            raise ClusterError(f"the cluster at {self.host} cannot list its API groups: "
+                               f"{_api_error_text(e)}") from None
+        for g in groups if isinstance(groups, list) else ():
+            if not isinstance(g, dict) or not isinstance(g.get("name"), str):
+                continue
+            pv = g.get("preferredVersion")
+            versions = g.get("versions")
+            pref = (pv.get("version") if isinstance(pv, dict) else None) or \
+                (versions[0].get("version") if isinstance(versions, list) and versions
+                 and isinstance(versions[0], dict) else None)
+            if not isinstance(pref, str) or not pref:
                 continue
             try:
                 lists.append((g["name"], pref, self.get_json(f"/apis/{g['name']}/{pref}")))
-            except ApiError:
-                continue  # an aggregated API that is down: skip it, as kubectl does
+            except ApiError as e:  # an aggregated API that is down: its kinds are not read
+                self.discovery_errors[g["name"]] = _api_error_text(e)
         for group, version, rl in lists:
-            for r in rl.get("resources") or []:
-                name = r.get("name", "")
-                if "/" in name or not r.get("kind"):
+            items = rl.get("resources")
+            for r in items if isinstance(items, list) else ():
+                if not isinstance(r, dict):
+                    continue
+                name, kind = r.get("name"), r.get("kind")
+                if not isinstance(name, str) or "/" in name or not isinstance(kind, str) \
+                        or not kind:
                     continue  # subresources
-                key = (group, r["kind"])
+                verbs = r.get("verbs")
+                key = (group, kind)
                 if key not in out:
-                    out[key] = Resource(group, version, r["kind"], name,
-                                        bool(r.get("namespaced")), frozenset(r.get("verbs") or ()))
+                    out[key] = Resource(group, version, kind, name, bool(r.get("namespaced")),
+                                        frozenset(v for v in verbs if isinstance(v, str))
+                                        if isinstance(verbs, list) else frozenset())
         self._resources = out
         return out
 
@@ -259,24 +351,38 @@ class Client:
         token = None
         restarted = False
         path = res.path(namespace)
+        pages = 0
+        seen_tokens: set = set()
         while True:
+            pages += 1
+            if pages > MAX_PAGES:
+                raise ApiError(0, "TooManyPages", f"GET {path}: more than {MAX_PAGES} pages; "
+                               "the list was not read to its end")
             try:
                 page = self.get_json(path, [("limit", page_size), ("continue", token)])
             except ApiError as e:
                 if e.status == 410 and token and not restarted:
                     restarted, token = True, None
+                    seen_tokens.clear()
                     continue
                 raise
             items = page.get("items") or []
+            if not isinstance(items, list):
+                raise ApiError(0, "BadResponse", f"GET {path}: items is not a list")
             for it in items:
                 if isinstance(it, dict):
                     it["apiVersion"] = res.api_version
                     it["kind"] = res.kind
-            meta = page.get("metadata") or {}
+            meta = page.get("metadata")
+            meta = meta if isinstance(meta, dict) else {}
             yield [i for i in items if isinstance(i, dict)], str(meta.get("resourceVersion") or "")
             token = meta.get("continue")
             if not token:
                 return
+            if not isinstance(token, str) or token in seen_tokens:
+                raise ApiError(0, "BadPagination", f"GET {path}: the server repeated a continue "
+                               "token; the list was not read to its end")
+            seen_tokens.add(token)
 
     def list_fn(self, res: Resource, namespace: str | None = None):
         """A list function in the shape ``kubernetes.watch.Watch.stream``
@@ -303,6 +409,12 @@ class Client:
 
         list_resource.__name__ = f"list_{res.plural}"
         return list_resource
+
+
+def _api_error_text(e: ApiError) -> str:
+    if e.status:
+        return f"{e.status} {e.reason}: {e.message}".rstrip(": ")
+    return e.message
 
 
 def _reason(err) -> str:

@@ -61,6 +61,9 @@ class Auditor:
         self.state: State = snapshot.state
         self.resources = [r for r in snapshot.resources if r not in snapshot.skipped]
         self.versions = dict(snapshot.versions)
+        # what the first read missed stays an error in every report (no silent gap)
+        self._gaps = snapshot.errors() if hasattr(snapshot, "errors") else []
+        self._gap_note = snapshot.incomplete_note() if hasattr(snapshot, "errors") else None
         self.options = options
         self.namespace = namespace
         self.watch_timeout = watch_timeout
@@ -250,7 +253,9 @@ class Auditor:
         self._cache = cache
         if self.cross:
             pairs.extend(run_checks(objects, self.cross, ctx, errors))
-        report = Report(errors=errors)
+        report = Report(errors=[*self._gaps, *errors])
+        if self._gap_note:
+            report.notes.append(self._gap_note)
         apply_policy(pairs, self.options, report)
         keep = in_scope(self.namespace)
         report.findings = [f for f in report.findings if keep(f.object)]

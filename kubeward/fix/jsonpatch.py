@@ -46,7 +46,18 @@ def _child(cur: Any, part: str | int) -> Any:
     return _MISSING
 
 
-def _container(doc: dict, path: Path, ops: list[dict]) -> Any:
+def _undo_set(cont: Any, key: Any, undo: list | None) -> None:
+    """Record how to restore ``cont[key]`` before it is set."""
+    if undo is None:
+        return
+    if isinstance(cont, dict) and key not in cont:
+        undo.append(lambda: cont.pop(key, None))
+    else:
+        old = cont[key]
+        undo.append(lambda: cont.__setitem__(key, old))
+
+
+def _container(doc: dict, path: Path, ops: list[dict], undo: list | None = None) -> Any:
     """The parent container of ``path`` (a dict or list), creating missing
     mappings on the way and recording the operations that create them."""
     cur: Any = doc
@@ -63,12 +74,13 @@ def _container(doc: dict, path: Path, ops: list[dict]) -> Any:
             op = "add" if nxt is _MISSING else "replace"
             ops.append({"op": op, "path": json_pointer(path[:i + 1]), "value": {}})
             nxt = {}  # a fresh dict, not the one recorded in ops
+            _undo_set(cur, part, undo)
             cur[part] = nxt
         cur = nxt
     return cur
 
 
-def _apply_one(doc: dict, edit: Edit, ops: list[dict]) -> None:
+def _apply_one(doc: dict, edit: Edit, ops: list[dict], undo: list | None = None) -> None:
     path = tuple(edit.path)
     if not path:
         raise EditError("an edit needs a non-empty path")
@@ -81,7 +93,12 @@ def _apply_one(doc: dict, edit: Edit, ops: list[dict]) -> None:
         if _child(cur, path[-1]) is _MISSING:
             return
         ops.append({"op": "remove", "path": json_pointer(path)})
-        del cur[path[-1]]
+        key = path[-1]
+        if undo is not None:
+            old = cur[key]
+            undo.append((lambda: cur.insert(key, old)) if isinstance(cur, list)
+                        else (lambda: cur.__setitem__(key, old)))
+        del cur[key]
         return
     if edit.op not in ("set", "append"):
         raise EditError(f"unknown edit op {edit.op!r}")
@@ -92,7 +109,7 @@ def _apply_one(doc: dict, edit: Edit, ops: list[dict]) -> None:
         return
     if edit.op == "append" and isinstance(existing, list) and edit.value in existing:
         return
-    parent = _container(doc, path, ops)
+    parent = _container(doc, path, ops, undo)
     key = path[-1]
     value = copy.deepcopy(edit.value)
     current = _child(parent, key)
@@ -101,16 +118,20 @@ def _apply_one(doc: dict, edit: Edit, ops: list[dict]) -> None:
     if edit.op == "set":
         ops.append({"op": "add" if current is _MISSING else "replace",
                     "path": json_pointer(path), "value": copy.deepcopy(value)})
+        _undo_set(parent, key, undo)
         parent[key] = value
         return
     # append
     if isinstance(current, list):
         ops.append({"op": "add", "path": json_pointer(path) + "/-",
                     "value": copy.deepcopy(value)})
+        if undo is not None:
+            undo.append(current.pop)
         current.append(value)
     else:
         ops.append({"op": "add" if current is _MISSING else "replace",
                     "path": json_pointer(path), "value": [copy.deepcopy(value)]})
+        _undo_set(parent, key, undo)
         parent[key] = [value]
 
 
@@ -124,7 +145,7 @@ def _get(doc: Any, path: Path) -> Any:
 
 
 def _run(raw: dict, edits: Iterable[Edit]) -> tuple[dict, list[dict]]:
-    doc = copy.deepcopy(raw)
+    doc = copy_json(raw)  # JSON-shaped data: no recursion on the nesting depth
     ops: list[dict] = []
     for edit in edits:
         _apply_one(doc, edit, ops)
@@ -142,9 +163,65 @@ def apply_edits(raw: dict, edits: Iterable[Edit]) -> dict:
     return _run(raw, edits)[0]
 
 
+def copy_json(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, scalars) without
+    recursion: nesting as deep as an admission request may bring cannot
+    exhaust the stack. Anything else is copied with ``copy.deepcopy``."""
+    if not isinstance(value, (dict, list)):
+        return value if isinstance(value, (str, int, float, bool, type(None))) \
+            else copy.deepcopy(value)
+    root: Any = {} if isinstance(value, dict) else []
+    stack = [(value, root)]
+    while stack:
+        src, dst = stack.pop()
+        items = src.items() if isinstance(src, dict) else enumerate(src)
+        for k, v in items:
+            if isinstance(v, (dict, list)):
+                nv: Any = {} if isinstance(v, dict) else []
+                stack.append((v, nv))
+            elif isinstance(v, (str, int, float, bool, type(None))):
+                nv = v
+            else:
+                nv = copy.deepcopy(v)
+            if isinstance(dst, dict):
+                dst[k] = nv
+            else:
+                dst.append(nv)
+    return root
+
+
+class PatchBuilder:
+    """Builds one JSON Patch from groups of edits, each group accepted whole
+    or not at all: ``add(edits)`` applies the group to a working copy and
+    keeps it, or, when one of its edits cannot be applied, undoes the group
+    and returns False. One copy of the object and work proportional to the
+    edits (not a replay of every earlier edit per group): linear in the
+    number of findings. ``patch`` equals ``to_json_patch(raw, accepted)``."""
+
+    def __init__(self, raw: dict):
+        self.doc = copy_json(raw)
+        self.patch: list[dict] = []
+        self.edits: list[Edit] = []
+
+    def add(self, edits: Iterable[Edit]) -> bool:
+        edits = list(edits)
+        undo: list = []
+        mark = len(self.patch)
+        try:
+            for edit in edits:
+                _apply_one(self.doc, edit, self.patch, undo)
+        except EditError:
+            for restore in reversed(undo):
+                restore()
+            del self.patch[mark:]
+            return False
+        self.edits.extend(edits)
+        return True
+
+
 def edits_needed(raw: dict, edits: Iterable[Edit]) -> list[Edit]:
     """The edits of ``edits`` that change something when applied in order."""
-    doc = copy.deepcopy(raw)
+    doc = copy_json(raw)  # JSON-shaped data: no recursion on the nesting depth
     out = []
     for edit in edits:
         ops: list[dict] = []
@@ -154,4 +231,4 @@ def edits_needed(raw: dict, edits: Iterable[Edit]) -> list[Edit]:
     return out
 
 
-__all__ = ["EditError", "apply_edits", "edits_needed", "to_json_patch"]
+__all__ = ["EditError", "PatchBuilder", "apply_edits", "edits_needed", "to_json_patch"]

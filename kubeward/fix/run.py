@@ -38,10 +38,13 @@ class FileFix:
         return self.error is None and self.new_text != self.old_text
 
     def diff(self) -> str:
-        """Unified diff of the fix. Values of Secret ``data``/``stringData``
-        are shown as ``<redacted>`` (a fix near them must not print them)."""
-        a = _redact_secrets(self.old_text, self.path.endswith(".json"))
-        b = _redact_secrets(self.new_text, self.path.endswith(".json"))
+        """Unified diff of the fix. Every value that may hold a secret is
+        shown as ``<redacted>`` (:func:`kubeward.redact.masked_lines`): a fix
+        near it must not print it."""
+        from kubeward.redact import masked_lines
+
+        a = masked_lines(self.old_text, keepends=True)
+        b = masked_lines(self.new_text, keepends=True)
         out = []
         rel = not os.path.isabs(self.display)
         old, new = (f"a/{self.display}", f"b/{self.display}") if rel else (self.display,) * 2
@@ -50,59 +53,6 @@ class FileFix:
             if not line.endswith(("\n", "\r")):
                 out.append("\n\\ No newline at end of file\n")
         return "".join(out)
-
-
-def _redact_secrets(text: str, is_json: bool) -> list[str]:
-    """Lines of ``text`` (with their ends) where every line holding a value of
-    a Secret's ``data`` or ``stringData`` is replaced by ``key: <redacted>``."""
-    import yaml
-
-    from kubeward.fix.rewrite import FixError, compose_documents
-
-    lines = text.splitlines(keepends=True)
-    if "Secret" not in text:
-        return lines
-    try:
-        roots = compose_documents(text, is_json)
-    except FixError:
-        return lines
-    hidden: dict[int, str] = {}  # line -> what to show instead
-
-    def secret_values(node):
-        if not isinstance(node, yaml.MappingNode):
-            return
-        kv = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
-        kind = kv.get("kind")
-        if isinstance(kind, yaml.ScalarNode) and kind.value == "Secret":
-            for field_name in ("data", "stringData"):
-                m = kv.get(field_name)
-                if not isinstance(m, yaml.MappingNode):
-                    continue
-                for k, v in m.value:
-                    last = v.end_mark.line
-                    if v.end_mark.column == 0 and last > k.start_mark.line:
-                        last -= 1
-                    for ln in range(k.start_mark.line, last + 1):
-                        if ln >= len(lines):
-                            break
-                        indent = lines[ln][:len(lines[ln]) - len(lines[ln].lstrip())]
-                        key = (f"{k.value}: " if ln == k.start_mark.line
-                               and not m.flow_style else "")
-                        hidden[ln] = f"{indent}{key}<redacted>"
-        items = kv.get("items")
-        if isinstance(items, yaml.SequenceNode):
-            for item in items.value:
-                secret_values(item)
-
-    for root in roots:
-        secret_values(root)
-    out = []
-    for i, line in enumerate(lines):
-        if i in hidden:
-            out.append(hidden[i] + line[len(line.rstrip("\r\n")):])
-        else:
-            out.append(line)
-    return out
 
 
 @dataclass

@@ -9,13 +9,14 @@ extension; ``-`` reads standard input. A directory holding ``Chart.yaml`` or
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 from kubeward.findings import LoadError
-from kubeward.loading.yamldoc import Document, DocumentError, decode, parse_documents
+from kubeward.loading.yamldoc import Document, DocumentError, decode_lenient, parse_documents
 from kubeward.model import K8sObject, Source
 from kubeward.model.validate import blank_invalid, validate_object
 
@@ -55,16 +56,31 @@ def iter_files(paths: Iterable[str], errors: list[LoadError]) -> Iterator[str]:
             yield p
             continue
         if os.path.isdir(p):
-            yield from _walk(p)
+            yield from _walk(p, errors)
         elif os.path.isfile(p):
             yield p
         elif os.path.exists(p):
             errors.append(LoadError(p, "not a regular file or directory"))
+        elif os.path.islink(p):
+            errors.append(LoadError(p, _link_problem(p)))
         else:
             errors.append(LoadError(p, "no such file or directory"))
 
 
-def _walk(root: str) -> Iterator[str]:
+def _link_problem(path: str) -> str:
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "symbolic link loop: skipped"
+    return "broken symbolic link: skipped"
+
+
+def _walk(root: str, errors: list[LoadError]) -> Iterator[str]:
+    """Files of ``root`` to scan, in name order. Symbolic links to files are
+    followed, links to directories are not; a link loop, a broken link or a
+    FIFO/socket/device with a manifest's name is an error, and the walk
+    goes on."""
     marker = _renderer_marker(root)
     if marker:
         yield root
@@ -77,10 +93,24 @@ def _walk(root: str) -> Iterator[str]:
     for entry in entries:
         if entry.name.startswith("."):
             continue
-        if entry.is_dir(follow_symlinks=False):
-            yield from _walk(entry.path)
-        elif entry.is_file() and entry.name.endswith(EXTENSIONS):
-            yield entry.path
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _walk(entry.path, errors)
+                continue
+            if not entry.name.endswith(EXTENSIONS):
+                continue
+            if entry.is_file():
+                yield entry.path
+            elif entry.is_symlink():
+                if not entry.is_dir():  # links to directories are not followed, silently
+                    errors.append(LoadError(entry.path, _link_problem(entry.path)))
+            else:
+                errors.append(LoadError(entry.path, "not a regular file (FIFO, socket or "
+                                        "device): skipped"))
+        except OSError as e:
+            errors.append(LoadError(entry.path, _link_problem(entry.path)
+                                    if e.errno == errno.ELOOP else
+                                    f"cannot read: {e.strerror or e}"))
 
 
 def _renderer_marker(directory: str) -> str | None:
@@ -166,7 +196,11 @@ def load_file(path: str, result: LoadResult) -> None:
     result.files += 1
     try:
         if path == "-":
-            raw = sys.stdin.buffer.read()
+            raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+            if len(raw) > MAX_FILE_BYTES:
+                result.errors.append(LoadError(name, f"standard input is larger than "
+                                               f"{MAX_FILE_BYTES >> 20} MiB; not scanned"))
+                return
         else:
             size = os.path.getsize(path)
             if size > MAX_FILE_BYTES:
@@ -178,10 +212,12 @@ def load_file(path: str, result: LoadResult) -> None:
         result.errors.append(LoadError(name, f"cannot read: {e.strerror or e}"))
         return
     try:
-        text = decode(raw)
+        text, problems = decode_lenient(raw)
     except DocumentError as e:
         result.errors.append(LoadError(name, e.message, e.line, e.column))
         return
+    for e in problems:
+        result.errors.append(LoadError(name, e.message, e.line, e.column))
     load_text(text, name, result, is_json=path.endswith(".json"))
 
 

@@ -17,11 +17,21 @@ parent that exists in the source. Objects that cannot be traced (generated
 ConfigMaps/Secrets, remote bases) name the overlay's kustomization file,
 line 1. The origin annotation is removed again before the checks run,
 unless the overlay asked for it itself.
+
+Remote content (docs/security.md): before building, every kustomization
+reachable through local bases and components is read, and any entry that
+names remote content (a URL, ``git::...``, ``github.com/org/repo//path``,
+``?ref=``) in ``resources``, ``bases``, ``components``, patches, generator
+files and the like refuses the build with an error naming the kustomization
+file and the entry, unless the user allows it (``--allow-remote-bases`` or
+``allowRemoteBases: true`` in the config). The builder also runs with an
+environment that keeps git off the network and without our credentials.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -72,9 +82,103 @@ def _first_error(stderr: str) -> str:
     return ""
 
 
-def _run(cmd: list[str], directory: str) -> str:
+# -- remote content ------------------------------------------------------------------
+#: a reference Kustomize would fetch: a URL, a go-getter / git form, a hosted repo path
+_REMOTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.\-]*://|git::|git@|ssh:|gh:|hg::|s3::|gcs::)"
+                     r"|^(?:github\.com|gitlab\.com|bitbucket\.org)[/:]"
+                     r"|^[a-zA-Z0-9.\-]+\.[a-zA-Z]{2,}(?::\d+)?/.*//"
+                     r"|[?&](?:ref|version|submodules|timeout)=")
+_PATH_LISTS = ("resources", "bases", "components", "crds", "patchesStrategicMerge",
+               "transformers", "generators", "validators", "configurations")
+_PATH_ITEMS = ("patches", "patchesJson6902", "replacements")
+
+
+def is_remote(entry) -> bool:
+    return isinstance(entry, str) and bool(_REMOTE.search(entry.strip()))
+
+
+def _entries(data: dict):
+    """(field, entry) of every path-like entry of a kustomization."""
+    for key in _PATH_LISTS:
+        items = data.get(key)
+        for e in items if isinstance(items, list) else ():
+            if isinstance(e, str):
+                yield key, e
+    for key in _PATH_ITEMS:
+        items = data.get(key)
+        for e in items if isinstance(items, list) else ():
+            if isinstance(e, dict) and isinstance(e.get("path"), str):
+                yield f"{key}.path", e["path"]
+    for key in ("configMapGenerator", "secretGenerator"):
+        items = data.get(key)
+        for e in items if isinstance(items, list) else ():
+            if not isinstance(e, dict):
+                continue
+            for field in ("files", "envs"):
+                for f in e.get(field) or () if isinstance(e.get(field), list) else ():
+                    if isinstance(f, str):
+                        yield f"{key}.{field}", f.split("=", 1)[-1]
+            if isinstance(e.get("env"), str):
+                yield f"{key}.env", e["env"]
+    openapi = data.get("openapi")
+    if isinstance(openapi, dict) and isinstance(openapi.get("path"), str):
+        yield "openapi.path", openapi["path"]
+    charts = data.get("helmCharts")
+    for c in charts if isinstance(charts, list) else ():
+        if isinstance(c, dict) and isinstance(c.get("repo"), str):
+            yield "helmCharts.repo", c["repo"]
+
+
+def remote_references(directory: str, limit: int = 1000) -> list[tuple[str, str, str]]:
+    """(kustomization file, field, entry) of every remote reference in the
+    kustomization of ``directory`` and the local bases and components it
+    reaches (at most ``limit`` kustomizations; each read once)."""
+    import yaml
+
+    found: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+    todo = [os.path.realpath(directory)]
+    while todo and len(seen) < limit:
+        d = todo.pop()
+        if d in seen:
+            continue
+        seen.add(d)
+        kfile = kustomization_file(d)
+        if kfile is None:
+            continue
+        try:
+            with open(kfile, encoding="utf-8", errors="replace") as fh:
+                data = yaml.safe_load(fh.read(4 * 1024 * 1024))
+        except (OSError, yaml.YAMLError, RecursionError):
+            continue  # the builder reports it
+        if not isinstance(data, dict):
+            continue
+        for field, entry in _entries(data):
+            if field == "helmCharts.repo" or is_remote(entry):
+                found.append((kfile, field, entry))
+            elif field in ("resources", "bases", "components"):
+                sub = os.path.realpath(os.path.join(d, entry))
+                if os.path.isdir(sub):
+                    todo.append(sub)
+    return found
+
+
+def _builder_env() -> dict:
+    """The builder's environment: ours minus credentials-looking variables,
+    with git unable to reach the network (defence in depth: remote
+    references are refused before the build)."""
+    from kubeward.redact import is_secret_name
+
+    env = {k: v for k, v in os.environ.items() if not is_secret_name(k)}
+    env.update({"GIT_ALLOW_PROTOCOL": "file", "GIT_TERMINAL_PROMPT": "0",
+                "GIT_CONFIG_NOSYSTEM": "1"})
+    return env
+
+
+def _run(cmd: list[str], directory: str, env: dict | None = None) -> str:
     try:
-        proc = subprocess.run([*cmd, directory], capture_output=True, text=True, timeout=300)
+        proc = subprocess.run([*cmd, directory], capture_output=True, text=True, timeout=300,
+                              env=env)
     except FileNotFoundError:
         raise BuildFailure(MISSING) from None
     except subprocess.TimeoutExpired:
@@ -85,21 +189,31 @@ def _run(cmd: list[str], directory: str) -> str:
     return proc.stdout
 
 
-def build(directory: str) -> tuple[str, str | None]:
-    """(rendered YAML, wrapper dir the origin paths are relative to or None)."""
+def build(directory: str, allow_remote: bool = False) -> tuple[str, str | None]:
+    """(rendered YAML, wrapper dir the origin paths are relative to or None).
+    Raises BuildFailure, also for remote references unless ``allow_remote``."""
     cmd = builder()
     if cmd is None:
         raise BuildFailure(MISSING)
+    env = None if allow_remote else _builder_env()
+    if not allow_remote:
+        remote = remote_references(directory)
+        if remote:
+            kfile, field, entry = remote[0]
+            more = f" (and {len(remote) - 1} more)" if len(remote) > 1 else ""
+            raise BuildFailure(f"remote {field} entry {entry!r} in {kfile} refused: kubeward does "
+                               f"not fetch from the network unless asked{more}; pass "
+                               "--allow-remote-bases or set allowRemoteBases: true")
     with tempfile.TemporaryDirectory(prefix="kubeward-kz-") as tmp:
         rel = os.path.relpath(os.path.realpath(directory), os.path.realpath(tmp))
         with open(os.path.join(tmp, "kustomization.yaml"), "w", encoding="utf-8") as fh:
             fh.write("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
                      f"resources:\n  - {rel}\nbuildMetadata: [originAnnotations]\n")
         try:
-            return _run(cmd, tmp), os.path.realpath(tmp)
+            return _run(cmd, tmp, env), os.path.realpath(tmp)
         except BuildFailure:
             pass  # build directly: its message names the user's own files
-    return _run(cmd, directory), None
+    return _run(cmd, directory, env), None
 
 
 def _asks_for_origin(directory: str) -> bool:
@@ -221,7 +335,7 @@ def load_overlay(directory: str, options: dict):
     kfile = kustomization_file(directory) or os.path.join(directory, KUSTOMIZATION_FILES[0])
     kname = os.path.join(name, os.path.basename(kfile))
     try:
-        text, wrapper = build(directory)
+        text, wrapper = build(directory, bool(options.get("allow_remote_bases")))
     except BuildFailure as e:
         result.errors.append(LoadError(kname, str(e), kind="render"))
         return result

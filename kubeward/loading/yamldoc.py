@@ -7,8 +7,18 @@ started. That table (``Document.positions``: ``id(container) -> {key: (line,
 col)}`` or ``[(line, col), ...]``) is what turns a field path into a line.
 
 Guards, each reported as one error with file and line, never a crash:
-duplicate keys, alias expansion beyond a budget ("billion laughs"), nesting
-deeper than ``MAX_DEPTH``, invalid UTF-8, binary data.
+duplicate keys, alias expansion beyond a budget ("billion laughs", counted
+per file so that many documents cannot add up), nesting deeper than
+``MAX_DEPTH``, invalid UTF-8, binary data.
+
+One bad character does not drop the file (:func:`sanitize`,
+:func:`decode_lenient`): a byte that is not UTF-8 or a control character YAML
+forbids is reported with its line and column and read as U+FFFD; every
+document is still parsed, and only a document that holds one in a key or
+value (not in a comment) is left out, with an error. NEL, U+2028 and U+2029, which libyaml
+counts as line breaks but editors do not, are read as spaces, so line
+numbers are those of the file and resuming after an error finds the next
+document.
 """
 
 from __future__ import annotations
@@ -25,7 +35,8 @@ except ImportError:  # pragma: no cover - PyYAML without libyaml
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 MAX_DEPTH = 200
-MAX_EXPANDED_NODES = 1_000_000  # per document, counting alias expansion
+MAX_EXPANDED_NODES = 1_000_000  # per file beyond its own size, counting alias expansion
+MAX_REPORTED_CHARS = 10  # bad bytes / characters reported one by one per file
 _DEPTH_PRECHECK = 5000  # below this bound the C composer's recursion is safe
 
 _STR = "tag:yaml.org,2002:str"
@@ -262,6 +273,77 @@ def decode(raw: bytes) -> str:
         raise DocumentError(f"invalid UTF-8 (byte 0x{raw[e.start]:02x})", line, col) from None
 
 
+def decode_lenient(raw: bytes) -> tuple[str, list[DocumentError]]:
+    """Like :func:`decode`, but invalid UTF-8 does not lose the file: each
+    bad byte is one error with its line and column (the first
+    ``MAX_REPORTED_CHARS``) and is read as U+FFFD. Binary files and bad
+    UTF-16 still raise DocumentError."""
+    try:
+        return decode(raw), []
+    except DocumentError as e:
+        if not e.message.startswith("invalid UTF-8"):
+            raise
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    problems: list[DocumentError] = []
+    pos = 0
+    n = 0
+    while True:
+        try:
+            raw[pos:].decode("utf-8")
+            break
+        except UnicodeDecodeError as e:
+            at = pos + e.start
+            n += 1
+            if n <= MAX_REPORTED_CHARS:
+                line = raw.count(b"\n", 0, at) + 1
+                col = at - (raw.rfind(b"\n", 0, at) + 1) + 1
+                problems.append(DocumentError(f"invalid UTF-8 (byte 0x{raw[at]:02x}); read as "
+                                              "U+FFFD", line, col))
+            pos = pos + e.end
+    if n > MAX_REPORTED_CHARS:
+        problems.append(DocumentError(f"{n - MAX_REPORTED_CHARS} more invalid UTF-8 bytes "
+                                      "read as U+FFFD"))
+    return raw.decode("utf-8", errors="replace"), problems
+
+
+#: characters YAML does not allow in a stream (PyYAML's Reader rejects the
+#: whole stream for one of them, with a position instead of a line)
+_NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD"
+                            "\U00010000-\U0010FFFF]")
+_ODD_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+def sanitize(text: str) -> tuple[str, list[DocumentError]]:
+    """``text`` with every character YAML forbids replaced by U+FFFD (one
+    error per character, with line and column, the first
+    ``MAX_REPORTED_CHARS``) and NEL / U+2028 / U+2029 read as spaces; same
+    length, so every position stays where it was."""
+    problems: list[DocumentError] = []
+    if _NON_PRINTABLE.search(text) is not None:
+        n = 0
+
+        def bad(m: re.Match) -> str:
+            nonlocal n
+            n += 1
+            if n <= MAX_REPORTED_CHARS:
+                at = m.start()
+                line = text.count("\n", 0, at) + 1
+                col = at - (text.rfind("\n", 0, at) + 1) + 1
+                problems.append(DocumentError(
+                    f"control character U+{ord(m.group(0)):04X} is not allowed in YAML",
+                    line, col))
+            return "\ufffd"
+
+        text = _NON_PRINTABLE.sub(bad, text)
+        if n > MAX_REPORTED_CHARS:
+            problems.append(DocumentError(f"{n - MAX_REPORTED_CHARS} more control characters "
+                                          "not allowed in YAML"))
+    if _ODD_BREAKS.search(text) is not None:
+        text = _ODD_BREAKS.sub(" ", text)
+    return text, problems
+
+
 _LONG_INDENT = re.compile(r"^[ \t-]{%d,}" % 1000, re.M)
 #: a document marker: at the start of a line it ends any document, scalar or
 #: flow collection (libyaml ends or rejects the document there)
@@ -349,6 +431,27 @@ def _resume_after(text: str, line: int | None, start: int):
         return None
     lines_before = text.count("\n", 0, m.start())
     return "\n" * lines_before + text[m.start():], lines_before + 1
+
+
+def _holds_replacement(data) -> bool:
+    """Does any key or string value hold U+FFFD (a replaced bad character)?"""
+    stack = [data]
+    seen: set[int] = set()
+    while stack:
+        x = stack.pop()
+        if isinstance(x, str):
+            if "\ufffd" in x:
+                return True
+        elif isinstance(x, (dict, list)):
+            if id(x) in seen:
+                continue
+            seen.add(id(x))
+            if isinstance(x, dict):
+                stack.extend(x.keys())
+                stack.extend(x.values())
+            else:
+                stack.extend(x)
+    return False
 
 
 #: JSON files from this many characters are built from parser events when
@@ -464,10 +567,17 @@ def _event_build(first, get, positions: dict, problems: list):
         ev = get()
 
 
-def parse_documents(text: str, is_json: bool = False, _index: int = 0, _start: int = 0):
+def parse_documents(text: str, is_json: bool = False, _index: int = 0, _start: int = 0,
+                    _budget: list | None = None):
     """Yield ``Document`` objects or ``DocumentError`` (for a document that
     failed to build). Later documents still come: after a syntax error,
-    parsing resumes at the next ``---`` line, with the same line numbers."""
+    parsing resumes at the next ``---`` line, with the same line numbers.
+    Characters YAML forbids are reported and read as spaces (:func:`sanitize`)."""
+    if _budget is None:  # the whole file's alias expansion budget, shared by resumptions
+        text, problems = sanitize(text)
+        yield from problems
+        # [nodes left, whether a bad character was replaced]
+        _budget = [MAX_EXPANDED_NODES + len(text), bool(problems) or "\ufffd" in text]
     if is_json and "\t" in text:
         # Raw tabs can only be whitespace in valid JSON; YAML forbids them
         # in some places. Same width, same positions.
@@ -484,7 +594,7 @@ def parse_documents(text: str, is_json: bool = False, _index: int = 0, _start: i
             yield e
             rest = _resume_after(text, e.line, _start)
             if rest is not None:
-                yield from parse_documents(rest[0], is_json, _index + 1, rest[1])
+                yield from parse_documents(rest[0], is_json, _index + 1, rest[1], _budget)
             return
         except yaml.YAMLError:
             pass  # the composer below reports the syntax error with its line
@@ -503,7 +613,7 @@ def parse_documents(text: str, is_json: bool = False, _index: int = 0, _start: i
                 rest = _resume_after(text, err.line, _start)
                 if rest is not None:
                     loader.dispose()
-                    yield from parse_documents(rest[0], is_json, index + 1, rest[1])
+                    yield from parse_documents(rest[0], is_json, index + 1, rest[1], _budget)
                 return
             except yaml.YAMLError as e:
                 yield DocumentError(f"invalid YAML: {e}")
@@ -515,11 +625,15 @@ def parse_documents(text: str, is_json: bool = False, _index: int = 0, _start: i
             try:
                 if anchors and not isinstance(node, yaml.ScalarNode):
                     size = builder.expanded_size(node)
-                    if size > MAX_EXPANDED_NODES:
+                    if size > _budget[0]:
                         raise DocumentError(
                             f"document expands to more than {MAX_EXPANDED_NODES:,} nodes through "
-                            "YAML aliases (an alias bomb?)",
+                            "YAML aliases (an alias bomb?)" if size > MAX_EXPANDED_NODES else
+                            f"document expands to {size:,} nodes through YAML aliases, past "
+                            "what is left of the file's budget (an alias bomb split over "
+                            "documents?)",
                             node.start_mark.line + 1, node.start_mark.column + 1)
+                    _budget[0] -= size
                 data = builder.build(node)
             except DocumentError as e:
                 e.doc_index = index  # type: ignore[attr-defined]
@@ -532,7 +646,14 @@ def parse_documents(text: str, is_json: bool = False, _index: int = 0, _start: i
                 for problem in builder.problems:
                     problem.doc_index = index  # type: ignore[attr-defined]
                     yield problem
-                yield Document(data, index, node.start_mark.line + 1, builder.positions)
+                if _budget[1] and _holds_replacement(data):
+                    err = DocumentError(f"document {index + 1} holds an invalid character in a "
+                                        "key or value (reported above); not scanned",
+                                        node.start_mark.line + 1)
+                    err.doc_index = index  # type: ignore[attr-defined]
+                    yield err
+                else:
+                    yield Document(data, index, node.start_mark.line + 1, builder.positions)
             index += 1
     finally:
         loader.dispose()

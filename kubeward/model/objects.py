@@ -228,9 +228,11 @@ class K8sObject:
         meta = raw.get("metadata")
         meta = meta if isinstance(meta, dict) else {}
         name = meta.get("name") or meta.get("generateName") or ""
-        self.name: str = str(name)
+        # a wrong-typed name (a mapping, a list) is never echoed: it may hold anything
+        self.name: str = str(name) if isinstance(name, (str, int, float)) else ""
         ns = meta.get("namespace")
-        self.namespace: str | None = str(ns) if ns else None
+        self.namespace: str | None = str(ns) if ns and isinstance(ns, (str, int, float)) \
+            else None
         self.source = source
         self.pod: PodView | None = _find_pod(raw, self.kind, self.api_version)
         #: paths of wrong-typed fields, reported as load errors and read as

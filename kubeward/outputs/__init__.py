@@ -28,5 +28,36 @@ class RenderContext:
 
 
 def get_renderer(name: str):
+    """The format's ``render``, behind :func:`redact_report`: no output
+    prints what :mod:`kubeward.redact` recognises as a secret."""
     module, _, func = FORMATS[name].partition(":")
-    return getattr(importlib.import_module(module), func)
+    render = getattr(importlib.import_module(module), func)
+
+    def redacted_render(report, out, ctx):
+        redact_report(report)
+        return render(report, out, ctx)
+
+    redacted_render.__wrapped__ = render
+    return redacted_render
+
+
+def redact_report(report) -> None:
+    """Hide secrets (known token formats, secret-looking assignments) in the
+    messages, values and remediations of findings, and in errors and notes,
+    in place; once per report."""
+    if getattr(report, "_redacted", False):
+        return
+    from kubeward.redact import redact_text
+
+    for f in (*report.findings, *report.suppressed):
+        f.message = redact_text(f.message)
+        f.remediation = redact_text(f.remediation)
+        if isinstance(f.value, str):
+            f.value = redact_text(f.value)
+    for e in report.errors:
+        e.message = redact_text(e.message)
+    report.notes[:] = [redact_text(n) for n in report.notes]
+    try:
+        report._redacted = True
+    except AttributeError:  # a report type with slots: redacting again is harmless
+        pass

@@ -17,23 +17,45 @@ from itertools import groupby
 _SEV_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan",
               "info": "dim"}
 TOP_CHECKS = 5
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
+MAX_SNIPPET_FILE = 64 * 1024 * 1024  # larger files: no snippets
 _TOKEN = re.compile(r'-\s+|"(?:[^"\\]|\\.)*"|\'[^\']*\'|[^\s:]+')
 
 
-def _source_lines(cache: dict, file: str) -> list[str]:
+def _source_lines(cache: dict, file: str, wanted=None) -> list[str]:
+    """The file's lines as snippets may show them: every value that may hold
+    a secret masked (:mod:`kubeward.redact`), control characters (NUL bytes
+    of a UTF-16 file read as UTF-8, escape sequences) shown as U+FFFD."""
     if file not in cache:
+        from kubeward.redact import mask_source
+
         try:
-            with open(file, encoding="utf-8", errors="replace") as fh:
-                cache[file] = fh.read().splitlines()
+            with open(file, "rb") as fh:
+                data = fh.read(MAX_SNIPPET_FILE + 1)
         except OSError:
+            data = b""
+        if len(data) > MAX_SNIPPET_FILE:
             cache[file] = []
+        else:
+            text = decode_source(data)
+            cache[file] = _CONTROL.sub("\ufffd", mask_source(text, wanted)).splitlines()
     return cache[file]
 
 
-def _source_line(cache: dict, file: str, line: int) -> str | None:
+def decode_source(data: bytes) -> str:
+    """Bytes of a source file as text: UTF-8 unless a byte order mark says
+    UTF-16 or UTF-32; undecodable bytes become U+FFFD."""
+    for bom, enc in ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+                     (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            return data[len(bom):].decode(enc, errors="replace")
+    return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+
+
+def _source_line(cache: dict, file: str, line: int, wanted=None) -> str | None:
     if file.startswith(("<", "cluster:")):
         return None
-    lines = _source_lines(cache, file)
+    lines = _source_lines(cache, file, wanted)
     return lines[line - 1] if 0 < line <= len(lines) else None
 
 
@@ -114,26 +136,7 @@ def _summary_table(w: _Writer, report) -> None:
     w.line("")
 
 
-REDACTED = "<redacted>"
 MAX_SOURCE_LINE = 200
-
-
-def sensitive_lines(findings) -> set:
-    """(file, line) pairs whose text may hold a secret: where a finding's
-    value was redacted, and every line of a Secret object's findings."""
-    return {(f.file, f.line) for f in findings
-            if f.value == REDACTED or f.object.kind == "Secret"}
-
-
-def mask_line(src: str) -> str:
-    """Keep the line's first key, hide everything after it:
-    ``value: "s3cr3t"`` -> ``value: <redacted>``; a flow line such as
-    ``args: ["--token", "s3cr3t"]`` -> ``args: <redacted>``."""
-    start = len(src) - len(src.lstrip())
-    key_end = src.find(":", start)
-    if key_end == -1:
-        return src[:start] + REDACTED
-    return src[:key_end + 1] + " " + REDACTED
 
 
 def render(report, out, ctx) -> None:
@@ -150,7 +153,9 @@ def _render(report, out, ctx) -> None:
     if ctx.show_suppressed:
         shown += report.suppressed
         shown.sort(key=lambda f: (f.file, f.line, f.column, f.check_id))
-    secret_lines = sensitive_lines(shown)
+    wanted: dict = {}  # file -> the lines shown from it (only those need masking)
+    for f in shown:
+        wanted.setdefault(f.file, set()).add(f.line)
     for file, group in groupby(shown, key=lambda f: f.file):
         w.line((file, "bold underline"))
         for f in group:
@@ -160,11 +165,9 @@ def _render(report, out, ctx) -> None:
             w.line(f"  {f.line}:{f.column} ", (f"{sev.upper():8}", style), " ",
                    (f.check_id, "bold"), f" {f.message}", (tag, "dim"))
             w.line(("      " + f"{f.object.display()}  field: {f.field_path}", "dim"))
-            src = _source_line(cache, f.file, f.line)
+            src = _source_line(cache, f.file, f.line, wanted.get(f.file))
             if src is not None and len(src) > MAX_SOURCE_LINE:
                 src = None  # minified JSON and the like: the line may hold anything
-            if src is not None and (f.file, f.line) in secret_lines:
-                src = mask_line(src)
             if src is not None and src.strip():
                 src = src.rstrip().expandtabs(1)
                 gutter = f"{f.line:>4}"

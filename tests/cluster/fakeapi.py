@@ -162,6 +162,9 @@ class FakeKubeAPI:
         self.closing = False
         self.open_watches = 0
         self.fail_watches = 0  # the next N watch requests answer 500
+        #: URL path -> function(handler, query) that answers instead (a
+        #: failing or hostile server: errors, cut-off or dripped bodies)
+        self.faults: dict = {}
         self._server: ThreadingHTTPServer | None = None
         self._tls = False
         self._thread: threading.Thread | None = None
@@ -391,7 +394,10 @@ class _Handler(BaseHTTPRequestHandler):
         if api.token and (scheme.lower() != "bearer" or token.strip() != api.token):
             return self._send_json(401, _status(401, "Unauthorized", "Unauthorized"))
         segs = [s for s in parts.path.split("/") if s]
+        fault = api.faults.get(parts.path)
         try:
+            if fault is not None:
+                return fault(self, query)
             self._route(method, segs, query, body)
         except (BrokenPipeError, ConnectionResetError):
             pass

@@ -200,7 +200,10 @@ def test_forbidden_kinds_warn_and_the_audit_goes_on(fake_api, kubeconfig):
     fake_api.load_yaml(DATA)
     fake_api.forbidden.update({"pods", "rbac.authorization.k8s.io/clusterroles"})
     r = _run(["audit", "--kubeconfig", kubeconfig, "-o", "json"])
-    assert r.exit_code == 1
+    assert r.exit_code == 2  # what was not read is an error in the report (no silent gap)
+    errors = [e["message"] for e in json.loads(r.stdout)["errors"]]
+    assert sorted(m.split(" not read:")[0] for m in errors) == [
+        "clusterroles.rbac.authorization.k8s.io", "pods"]
     warnings = [l for l in r.stderr.splitlines() if l.startswith("kubeward: warning:")]
     assert len(warnings) == 2
     assert "cannot list pods (403 Forbidden)" in warnings[1] or \

@@ -169,7 +169,9 @@ def test_files_invalid_utf8_binary_and_missing(tmp_path):
     binary = tmp_path / "bin.yaml"
     binary.write_bytes(b"\x00\x01\x02PNG")
     r = load_paths([str(tmp_path), str(tmp_path / "nope.yaml")])
-    by_file = {e.file.rsplit("/", 1)[-1]: e for e in r.errors}
+    by_file: dict = {}
+    for e in r.errors:  # the first error of each file
+        by_file.setdefault(e.file.rsplit("/", 1)[-1], e)
     assert by_file["bad.yaml"].line == 4 and "invalid UTF-8" in by_file["bad.yaml"].message
     assert "binary" in by_file["bin.yaml"].message
     assert "no such file" in by_file["nope.yaml"].message
