@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .workloads import PRIVILEGED, review, workload
+from kwtest.workloads import PRIVILEGED, review, workload
 
 
 def _good(client):

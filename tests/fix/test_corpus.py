@@ -9,8 +9,8 @@ import pytest
 from kubeward.engine import ScanOptions
 from kubeward.fix.rewrite import parse_data
 from kubeward.fix.run import fix_paths
-from tests.conftest import CORPUS, require
-from tests.fix.oracle import applied_edits, expected_data, line_violations
+from kwtest.shared import CORPUS, require
+from kwtest.oracle import applied_edits, expected_data, line_violations
 
 
 @pytest.fixture(scope="module")

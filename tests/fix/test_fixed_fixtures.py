@@ -12,7 +12,7 @@ import pytest
 from kubeward.config import Config, parse_version
 from kubeward.engine import ScanOptions
 from kubeward.fix.run import fix_paths
-from tests.checks.test_fixtures import _header
+from kwtest.fixtures import fixture_header
 
 CHECKS = Path(__file__).resolve().parents[1] / "checks"
 
@@ -27,7 +27,7 @@ def _pairs():
 
 
 def _options(check_id: str, path: Path) -> ScanOptions:
-    _expected, version, opts = _header(path)
+    _expected, version, opts = fixture_header(path)
     return ScanOptions(checks=(check_id,), config=Config(options={check_id: opts} if opts else {}),
                        k8s_version=parse_version(version) if version else None)
 

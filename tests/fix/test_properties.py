@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from kubeward.engine import ScanOptions
 from kubeward.fix.rewrite import parse_data
 from kubeward.fix.run import fix_paths
-from tests.fix.oracle import applied_edits, expected_data, line_violations
+from kwtest.oracle import applied_edits, expected_data, line_violations
 
 
 class Style:

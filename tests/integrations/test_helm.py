@@ -10,7 +10,7 @@ import shutil
 import stat
 
 import pytest
-from kw_testlib import DATA, deployment, run
+from kwtest.cli import DATA, deployment, run
 
 from kubeward.loading import helm
 

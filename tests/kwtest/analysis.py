@@ -1,8 +1,10 @@
+"""Loaders for the RBAC and network analysis fixtures in tests/analysis/fixtures."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "analysis" / "fixtures"
 
 
 def load(name: str):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import textwrap
-from pathlib import Path
 
 from click.testing import CliRunner
 
-DATA = Path(__file__).resolve().parent / "data"
+from kwtest.shared import DATA
+
 _VALIDATOR = None
 
 
