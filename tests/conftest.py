@@ -76,3 +76,39 @@ def _validate_all_sarif(monkeypatch):
 
     monkeypatch.setattr(sarif, "sarif_dict", checked)
     yield produced
+
+
+@pytest.fixture(autouse=True)
+def _validate_all_json_reports(monkeypatch):
+    """Every JSON report any test produces in-process (``-o json`` of scan
+    and audit, through any code path) is validated against the schema
+    shipped in the package, kubeward/data/report.schema.json."""
+    import json
+
+    from kwtest.cli import report_errors
+
+    from kubeward.outputs import json as json_out
+
+    produced = []
+    real_stream, real_dict = json_out._stream, json_out.report_dict
+
+    def check(doc):
+        errors = report_errors(doc)
+        assert not errors, f"JSON report breaks report.schema.json: {errors[:3]}"
+        produced.append(doc)
+
+    def stream(report, ctx):
+        pieces = []
+        for piece in real_stream(report, ctx):
+            pieces.append(piece)
+            yield piece
+        check(json.loads(b"".join(pieces)))
+
+    def report_dict(report, ctx):
+        doc = real_dict(report, ctx)
+        check(json.loads(json_out.dumps(doc)))
+        return doc
+
+    monkeypatch.setattr(json_out, "_stream", stream)
+    monkeypatch.setattr(json_out, "report_dict", report_dict)
+    yield produced

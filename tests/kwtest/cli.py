@@ -1,5 +1,5 @@
-"""Helpers for the output and integration tests: the CLI runner, a SARIF
-schema validator, and a small manifest generator."""
+"""Helpers for the output and integration tests: the CLI runner, the SARIF
+and JSON-report schema validators, and a small manifest generator."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from kwtest.shared import DATA
 
 _VALIDATOR = None
+_REPORT_VALIDATOR = None
 
 
 def sarif_validator():
@@ -20,6 +21,26 @@ def sarif_validator():
         schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
         _VALIDATOR = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
     return _VALIDATOR
+
+
+def report_validator():
+    """The validator of kubeward's own JSON report (kubeward/data/report.schema.json)."""
+    global _REPORT_VALIDATOR
+    if _REPORT_VALIDATOR is None:
+        import jsonschema
+
+        from kubeward.outputs.json import SCHEMA_FILE
+        with open(SCHEMA_FILE, encoding="utf-8") as fh:
+            schema = json.load(fh)
+        jsonschema.Draft202012Validator.check_schema(schema)
+        _REPORT_VALIDATOR = jsonschema.Draft202012Validator(schema)
+    return _REPORT_VALIDATOR
+
+
+def report_errors(doc) -> list[str]:
+    """Where ``doc`` breaks the JSON-report schema, one line each (none when valid)."""
+    errors = sorted(report_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
+    return [f"{e.message} at {list(e.absolute_path)}" for e in errors]
 
 
 def run(args, input=None):
