@@ -22,7 +22,7 @@ from kubeward.findings import Finding, LoadError, Severity
 from kubeward.model import K8sObject
 from kubeward.model.suppress import suppressions_of
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # the JSON report; kubeward/data/report.schema.json
 DEBUG = bool(os.environ.get("KUBEWARD_DEBUG"))
 
 
@@ -64,15 +64,22 @@ class Report:
     scanned: list[K8sObject] = field(default_factory=list, repr=False)
     #: (kind, has a pod spec) of every object scanned, for compliance
     kinds_seen: set = field(default_factory=set)
+    #: findings a display filter (--severity) keeps out of ``findings``; None
+    #: without a filter. The summary and the exit code still count them.
+    hidden: list[Finding] | None = None
+
+    def all_findings(self) -> list[Finding]:
+        """Every finding, shown or hidden by the display filter."""
+        return self.findings + self.hidden if self.hidden else self.findings
 
     def by_severity(self) -> dict[str, int]:
         counts = {s.label: 0 for s in sorted(Severity, reverse=True)}
-        for f in self.findings:
+        for f in self.all_findings():
             counts[f.severity.label] += 1
         return counts
 
     def worst(self) -> Severity | None:
-        return max((f.severity for f in self.findings), default=None)
+        return max((f.severity for f in self.all_findings()), default=None)
 
     def summary(self) -> dict:
         return {
@@ -80,8 +87,9 @@ class Report:
             "objectsScanned": self.objects,
             "documentsSkipped": self.skipped_documents,
             "emptyDocuments": self.empty_documents,
-            "findings": len(self.findings),
+            "findings": len(self.all_findings()),
             "findingsBySeverity": self.by_severity(),
+            **({"hidden": len(self.hidden)} if self.hidden is not None else {}),
             "suppressed": len(self.suppressed),
             "errors": len(self.errors),
             "checksRun": len(self.checks),

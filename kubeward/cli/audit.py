@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from kubeward.cli.common import build_options, emit_report, fail, report_options, with_usage_errors
+from kubeward.cli.common import (build_options, display_options, emit_report, fail, report_options,
+                                 with_usage_errors)
 
 
 @click.group(invoke_without_command=True)
@@ -19,6 +20,7 @@ from kubeward.cli.common import build_options, emit_report, fail, report_options
 @click.option("--all-namespaces", "-A", is_flag=True,
               help="Audit every namespace (the default).")
 @report_options
+@display_options
 @click.option("--watch", "watch", is_flag=True,
               help="Keep watching: re-evaluate on every change, serve /metrics.")
 @click.option("--metrics-address", default="127.0.0.1", show_default=True,
@@ -37,15 +39,18 @@ from kubeward.cli.common import build_options, emit_report, fail, report_options
 @click.pass_context
 @with_usage_errors
 def audit(ctx, kubeconfig, kube_context, namespace, all_namespaces, outputs, config_path,
-          frameworks, k8s_version, fail_on, checks, skip_checks, show_suppressed, color, watch,
+          frameworks, k8s_version, fail_on, checks, skip_checks, show_suppressed, color, severity,
+          group_by, watch,
           metrics_address, metrics_port, policy_reports, page_size, watch_timeout, duration):
     """Audit the objects of a live cluster with the same checks as scan.
 
     Reads every kind the checks need (list with limit/continue), reports a Pod
     of a ReplicaSet of a Deployment once, on the Deployment, and warns about
-    kinds it may not read (403). Findings name cluster://NAMESPACE/KIND/NAME
-    with lines in the object's YAML rendering. Exit codes as for scan; 2 when
-    the cluster cannot be used.
+    kinds it may not read (403). The text outputs name each object as the
+    kubectl command that shows it (kubectl get deploy -n NS NAME) with the
+    field path; JSON and SARIF keep cluster://NAMESPACE/KIND/NAME with lines
+    in the object's YAML rendering too. Exit codes as for scan; 2 when the
+    cluster cannot be used.
     """
     if ctx.invoked_subcommand:
         return
@@ -57,6 +62,8 @@ def audit(ctx, kubeconfig, kube_context, namespace, all_namespaces, outputs, con
     options = build_options(config_path=config_path, frameworks=frameworks,
                             k8s_version=k8s_version, checks=checks, skip_checks=skip_checks)
     select_checks(options)  # usage errors before touching the cluster
+    from kubeward.cli.common import parse_severity_filter
+    parse_severity_filter(severity)
     if watch or policy_reports:
         _need_prometheus(watch)
     try:
@@ -77,7 +84,7 @@ def audit(ctx, kubeconfig, kube_context, namespace, all_namespaces, outputs, con
     for w in snap.warnings:
         click.echo(f"kubeward: warning: {w}", err=True)
     emit = dict(fail_on=fail_on, show_suppressed=show_suppressed, color=color,
-                config=options.config)
+                config=options.config, severity=severity, group_by=group_by)
     if not watch:
         sys.exit(emit_report(report, outputs, **emit))
     _watch(client, snap, options, namespace, outputs, emit, metrics_address, metrics_port,

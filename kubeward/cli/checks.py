@@ -27,14 +27,34 @@ def check_info(cls) -> dict:
 @click.command()
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-@click.option("--framework", default=None, help="Only checks of this framework.")
-def checks(output, framework):
-    """List every check: id, name, severity, frameworks, kinds, on by default."""
+@click.option("--framework", default=None, metavar="NAME",
+              help="Only checks of this framework (pss-baseline, pss-restricted, pss, cis, nsa, "
+                   "mitre, all).")
+@click.option("--tool", default=None, metavar="TOOL",
+              help="Only checks with an equivalent in this tool (kube-linter, checkov, polaris, "
+                   "kube-score, kubescape, trivy), showing that tool's ids.")
+def checks(output, framework, tool):
+    """List every check: id, on by default, severity, name, frameworks, kinds,
+    then its fix safety and its equivalents in other tools."""
     from kubeward.checks.base import registry
+    from kubeward.wording import plural
 
     reg = registry()
+    if framework is not None and framework != "all":
+        known = sorted({fw for cls in reg.values() for fw in cls.frameworks})
+        if framework not in known:
+            _usage(f"--framework: unknown framework {framework!r} (known: {', '.join(known)}, all)")
+    if tool is not None:
+        tool = tool.lower()
+        tools = sorted({t for cls in reg.values() for t in cls.crosswalk})
+        if tool not in tools:
+            _usage(f"--tool: no equivalents recorded for {tool!r} (known: {', '.join(tools)})")
     infos = [check_info(reg[cid]) for cid in sorted(reg)
-             if framework is None or framework == "all" or framework in reg[cid].frameworks]
+             if (framework is None or framework == "all" or framework in reg[cid].frameworks)
+             and (tool is None or reg[cid].crosswalk.get(tool))]
+    if tool is not None:
+        for i in infos:
+            i["crosswalk"] = {tool: i["crosswalk"][tool]}
     if output == "json":
         json.dump(infos, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -44,7 +64,14 @@ def checks(output, framework):
         on = "on " if i["defaultEnabled"] else "off"
         click.echo(f"{i['id']:8} {on} {i['severity']:8} {i['name']}  [{fw}] "
                    f"kinds: {', '.join(i['kinds'])}")
-    click.echo(f"{len(infos)} checks", err=True)
+        eq = "; ".join(f"{t} {', '.join(ids)}" for t, ids in i["crosswalk"].items()) or "-"
+        click.echo(f"{'':8} fix: {i['fixSafety'] or 'none'}  equivalents: {eq}")
+    click.echo(plural(len(infos), "check"), err=True)
+
+
+def _usage(message: str):
+    click.echo(f"kubeward: error: {message}", err=True)
+    sys.exit(2)
 
 
 @click.command()

@@ -6,12 +6,14 @@ import sys
 
 import click
 
-from kubeward.cli.common import build_options, emit_report, report_options, with_usage_errors
+from kubeward.cli.common import (build_options, display_options, emit_report, report_options,
+                                 with_usage_errors)
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @report_options
+@display_options
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes for large scans.")
 @click.option("--complete", is_flag=True,
@@ -24,23 +26,26 @@ from kubeward.cli.common import build_options, emit_report, report_options, with
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Report and fail only on findings not recorded in this baseline file.")
 @click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False),
-              metavar="FILE", help="Record today's findings in FILE (exit 0 unless input errors).")
+              metavar="FILE", help="Record today's findings in FILE and print only that (no "
+                                   "report unless -o is given; exit 0 unless input errors).")
 @click.option("--changed-since", metavar="GIT_REF",
               help="Scan only files changed since this git ref (plus untracked files); a Helm "
                    "chart or Kustomize directory is scanned whole when any file in it changed.")
+@click.pass_context
 @with_usage_errors
-def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, skip_checks,
-         show_suppressed, color, jobs, complete, helm_values, helm_set, baseline_path,
+def scan(cctx, paths, outputs, config_path, frameworks, k8s_version, fail_on, checks,
+         skip_checks, show_suppressed, color, severity, group_by, jobs, complete, helm_values, helm_set, baseline_path,
          write_baseline_path, changed_since):
     """Scan manifests: files, directories (recursive *.yaml, *.yml, *.json) or - for stdin.
 
     A directory holding Chart.yaml is rendered with Helm, one holding
     kustomization.yaml is built with Kustomize, and the result is scanned."""
-    from kubeward.cli.common import fail, parse_outputs
+    from kubeward.cli.common import fail, parse_outputs, parse_severity_filter
     from kubeward.cli.progress import progress
     from kubeward.engine import scan as run_scan
 
     parse_outputs(outputs)  # usage errors before any work
+    parse_severity_filter(severity)
     options = build_options(config_path=config_path, frameworks=frameworks,
                             k8s_version=k8s_version, checks=checks, skip_checks=skip_checks,
                             jobs=jobs, complete=complete)
@@ -90,11 +95,19 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
         report.notes.append(f"{len(old)} finding{'s' if len(old) != 1 else ''} already in "
                             f"baseline {baseline_path} not reported")
         extra["baseline"] = baseline_path
+    if write_baseline_path and _defaulted(cctx, "outputs"):
+        outputs = ()  # only the line saying what was written (and input errors)
     code = emit_report(report, outputs, fail_on=fail_on, show_suppressed=show_suppressed,
-                       color=color, config=options.config, extra=extra)
+                       color=color, config=options.config, extra=extra, severity=severity,
+                       group_by=group_by)
     if write_baseline_path and code == 1:
         code = 0  # recording a baseline accepts today's findings
     sys.exit(code)
+
+
+def _defaulted(cctx, name: str) -> bool:
+    from click.core import ParameterSource
+    return cctx.get_parameter_source(name) in (ParameterSource.DEFAULT, None)
 
 
 def _repo_dir(paths) -> str:

@@ -255,7 +255,8 @@ def test_cli_watch_prints_report_then_changes(fake_api, kubeconfig, tmp_path):
     t.join(5)
     assert r.exit_code == 0, r.output
     out = r.stdout.splitlines()
-    assert any(l.startswith("cluster://shop/Deployment/web") for l in out)
+    # text names the live object as the kubectl command that shows it
+    assert "kubectl get deploy -n shop web" in out
     assert ("new: PSS002 critical Pod shop/late spec.containers[0].securityContext.privileged: "
             "container \"c\" is privileged (securityContext.privileged: true)") in out
     assert "kubeward: watching" in r.stderr and "/metrics" in r.stderr

@@ -86,7 +86,7 @@ def test_exit_codes_and_json_shape(tmp_path, demo_check, monkeypatch):
     r = run(["scan", "--check", "TST901", "-o", "json", "bad.yaml", "good.yaml"])
     assert r.exit_code == 1
     data = json.loads(r.stdout)
-    assert data["schemaVersion"] == "1.0"
+    assert data["schemaVersion"] == "1.1"
     (f,) = data["findings"]
     assert (f["checkId"], f["fieldPath"], f["file"], f["line"], f["column"]) == (
         "TST901", "spec.template.spec.hostPID", "bad.yaml", 9, 7)
