@@ -146,7 +146,7 @@ def render(report, out, ctx) -> None:
 
 
 def _render(report, out, ctx) -> None:
-    from kubeward.outputs.util import grouped, is_live, shown_findings, summary_line
+    from kubeward.outputs.util import grouped, shown_findings, summary_line
 
     w = _Writer(out, bool(ctx.color))
     cache: dict = {}
@@ -156,7 +156,7 @@ def _render(report, out, ctx) -> None:
     for title, group in grouped(shown, group_by):
         w.line((title, "bold underline"))
         for f in group:
-            _finding(w, f, cache, secret_lines, where=group_by != "file" or is_live(f.file))
+            _finding(w, f, cache, secret_lines, where=group_by != "file")
         w.line("")
     if ctx.extra.get("compliance"):
         from kubeward.compliance import text_lines

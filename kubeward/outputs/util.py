@@ -180,8 +180,10 @@ def summary_line(report) -> str:
 
     s = report.summary()
     sev = ", ".join(f"{n} {k}" for k, n in s["findingsBySeverity"].items() if n)
+    # objects without files were read from a cluster (audit)
+    source = "" if s["objectsScanned"] and not s["files"] else f" from {plural(s['files'], 'file')}"
     parts = [f"{plural(s['findings'], 'finding')}{' (' + sev + ')' if sev else ''} in "
-             f"{plural(s['objectsScanned'], 'object')} from {plural(s['files'], 'file')}"]
+             f"{plural(s['objectsScanned'], 'object')}{source}"]
     tail = []
     if s.get("hidden"):
         tail.append(f"{s['hidden']} not shown (--severity)")
