@@ -52,8 +52,8 @@ class {cls}(Check):
     name = "{name}"
     severity = Severity.{severity}
     workloads_only = True  # or: kinds = frozenset({{"Service"}}) for other kinds
-    #: framework -> control ids; list the check under the control in
-    #: kubeward/data/frameworks/<framework>.yaml too
+    #: framework -> control ids, e.g. {{"cis": ("5.2.2",)}}; each id must be a
+    #: control of kubeward/data/frameworks/<framework>.yaml
     frameworks: dict = {{}}
     #: the same rule in other tools (kubeward checks --tool, docs/migration.md)
     crosswalk: dict = {{}}
