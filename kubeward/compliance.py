@@ -96,6 +96,8 @@ def summarize(report) -> dict:
 
 
 def text_lines(compliance: dict) -> list[str]:
+    from kubeward.wording import plural
+
     lines = []
     for name, fw in compliance.items():
         score = "n/a" if fw["score"] is None else f"{fw['score']:.1f}%"
@@ -103,6 +105,7 @@ def text_lines(compliance: dict) -> list[str]:
                      f"{fw['failed']} failed, {fw['notApplicable']} not applicable")
         for c in fw["controls"]:
             mark = {"passed": "PASS", "failed": "FAIL", "not-applicable": "n/a "}[c["status"]]
-            extra = f" ({c['findings']} findings: {', '.join(c['checks'])})" if c["status"] == "failed" else ""
+            extra = (f" ({plural(c['findings'], 'finding')}: {', '.join(c['checks'])})"
+                     if c["status"] == "failed" else "")
             lines.append(f"  {mark} {c['id']:<28} {c['title']}{extra}")
     return lines

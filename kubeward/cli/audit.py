@@ -113,6 +113,7 @@ def _watch(client, snap, options, namespace, outputs, emit, metrics_address, met
     import threading
 
     from kubeward.cli.common import parse_outputs
+    from kubeward.wording import plural
     from kubeward.cluster import ClusterError
     from kubeward.cluster.metrics import serve
     from kubeward.cluster.reports import ReportWriter
@@ -150,7 +151,7 @@ def _watch(client, snap, options, namespace, outputs, emit, metrics_address, met
         fail(f"cannot serve metrics on {metrics_address}:{metrics_port}: {e.strerror or e}")
     except ClusterError as e:
         fail(str(e))
-    _log(f"watching {len(auditor.resources)} resources; metrics on "
+    _log(f"watching {plural(len(auditor.resources), 'resource')}; metrics on "
          f"http://{metrics_address}:{port}/metrics")
     stop = threading.Event()
 
@@ -172,7 +173,7 @@ def _watch(client, snap, options, namespace, outputs, emit, metrics_address, met
         auditor.stop()
         server.shutdown()
         server.server_close()
-    _log(f"stopped after {auditor.stats.evaluations} evaluations")
+    _log(f"stopped after {plural(auditor.stats.evaluations, 'evaluation')}")
     sys.exit(0)
 
 

@@ -34,6 +34,8 @@ def _at_root(monkeypatch):
 
 
 def test_text_default_exact_lines():
+    """No -o and standard output not a terminal (as here): the grouped text view
+    (docs/output.md: the default does not change for pipes)."""
     r = run(["scan", *CHECKS, "examples/insecure-app"])
     assert r.exit_code == 1
     assert r.stdout.splitlines() == [
