@@ -21,9 +21,9 @@ OUT = ROOT / "docs" / "img"
 PINNED = ["--check", "PSS001", "--check", "PSS002", "--check", "NET002", "--check", "RBAC011"]
 #: name -> (terminal width, kubeward arguments)
 SHOTS = {
-    "scan-text": (118, ["scan", "--color", *PINNED, "examples"]),
+    "scan-text": (118, ["scan", "--color", *PINNED, "examples/insecure-app"]),
     "scan-concise": (172, ["scan", "-o", "concise", *PINNED, "--check", "CTR001",
-                           "--check", "IMG001", "examples"]),
+                           "--check", "IMG001", "examples/insecure-app"]),
 }
 
 

@@ -277,3 +277,11 @@ def test_checks_text_shows_fix_safety_and_equivalents():
 def test_checks_filters_reject_unknown_names(args, message):
     r = run(["checks", *args])
     assert r.exit_code == 2 and r.stderr.startswith(message) and r.stdout == ""
+
+
+def test_readme_screenshots_exist():
+    readme = (ROOT / "README.md").read_text()
+    for name in ("scan-text", "scan-concise"):
+        assert f"(docs/img/{name}.png)" in readme
+        png = (ROOT / "docs" / "img" / f"{name}.png").read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
