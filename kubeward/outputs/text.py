@@ -102,13 +102,16 @@ def _summary_table(w: _Writer, report) -> None:
         for cid, n in top:
             t2.add_row(cid, names[cid], str(n))
         w.console.print(t1)
-        w.console.print(t2)
+        if top:  # none when --severity hides every finding
+            w.console.print(t2)
         return
     width = max(len(k) for k, _ in sev_counts)
     w.line("Findings by severity")
     for k, n in sev_counts:
         w.line(f"  {k:<{width}}  {n:>5}")
     w.line("")
+    if not top:  # --severity hid every finding
+        return
     w.line("Top checks")
     name_w = max(len(names[c]) for c, _ in top)
     for cid, n in top:

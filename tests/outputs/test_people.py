@@ -200,6 +200,10 @@ def test_write_baseline_prints_only_what_it_wrote(tmp_path):
     r = run(["scan", *CHECKS, "--write-baseline", str(base), "-o", "concise",
              "examples/insecure-app"])
     assert r.stdout.splitlines()[0] == PSS002  # a report only when asked for
+    # the display filter never thins the baseline
+    r = run(["scan", *CHECKS, "--severity", "critical", "--write-baseline", str(base),
+             "examples/insecure-app"])
+    assert r.stderr == f"kubeward: wrote 4 findings to baseline {base}\n"
 
 
 def test_plurals():
@@ -285,3 +289,17 @@ def test_readme_screenshots_exist():
         assert f"(docs/img/{name}.png)" in readme
         png = (ROOT / "docs" / "img" / f"{name}.png").read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+
+@pytest.mark.parametrize("fmt", ["text", "concise", "json", "sarif", "junit", "markdown",
+                                 "github", "codequality"])
+@pytest.mark.parametrize("color", ["--no-color", "--color"])
+def test_every_finding_hidden(fmt, color):
+    r = run(["scan", "-o", fmt, color, "--check", "NET002", "--severity", "critical",
+             "examples/insecure-app"])
+    assert r.exit_code == 1  # NET002 (medium) is at or above --fail-on low, shown or not
+    assert "Traceback" not in r.output
+    if fmt in ("text", "concise"):
+        assert "1 finding (1 medium) in 5 objects from 2 files; 1 not shown (--severity), " \
+            "0 suppressed, 0 documents skipped, 0 errors." in r.stdout
+        assert "NET002" not in r.stdout and "Top checks" not in r.stdout
