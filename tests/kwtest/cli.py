@@ -37,10 +37,52 @@ def report_validator():
     return _REPORT_VALIDATOR
 
 
-def report_errors(doc) -> list[str]:
-    """Where ``doc`` breaks the JSON-report schema, one line each (none when valid)."""
+def report_errors(doc, every_finding: bool = True) -> list[str]:
+    """Where ``doc`` breaks the JSON-report schema, one line each (none when
+    valid). With ``every_finding`` False, a report of more than
+    ``FULL_UP_TO`` findings is validated whole except that, of findings with
+    the same shape (check, keys, value types, line and column at least 1, fix
+    safety), only the first is: jsonschema takes about a millisecond per
+    finding, and the corpus reports of the suite have thousands."""
+    if not every_finding:
+        doc = _representative(doc)
     errors = sorted(report_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
     return [f"{e.message} at {list(e.absolute_path)}" for e in errors]
+
+
+FULL_UP_TO = 300
+
+
+def _shape(f) -> tuple:
+    if not isinstance(f, dict):
+        return (repr(f),)
+    fix = f.get("fix")
+    return (f.get("checkId"), f.get("severity"),
+            tuple(sorted((k, type(v).__name__) for k, v in f.items())),
+            isinstance(f.get("line"), int) and f["line"] >= 1,
+            isinstance(f.get("column"), int) and f["column"] >= 1,
+            json.dumps(fix.get("safety") if isinstance(fix, dict) else fix),
+            (tuple(sorted(f["suppressed"].items())) if isinstance(f.get("suppressed"), dict)
+             else repr(f.get("suppressed"))),
+            bool(f.get("message")), bool(f.get("file")))
+
+
+def _representative(doc):
+    if not isinstance(doc, dict):
+        return doc
+    lists = {k: doc[k] for k in ("findings", "suppressed") if isinstance(doc.get(k), list)}
+    if sum(len(v) for v in lists.values()) <= FULL_UP_TO:
+        return doc
+    out = dict(doc)
+    for key, items in lists.items():
+        seen, keep = set(), []
+        for f in items:
+            shape = _shape(f)
+            if shape not in seen:
+                seen.add(shape)
+                keep.append(f)
+        out[key] = keep
+    return out
 
 
 def run(args, input=None):

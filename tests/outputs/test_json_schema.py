@@ -62,3 +62,17 @@ def test_schema_rejects_what_is_not_a_report(valid, mutate, message):
     mutate(doc)
     errors = report_errors(doc)
     assert errors and message in errors[0], errors
+
+
+def test_large_reports_are_checked_by_shape():
+    """The suite-wide fixture validates one finding of each shape in a large
+    report: a bad value anywhere still changes the shape and is caught."""
+    doc = _report("--framework", "all", str(ROOT / "examples"))
+    base = doc["findings"][0]
+    doc["findings"] = [dict(base, line=i + 1) for i in range(1000)]
+    assert report_errors(doc, every_finding=False) == []
+    for bad in ({"line": 0}, {"severity": "urgent"}, {"column": "3"}, {"extra": 1},
+                {"fix": {"safety": "maybe", "edits": []}}):
+        broken = copy.deepcopy(doc)
+        broken["findings"][700].update(bad)
+        assert report_errors(broken, every_finding=False), bad
