@@ -111,3 +111,13 @@ def test_import_linter_fails_on_a_forbidden_import(tmp_path):
     assert bad.returncode != 0
     assert "Contracts: 0 kept, 1 broken." in bad.stdout
     assert "kubeward.checks.placement -> kubeward.outputs.text" in bad.stdout
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "bench").glob("*.py")))
+def test_bench_scripts_start(script):
+    """The benchmarks CONTRIBUTING.md points to still import (helpers they
+    borrow from the tests, such as kwtest.fakeapi, included)."""
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--help"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.startswith("usage: ")

@@ -66,3 +66,17 @@ def test_references_resolve(name, path):
     bad = [f":{role}:`{target}`" for role, target in refs if not _resolve(module, target)]
     bad += [c for c in cited if not (ROOT / c).exists()]
     assert not bad, f"{path.relative_to(ROOT)} names what does not exist: {bad}"
+
+
+MD_PATH = re.compile(r"`((?:kubeward|tests|tools|bench|docs|examples)/[\w./-]+\.(?:py|md|json|yaml|yml|sh|png))`")
+
+
+@pytest.mark.parametrize("doc", ["README.md", "CONTRIBUTING.md",
+                                 *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))])
+def test_markdown_names_files_that_exist(doc):
+    path = ROOT / doc
+    if not path.exists():
+        pytest.skip(f"{doc} is absent")
+    missing = [m for m in MD_PATH.findall(path.read_text()) if "<" not in m and "*" not in m
+               and not (ROOT / m).exists()]
+    assert not missing, f"{doc} names files that do not exist: {missing}"
