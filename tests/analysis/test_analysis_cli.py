@@ -149,7 +149,7 @@ def test_can_usage_errors():
 
 
 def test_escalation_json_and_text():
-    from test_rbac_authorizer import ESCALATION
+    from kwtest.analysis import ESCALATION
 
     r = run("rbac", "escalation", ESC, "-o", "json")
     assert r.exit_code == 0

@@ -54,3 +54,26 @@ def test_missing_shared_material_fails_under_ci(tmp_path, monkeypatch, value):
     with pytest.raises(pytest.fail.Exception, match="CI=true and .*no-such-corpus is absent"):
         require(tmp_path / "no-such-corpus")
     assert require(tmp_path) == tmp_path
+
+
+def test_helpers_are_imported_one_way():
+    """Test helpers come from the kwtest package only: no sys.path edits, no
+    imports of other test modules or conftest files (tests/kwtest/__init__.py)."""
+    import re
+
+    bad_patterns = [
+        (re.compile(r"^\s*sys\.path\.(insert|append)\(", re.M), "edits sys.path"),
+        (re.compile(r"^\s*from\s+(tests\.|\.?conftest\b|\.test_|test_\w+\s+import)", re.M),
+         "imports a test module or conftest"),
+        (re.compile(r"^\s*from\s+\.\w*\s+import", re.M), "relative import (use kwtest)"),
+        (re.compile(r"^\s*(from|import)\s+(kw_testlib|kw_analysis_helpers|fakeapi)\b", re.M),
+         "old helper module (now kwtest.cli, kwtest.analysis, kwtest.fakeapi)"),
+    ]
+    problems = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        rel = path.relative_to(ROOT)
+        if rel.parts[1] == "kwtest" or "fixtures" in rel.parts:
+            continue
+        text = path.read_text()
+        problems += [f"{rel}: {why}" for pattern, why in bad_patterns if pattern.search(text)]
+    assert problems == []

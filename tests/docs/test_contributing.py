@@ -14,9 +14,8 @@ import pytest
 from kwtest.shared import ROOT
 
 PROBE = textwrap.dedent("""
-    import json, sys
+    import json
     from pathlib import Path
-    sys.path.insert(0, {tests!r})
     from kwtest.fixtures import fixture_header
     from kubeward.checks.base import DOC_SECTIONS, registry
     from kubeward.engine import ScanOptions, scan
@@ -44,8 +43,8 @@ def _copy(tmp_path):
 
 
 def _probe(repo, cid):
-    env = {**os.environ, "PYTHONPATH": str(repo)}
-    proc = subprocess.run([sys.executable, "-c", PROBE.format(tests=str(ROOT / "tests"), cid=cid)],
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo), str(ROOT / "tests")])}
+    proc = subprocess.run([sys.executable, "-c", PROBE.format(cid=cid)],
                           cwd=repo, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     import json
