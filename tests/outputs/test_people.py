@@ -303,3 +303,40 @@ def test_every_finding_hidden(fmt, color):
         assert "1 finding (1 medium) in 5 objects from 2 files; 1 not shown (--severity), " \
             "0 suppressed, 0 documents skipped, 0 errors." in r.stdout
         assert "NET002" not in r.stdout and "Top checks" not in r.stdout
+
+
+def test_github_exact_lines_on_the_example():
+    r = run(["scan", "-o", "github", *CHECKS, "examples/insecure-app"])
+    f = "file=examples/insecure-app/deployment.yaml"
+    assert r.stdout.splitlines() == [
+        f"::error {f},line=34,col=13,title=PSS002 Privileged container (critical)::container "
+        '"web" is privileged (securityContext.privileged: true)%0ADeployment shop/web, field '
+        "spec.template.spec.containers[0].securityContext.privileged%0AFix: Remove "
+        "securityContext.privileged or set it to false.",
+        f"::error {f},line=22,col=7,title=PSS001 Host namespaces shared (high)::pod sets "
+        "hostNetwork: true (shares the node's network namespace)%0ADeployment shop/web, field "
+        "spec.template.spec.hostNetwork%0AFix: Remove hostNetwork, hostPID and hostIPC or set "
+        "them to false.",
+        f"::error {f},line=23,col=7,title=PSS001 Host namespaces shared (high)::pod sets "
+        "hostPID: true (shares the node's PID namespace)%0ADeployment shop/web, field "
+        "spec.template.spec.hostPID%0AFix: Remove hostNetwork, hostPID and hostIPC or set them "
+        "to false.",
+        f"::warning {f},line=52,col=3,title=NET002 LoadBalancer open to the internet (medium)::"
+        "LoadBalancer Service 'web' has no loadBalancerSourceRanges: it accepts traffic from "
+        "anywhere%0AService shop/web, field spec.type%0AFix: Set spec.loadBalancerSourceRanges "
+        "to the client ranges, or make it internal.",
+        "kubeward: 4 findings (1 critical, 2 high, 1 medium) in 5 objects from 2 files; "
+        "0 suppressed, 0 documents skipped, 0 errors.",
+    ]
+
+
+def test_markdown_exact_rows_on_the_example():
+    r = run(["scan", "-o", "markdown", *CHECKS, "examples/insecure-app"])
+    lines = r.stdout.splitlines()
+    assert lines[0] == "## kubeward: 4 findings"
+    assert "5 objects in 2 files; 0 suppressed; 0 errors." in lines
+    i = lines.index("#### `examples/insecure-app/deployment.yaml`")
+    doc = "https://github.com/kubeward/kubeward/blob/main/docs/checks.md"
+    assert [ln.split(" | ")[:3] for ln in lines[i + 4:i + 8]] == [
+        ["| 34", "critical", f"[PSS002]({doc}#pss002)"], ["| 22", "high", f"[PSS001]({doc}#pss001)"],
+        ["| 23", "high", f"[PSS001]({doc}#pss001)"], ["| 52", "medium", f"[NET002]({doc}#net002)"]]
