@@ -6,7 +6,8 @@ runner expects (``%``, CR, LF; and ``:``/``,`` in properties).
 GitHub shows at most 10 error, 10 warning and 10 notice annotations per
 step (and 50 per job; the actions/toolkit problem-matchers documentation,
 "Limitations"), dropping the rest silently, first come first served. So
-input errors come first, then findings most severe first; past a kind's
+findings come most severe first, with input errors (which fail the step
+anyway, exit 2) right after the critical ones; past a kind's
 limit a finding is printed as a plain log line (``file:line:col: ID
 severity message``), and one closing notice says how many were not
 annotated and where to see them all (the log, or the SARIF upload to code
@@ -35,7 +36,19 @@ def annotation(command: str, message: str, **props) -> str:
     return f"::{command}{' ' + parts if parts else ''}::{escape_data(message)}"
 
 
+def _finding(f, root: str, emit) -> None:
+    msg = f"{f.message}\n{f.object.display()}, field {f.field_path}"
+    if f.remediation:
+        msg += f"\nFix: {f.remediation}"
+    file = rel_path(f.file, root)
+    emit(COMMAND[f.severity.label],
+         annotation(COMMAND[f.severity.label], msg, file=file, line=f.line, col=f.column,
+                    title=f"{f.check_id} {f.check_name} ({f.severity.label})"),
+         f"{file}:{f.line}:{f.column}: {f.check_id} {f.severity.label} {f.message}")
+
+
 def render(report, out, ctx, limits: dict | None = None) -> None:
+    from kubeward.findings import Severity
     from kubeward.wording import noun, plural
 
     limits = dict(LIMITS if limits is None else limits)
@@ -60,19 +73,15 @@ def render(report, out, ctx, limits: dict | None = None) -> None:
             dropped[command] += 1
             out.write(plain + "\n")
 
+    critical = [f for f in findings if f.severity == Severity.CRITICAL]
+    for f in critical:
+        _finding(f, root, emit)
     for e in report.errors:
         emit("error", annotation("error", e.message, file=rel_path(e.file, root), line=e.line,
                                  col=e.column, title="kubeward: input error"),
              e.one_line())
-    for f in findings:
-        msg = f"{f.message}\n{f.object.display()}, field {f.field_path}"
-        if f.remediation:
-            msg += f"\nFix: {f.remediation}"
-        file = rel_path(f.file, root)
-        emit(COMMAND[f.severity.label],
-             annotation(COMMAND[f.severity.label], msg, file=file, line=f.line, col=f.column,
-                        title=f"{f.check_id} {f.check_name} ({f.severity.label})"),
-             f"{file}:{f.line}:{f.column}: {f.check_id} {f.severity.label} {f.message}")
+    for f in findings[len(critical):]:
+        _finding(f, root, emit)
     more = sum(dropped.values())
     if more:
         kinds = ", ".join(plural(n, c) for c, n in dropped.items() if n)
