@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "img"
-PINNED = ["--check", "PSS001", "--check", "PSS002", "--check", "NET002", "--check", "RBAC011"]
+PINNED = ["--check", "PSS001", "--check", "PSS002", "--check", "NET002", "--check", "RBAC001"]
 #: name -> (terminal width, kubeward arguments)
 SHOTS = {
     "scan-text": (118, ["scan", "--color", *PINNED, "examples/insecure-app"]),

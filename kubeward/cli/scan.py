@@ -86,6 +86,7 @@ def scan(cctx, paths, outputs, config_path, frameworks, k8s_version, fail_on, ch
     with progress(paths, enabled=jobs == 1) as on_file:
         report = run_scan(paths, options, on_file=on_file) if paths else _empty(options)
     report.errors[:0] = pre_errors
+    _warn_empty_inputs(paths, report)
     if changed_since:
         report.notes.append(f"--changed-since {changed_since}: scanned {len(paths)} changed "
                             f"input{'s' if len(paths) != 1 else ''}")
@@ -124,6 +125,27 @@ def scan(cctx, paths, outputs, config_path, frameworks, k8s_version, fail_on, ch
 def _defaulted(cctx, name: str) -> bool:
     from click.core import ParameterSource
     return cctx.get_parameter_source(name) in (ParameterSource.DEFAULT, None)
+
+
+def _warn_empty_inputs(paths, report) -> None:
+    """A path that holds no manifest is said on standard error (a typo in a
+    path or an empty folder must not pass as "no findings")."""
+    import os
+
+    from kubeward.cli.common import warn
+    from kubeward.loading.files import EXTENSIONS, iter_files
+
+    empty = False
+    for p in paths:
+        if p == "-" or not os.path.isdir(p):
+            continue
+        if not any(True for _ in iter_files([p], [])):
+            empty = True
+            warn(f"{p}: no manifest here (no {', '.join('*' + e for e in EXTENSIONS)} file, "
+                 "no Helm chart or kustomization)")
+    if paths and not empty and not report.objects and not report.errors:
+        warn(f"no Kubernetes object found in {', '.join(paths)} (documents need apiVersion "
+             "and kind)")
 
 
 def _repo_dir(paths) -> str:

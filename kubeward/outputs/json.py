@@ -2,7 +2,7 @@
 docs/json-schema.md; the JSON Schema itself, shipped in the package, is
 kubeward/data/report.schema.json, ``SCHEMA_FILE``)::
 
-    {"schemaVersion": "1.0", "tool": {...}, "findings": [...], "errors": [...],
+    {"schemaVersion": "2.0", "tool": {...}, "findings": [...], "errors": [...],
      "suppressed": [...], "notes": [...], "summary": {...}}
 
 ``render`` writes the same bytes as ``dumps(report_dict(...))`` but streams

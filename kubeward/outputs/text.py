@@ -150,6 +150,7 @@ def render(report, out, ctx) -> None:
 
 def _render(report, out, ctx) -> None:
     from kubeward.outputs.util import grouped, shown_findings, summary_line
+    from kubeward.wording import plural
 
     w = _Writer(out, bool(ctx.color))
     cache: dict = {}
@@ -169,6 +170,9 @@ def _render(report, out, ctx) -> None:
     for n in report.notes:
         w.line((f"note: {n}", "yellow"))
     _summary_table(w, report)
+    config = getattr(report, "config_file", None)
+    w.line((f"{plural(len(report.checks), 'check')} ran; config: "
+            f"{config or 'none (defaults)'}", "dim"))
     w.line((summary_line(report), "bold"))
 
 

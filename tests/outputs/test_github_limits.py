@@ -16,8 +16,10 @@ from kubeward.outputs.github import LIMITS, render
 
 
 def _f(i, sev, cid="PSS002"):
-    return Finding(cid, "Check", sev, ObjectRef("apps/v1", "Deployment", f"w{i}", "shop"),
-                   f"k8s/f{i:02d}.yaml", 10 + i, 3, ("spec",), f"problem {i}")
+    return Finding(check_id=cid, check_name="Check", severity=sev,
+                   object=ObjectRef("apps/v1", "Deployment", f"w{i}", "shop"),
+                   file=f"k8s/f{i:02d}.yaml", line=10 + i, column=3, path=("spec",),
+                   message=f"problem {i}")
 
 
 def _render(findings, errors=(), limits=None):

@@ -53,7 +53,7 @@ def valid():
     (lambda d: d["findings"][0].update(line=0), "0 is less than the minimum of 1"),
     (lambda d: d["summary"].pop("checksRun"), "'checksRun' is a required property"),
     (lambda d: d["summary"].update(newCount=3), "Additional properties are not allowed ('newCount'"),
-    (lambda d: d.update(schemaVersion="2.0"), "'2.0' does not match"),
+    (lambda d: d.update(schemaVersion="1.0"), "'1.0' does not match"),
     (lambda d: d["findings"][0].update(fix={"safety": "maybe", "edits": []}), "is not valid under any"),
 ])
 def test_schema_rejects_what_is_not_a_report(valid, mutate, message):

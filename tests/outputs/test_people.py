@@ -23,9 +23,16 @@ HOSTPID = ("examples/insecure-app/deployment.yaml:23:7: PSS001 high pod sets hos
            "(shares the node's PID namespace)")
 NET002 = ("examples/insecure-app/deployment.yaml:52:3: NET002 medium LoadBalancer Service 'web' "
           "has no loadBalancerSourceRanges: it accepts traffic from anywhere")
-RBAC011 = ("examples/insecure-app/rbac.yaml:8:13: RBAC011 critical rules[0] lets the subject "
-           "impersonate other identities: impersonate on groups, serviceaccounts, uids, "
-           "userextras/scopes, users via verbs entry '*' (wildcard)")
+RBAC001 = ('examples/insecure-app/rbac.yaml:8:13: RBAC001 critical rules[0] uses a wildcard (verbs: '
+           '["*"], resources: ["*"], apiGroups: ["*"]): it grants every verb on every resource of ev'
+           'ery API group (cluster-admin in its scope); including read Secrets (RBAC004), create Pod'
+           's (RBAC005), create or change workloads (RBAC006), exec into containers (RBAC007), attac'
+           'h to containers (RBAC008), port-forward to pods (RBAC009), inject ephemeral containers i'
+           'nto pods (RBAC010), impersonate other identities (RBAC011), bind roles it does not hold '
+           '(RBAC012), escalate roles (RBAC013), reach the kubelet API (RBAC014), approve certificat'
+           'e signing requests (RBAC015), mint ServiceAccount tokens (RBAC016), change admission con'
+           'trol (RBAC017), create PersistentVolumes (RBAC018), change NetworkPolicies (RBAC019), de'
+           'lete events (RBAC020)')
 
 
 @pytest.fixture(autouse=True)
@@ -74,16 +81,17 @@ def test_text_default_exact_lines():
         "  NET002   LoadBalancer open to the internet      1",
         "  PSS002   Privileged container                   1",
         "",
+        "3 checks ran; config: none (defaults)",
         "4 findings (1 critical, 2 high, 1 medium) in 5 objects from 2 files; 0 suppressed, "
         "0 documents skipped, 0 errors.",
     ]
 
 
 def test_concise_exact_lines_most_severe_first_in_each_file():
-    r = run(["scan", "-o", "concise", *CHECKS, "--check", "RBAC011", "examples"])
+    r = run(["scan", "-o", "concise", *CHECKS, "--check", "RBAC001", "examples"])
     assert r.exit_code == 1
     assert r.stdout.splitlines() == [
-        PSS002, HOSTNET, HOSTPID, NET002, RBAC011,
+        PSS002, HOSTNET, HOSTPID, NET002, RBAC001,
         "5 findings (2 critical, 2 high, 1 medium) in 14 objects from 3 files; 0 suppressed, "
         "0 documents skipped, 0 errors.",
     ]
@@ -97,12 +105,12 @@ def test_concise_on_the_hardened_example_is_one_line():
 
 
 @pytest.mark.parametrize("group_by,expected", [
-    ("workload", [RBAC011, PSS002, HOSTNET, HOSTPID, NET002]),
-    ("severity", [PSS002, RBAC011, HOSTNET, HOSTPID, NET002]),
-    ("check", [PSS002, RBAC011, HOSTNET, HOSTPID, NET002]),
+    ("workload", [RBAC001, PSS002, HOSTNET, HOSTPID, NET002]),
+    ("severity", [PSS002, RBAC001, HOSTNET, HOSTPID, NET002]),
+    ("check", [PSS002, RBAC001, HOSTNET, HOSTPID, NET002]),
 ])
 def test_group_by_concise(group_by, expected):
-    r = run(["scan", "-o", "concise", *CHECKS, "--check", "RBAC011", "--group-by", group_by,
+    r = run(["scan", "-o", "concise", *CHECKS, "--check", "RBAC001", "--group-by", group_by,
              "examples"])
     assert r.stdout.splitlines()[:-1] == expected
 
@@ -241,9 +249,10 @@ def test_concise_names_live_objects_by_kubectl():
     from kubeward.outputs import RenderContext
     from kubeward.outputs.concise import render
 
-    f = Finding("PSS002", "Privileged container", Severity.CRITICAL,
-                ObjectRef("apps/v1", "Deployment", "web", "shop"), "cluster://shop/Deployment/web",
-                30, 9, ("spec",), "container \"c\" is privileged")
+    f = Finding(check_id="PSS002", check_name="Privileged container", severity=Severity.CRITICAL,
+                object=ObjectRef("apps/v1", "Deployment", "web", "shop"),
+                file="cluster://shop/Deployment/web", line=30, column=9, path=("spec",),
+                message="container \"c\" is privileged")
     import io
     out = io.StringIO()
     render(Report(findings=[f], objects=1), out, RenderContext())
@@ -275,7 +284,7 @@ def test_checks_text_shows_fix_safety_and_equivalents():
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--framework", "nope"], "kubeward: error: --framework: unknown framework 'nope' (known: "),
+    (["--framework", "nope"], "kubeward: error: unknown framework 'nope' (known: "),
     (["--tool", "nope"], "Usage: "),
 ])
 def test_checks_filters_reject_unknown_names(args, message):
