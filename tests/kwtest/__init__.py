@@ -15,4 +15,7 @@ import other test modules or conftest files, and nothing edits ``sys.path``.
 - ``kwtest.oracle``: the independent oracle of the ``fix`` tests.
 - ``kwtest.analysis``: loaders for the RBAC/network analysis fixtures.
 - ``kwtest.fakeapi``: a fake Kubernetes API server on loopback.
+- ``kwtest.admission``, ``kwtest.workloads``: the webhook test server and AdmissionReviews.
+- ``kwtest.schema_check``, ``kwtest.validity``: Kubernetes OpenAPI validation of
+  objects (kubernetes-validate) and the validity oracle of the fix tests.
 """
