@@ -1,5 +1,5 @@
 """Benchmark: ``kubeward audit`` of a large cluster served by the fake API
-server (tests/cluster/fakeapi.py).
+server (tests/kwtest/fakeapi.py).
 
 The cluster: N_DEPLOYMENTS Deployments (each with one ReplicaSet and
 PODS_PER_DEPLOYMENT Pods owned by it, with status and managedFields as a
@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "cluster"))
+sys.path.insert(0, str(ROOT / "tests"))  # the test helpers package, kwtest
 
-from fakeapi import FakeKubeAPI, write_kubeconfig  # noqa: E402
+from kwtest.fakeapi import FakeKubeAPI, write_kubeconfig  # noqa: E402
 
 
 def pod_spec(i: int) -> dict:

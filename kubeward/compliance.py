@@ -112,11 +112,9 @@ def summarize(report) -> dict:
     return out
 
 
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
-
-
 def text_lines(compliance: dict) -> list[str]:
+    from kubeward.wording import plural
+
     lines = []
     for name, fw in compliance.items():
         score = "n/a" if fw["score"] is None else f"{fw['score']:.1f}%"
@@ -128,7 +126,7 @@ def text_lines(compliance: dict) -> list[str]:
                     "not-evaluated": "n/e "}[c["status"]]
             extra = ""
             if c["status"] == "failed":
-                extra = f" ({_n(c['findings'], 'finding')}: {', '.join(c['failedBy'])})"
+                extra = f" ({plural(c['findings'], 'finding')}: {', '.join(c['failedBy'])})"
             elif c["status"] == "not-evaluated":
                 extra = f" (not evaluated: {c['reason']})"
             lines.append(f"  {mark} {c['id']:<28} {c['title']}{extra}")

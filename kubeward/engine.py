@@ -24,7 +24,7 @@ from kubeward.model import K8sObject
 from kubeward.model.suppress import suppressions_of
 from kubeward.model.validate import voided_by
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.0"  # the JSON report; kubeward/data/report.schema.json
 DEBUG = bool(os.environ.get("KUBEWARD_DEBUG"))
 
 
@@ -95,15 +95,22 @@ class Report:
     unplaced: int = 0
     #: (identity, file, line, scanned) of every object, to find objects defined twice
     identities: list = field(default_factory=list, repr=False)
+    #: findings a display filter (--severity) keeps out of ``findings``; None
+    #: without a filter. The summary and the exit code still count them.
+    hidden: list[Finding] | None = None
+
+    def all_findings(self) -> list[Finding]:
+        """Every finding, shown or hidden by the display filter."""
+        return self.findings + self.hidden if self.hidden else self.findings
 
     def by_severity(self) -> dict[str, int]:
         counts = {s.label: 0 for s in sorted(Severity, reverse=True)}
-        for f in self.findings:
+        for f in self.all_findings():
             counts[f.severity.label] += 1
         return counts
 
     def worst(self) -> Severity | None:
-        return max((f.severity for f in self.findings), default=None)
+        return max((f.severity for f in self.all_findings()), default=None)
 
     def summary(self) -> dict:
         return {
@@ -111,8 +118,9 @@ class Report:
             "objectsScanned": self.objects,
             "documentsSkipped": self.skipped_documents,
             "emptyDocuments": self.empty_documents,
-            "findings": len(self.findings),
+            "findings": len(self.all_findings()),
             "findingsBySeverity": self.by_severity(),
+            **({"hidden": len(self.hidden)} if self.hidden is not None else {}),
             "suppressed": len(self.suppressed),
             "errors": len(self.errors),
             "checksRun": len(self.checks),

@@ -45,6 +45,7 @@ requests finish (up to ``shutdown_timeout``), then exits.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import signal
@@ -290,9 +291,32 @@ class AdmissionServer:
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
         app.router.add_get("/metrics", self._metrics)
+        # every other method on these paths, and every other path, gets the
+        # documented JSON error body (405 with Allow, 404) instead of
+        # aiohttp's plain text; routes rather than a middleware, so the
+        # reviews pay nothing for it
+        for path, allowed in (("/validate", "POST"), ("/mutate", "POST"), ("/healthz", "GET, HEAD"),
+                              ("/readyz", "GET, HEAD"), ("/metrics", "GET, HEAD")):
+            app.router.add_route("*", path, functools.partial(self._not_allowed, allowed=allowed))
+        app.router.add_route("*", "/{path:.*}", self._not_found)
         self.app = app
 
     # -- handlers ----------------------------------------------------------
+    async def _not_allowed(self, request, allowed: str):
+        from aiohttp import web
+
+        return web.json_response(
+            {"error": f"method {request.method[:20]} is not allowed on {request.path[:100]} "
+                      f"(allowed: {allowed})", "code": 405},
+            status=405, headers={"Allow": allowed})
+
+    async def _not_found(self, request):
+        from aiohttp import web
+
+        return web.json_response(
+            {"error": f"no such path {request.path[:100]} (serving /validate, /mutate, "
+                      "/healthz, /readyz, /metrics)", "code": 404}, status=404)
+
     async def _validate(self, request):
         return await self._review(request, "validate", self.policy.validate)
 

@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from kubeward.cli.common import build_options, emit_report, fail, report_options, with_usage_errors
+from kubeward.cli.common import (build_options, display_options, emit_report, fail, report_options,
+                                 with_usage_errors)
 
 
 @click.group(invoke_without_command=True)
@@ -19,6 +20,7 @@ from kubeward.cli.common import build_options, emit_report, fail, report_options
 @click.option("--all-namespaces", "-A", is_flag=True,
               help="Audit every namespace (the default).")
 @report_options
+@display_options
 @click.option("--watch", "watch", is_flag=True,
               help="Keep watching: re-evaluate on every change, serve /metrics.")
 @click.option("--metrics-address", default="127.0.0.1", show_default=True,
@@ -42,16 +44,18 @@ from kubeward.cli.common import build_options, emit_report, fail, report_options
 @click.pass_context
 @with_usage_errors
 def audit(ctx, kubeconfig, kube_context, namespace, all_namespaces, outputs, config_path,
-          frameworks, k8s_version, fail_on, checks, skip_checks, show_suppressed, color, rules,
-          watch, metrics_address, metrics_port, policy_reports, page_size, watch_timeout,
-          duration, admission_policies):
+          frameworks, k8s_version, fail_on, checks, skip_checks, show_suppressed, color, severity,
+          group_by, rules, watch, metrics_address, metrics_port, policy_reports, page_size,
+          watch_timeout, duration, admission_policies):
     """Audit the objects of a live cluster with the same checks as scan.
 
     Reads every kind the checks need (list with limit/continue), reports a Pod
     of a ReplicaSet of a Deployment once, on the Deployment, and warns about
-    kinds it may not read (403). Findings name cluster://NAMESPACE/KIND/NAME
-    with lines in the object's YAML rendering. Exit codes as for scan; 2 when
-    the cluster cannot be used.
+    kinds it may not read (403). The text outputs name each object as the
+    kubectl command that shows it (kubectl get deploy -n NS NAME) with the
+    field path; JSON and SARIF keep cluster://NAMESPACE/KIND/NAME with lines
+    in the object's YAML rendering too. Exit codes as for scan; 2 when the
+    cluster cannot be used.
     """
     if ctx.invoked_subcommand:
         return
@@ -66,6 +70,8 @@ def audit(ctx, kubeconfig, kube_context, namespace, all_namespaces, outputs, con
                             k8s_version=k8s_version, checks=checks, skip_checks=skip_checks,
                             rules=rules)
     select_checks(options)  # usage errors before touching the cluster
+    from kubeward.cli.common import parse_severity_filter
+    parse_severity_filter(severity)
     extra, extra_errors = [], list(options.setup_errors)
     if admission_policies:
         from kubeward.loading.files import load_paths
@@ -92,7 +98,7 @@ def audit(ctx, kubeconfig, kube_context, namespace, all_namespaces, outputs, con
     for w in snap.warnings:
         click.echo(f"kubeward: warning: {w}", err=True)
     emit = dict(fail_on=fail_on, show_suppressed=show_suppressed, color=color,
-                config=options.config)
+                config=options.config, severity=severity, group_by=group_by)
     if not watch:
         sys.exit(emit_report(report, outputs, **emit))
     _watch(client, snap, options, namespace, outputs, emit, metrics_address, metrics_port,
@@ -121,6 +127,7 @@ def _watch(client, snap, options, namespace, outputs, emit, metrics_address, met
     import threading
 
     from kubeward.cli.common import parse_outputs
+    from kubeward.wording import plural
     from kubeward.cluster import ClusterError
     from kubeward.cluster.metrics import serve
     from kubeward.cluster.reports import ReportWriter
@@ -158,7 +165,7 @@ def _watch(client, snap, options, namespace, outputs, emit, metrics_address, met
         fail(f"cannot serve metrics on {metrics_address}:{metrics_port}: {e.strerror or e}")
     except ClusterError as e:
         fail(str(e))
-    _log(f"watching {len(auditor.resources)} resources; metrics on "
+    _log(f"watching {plural(len(auditor.resources), 'resource')}; metrics on "
          f"http://{metrics_address}:{port}/metrics")
     stop = threading.Event()
 
@@ -180,7 +187,7 @@ def _watch(client, snap, options, namespace, outputs, emit, metrics_address, met
         auditor.stop()
         server.shutdown()
         server.server_close()
-    _log(f"stopped after {auditor.stats.evaluations} evaluations")
+    _log(f"stopped after {plural(auditor.stats.evaluations, 'evaluation')}")
     sys.exit(0)
 
 

@@ -53,14 +53,18 @@ def _load_custom(config_path, rules) -> None:
 @click.command()
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-@click.option("--framework", default=None, help="Only checks of this framework.")
+@click.option("--framework", default=None, metavar="NAME",
+              help="Only checks of this framework (pss-baseline, pss-restricted, pss, cis, nsa, "
+                   "mitre, all).")
 @click.option("--tool", type=click.Choice(("kube-linter", "checkov", "polaris", "kube-score",
                                            "kubescape", "trivy")),
               help="Only checks that replace a rule of this tool, with the relation of each.")
 @_with_rules
 def checks(output, framework, tool, config_path, rules):
-    """List every check: id, name, severity, frameworks, kinds, on by default."""
+    """List every check: id, on by default, severity, name, frameworks, kinds,
+    then its fix safety and its equivalents in other tools."""
     from kubeward.checks.base import registry
+    from kubeward.wording import plural
 
     _load_custom(config_path, rules)
 
@@ -87,7 +91,9 @@ def checks(output, framework, tool, config_path, rules):
         on = "on " if i["defaultEnabled"] else "off"
         click.echo(f"{i['id']:8} {on} {i['severity']:8} {i['name']}  [{fw}] "
                    f"kinds: {', '.join(i['kinds'])}")
-    click.echo(f"{len(infos)} checks", err=True)
+        eq = "; ".join(f"{t} {', '.join(ids)}" for t, ids in i["crosswalk"].items()) or "-"
+        click.echo(f"{'':8} fix: {i['fixSafety'] or 'none'}  equivalents: {eq}")
+    click.echo(plural(len(infos), "check"), err=True)
 
 
 def _by_tool(tool: str, reg, output: str) -> None:

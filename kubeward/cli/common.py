@@ -20,8 +20,10 @@ def report_options(f):
     opts = [
         click.option("-o", "--output", "outputs", multiple=True, default=("text",),
                      show_default=True, metavar="FORMAT[=FILE]",
-                     help="Report format (text, json, ...); repeat with =FILE to write "
-                          "several formats at once, e.g. -o json=report.json -o text."),
+                     help="Report format: text (grouped, with source lines; the default, "
+                          "also when not a terminal), concise (one line per finding), json, "
+                          "sarif, junit, markdown, github, codequality. Repeat with =FILE to "
+                          "write several at once, e.g. -o json=report.json -o text."),
         click.option("--config", "config_path", type=click.Path(dir_okay=False),
                      help="Config file (default: .kubeward.yaml found upward from the "
                           "working directory)."),
@@ -71,6 +73,26 @@ def load_rules(paths, errors: list) -> list[str]:
         fail(str(e))
     errors.extend(errs)
     return register_rules(rules)
+
+
+def display_options(f):
+    """--severity and --group-by: what the report shows and in which order
+    (scan and audit; see docs/output.md)."""
+    opts = [
+        click.option("--severity", "severity", metavar="LEVEL[,LEVEL]",
+                     help="Show only these severities, in every format: one level shows it "
+                          "and above (--severity high: high and critical), a list exactly "
+                          "those. The summary still counts every finding and says how many "
+                          "were not shown; the exit code (--fail-on) is unchanged."),
+        click.option("--group-by", type=click.Choice(["file", "workload", "check", "severity"],
+                                                     case_sensitive=False),
+                     default="file", show_default=True,
+                     help="Group the text and concise outputs; the most severe finding comes "
+                          "first in each group."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
 
 
 def fail(message: str) -> NoReturn:
@@ -181,12 +203,27 @@ def parse_outputs(outputs) -> list[tuple[str, str | None]]:
     return parsed
 
 
+def parse_severity_filter(text):
+    """--severity as a set of levels (None: show all); a bad level exits 2."""
+    from kubeward.outputs.util import parse_severities
+
+    try:
+        return parse_severities(text)
+    except ValueError as e:
+        fail(str(e))
+
+
 def emit_report(report, outputs, *, fail_on=None, show_suppressed=False, color=None,
-                config=None, extra=None) -> int:
+                config=None, extra=None, severity=None, group_by="file") -> int:
     """Write every requested output, print diagnostics to stderr, and return
-    the exit code."""
+    the exit code. ``severity`` (the --severity text) filters what every
+    output shows; the exit code still considers every finding."""
     from kubeward.findings import Severity
     from kubeward.outputs import RenderContext, get_renderer
+    from kubeward.outputs.util import apply_display_filter
+
+    report = apply_display_filter(report, parse_severity_filter(severity))
+    group_by = (group_by or "file").lower()
 
     for e in report.errors:
         click.echo(e.one_line(), err=True)
@@ -202,12 +239,12 @@ def emit_report(report, outputs, *, fail_on=None, show_suppressed=False, color=N
                                                         and not os.environ.get("NO_COLOR"))
             ctx = RenderContext(color=bool(use_color) and fmt == "text",
                                 show_suppressed=show_suppressed, fail_on=threshold,
-                                extra=dict(extra or {}))
+                                group_by=group_by, extra=dict(extra or {}))
             get_renderer(fmt)(report, sys.stdout, ctx)
             sys.stdout.flush()
         else:
             ctx = RenderContext(color=False, show_suppressed=show_suppressed, fail_on=threshold,
-                                extra=dict(extra or {}))
+                                group_by=group_by, extra=dict(extra or {}))
             try:
                 with open(target, "w", encoding="utf-8") as fh:
                     get_renderer(fmt)(report, fh, ctx)
@@ -215,7 +252,7 @@ def emit_report(report, outputs, *, fail_on=None, show_suppressed=False, color=N
                 fail(f"{target}: cannot write report: {e.strerror or e}")
     if report.errors:
         return EXIT_ERROR
-    if any(f.severity >= threshold for f in report.findings):
+    if any(f.severity >= threshold for f in report.all_findings()):
         return EXIT_FINDINGS
     return EXIT_OK
 

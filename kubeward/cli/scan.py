@@ -6,12 +6,14 @@ import sys
 
 import click
 
-from kubeward.cli.common import build_options, emit_report, report_options, with_usage_errors
+from kubeward.cli.common import (build_options, display_options, emit_report, report_options,
+                                 with_usage_errors)
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @report_options
+@display_options
 @click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0, show_default=True,
               help="Worker processes. 0: automatic, one process below about 1.5 MB of "
                    "manifests, else one per CPU core (at most 8). The report is the same.")
@@ -28,7 +30,8 @@ from kubeward.cli.common import build_options, emit_report, report_options, with
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Report and fail only on findings not recorded in this baseline file.")
 @click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False),
-              metavar="FILE", help="Record today's findings in FILE (exit 0 unless input errors).")
+              metavar="FILE", help="Record today's findings in FILE and print only that (no "
+                                   "report unless -o is given; exit 0 unless input errors).")
 @click.option("--changed-since", metavar="GIT_REF",
               help="Scan only files changed since this git ref (plus untracked files); a Helm "
                    "chart or Kustomize directory is scanned whole when any file in it changed.")
@@ -45,20 +48,22 @@ from kubeward.cli.common import build_options, emit_report, report_options, with
 @click.option("-n", "--namespace", metavar="NS",
               help="Namespace of objects without metadata.namespace, as `kubectl apply -n NS` "
                    "and `helm install -n NS` place them (cluster-scoped kinds excepted).")
+@click.pass_context
 @with_usage_errors
-def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, skip_checks,
-         show_suppressed, color, rules, jobs, complete, helm_values, helm_set, allow_remote_bases,
-         baseline_path, write_baseline_path, changed_since, context_paths, namespace,
-         admission_policies):
+def scan(cctx, paths, outputs, config_path, frameworks, k8s_version, fail_on, checks,
+         skip_checks, show_suppressed, color, severity, group_by, rules, jobs, complete,
+         helm_values, helm_set, allow_remote_bases, baseline_path, write_baseline_path,
+         changed_since, context_paths, namespace, admission_policies):
     """Scan manifests: files, directories (recursive *.yaml, *.yml, *.json) or - for stdin.
 
     A directory holding Chart.yaml is rendered with Helm, one holding
     kustomization.yaml is built with Kustomize, and the result is scanned."""
-    from kubeward.cli.common import fail, parse_outputs
+    from kubeward.cli.common import fail, parse_outputs, parse_severity_filter
     from kubeward.cli.progress import progress
     from kubeward.engine import scan as run_scan
 
     parse_outputs(outputs)  # usage errors before any work
+    parse_severity_filter(severity)
     options = build_options(config_path=config_path, frameworks=frameworks,
                             k8s_version=k8s_version, checks=checks, skip_checks=skip_checks,
                             jobs=jobs, complete=complete, rules=rules,
@@ -119,11 +124,19 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
         report.notes.append(f"{len(old)} finding{'s' if len(old) != 1 else ''} already in "
                             f"baseline {baseline_path} not reported")
         extra["baseline"] = baseline_path
+    if write_baseline_path and _defaulted(cctx, "outputs"):
+        outputs = ()  # only the line saying what was written (and input errors)
     code = emit_report(report, outputs, fail_on=fail_on, show_suppressed=show_suppressed,
-                       color=color, config=options.config, extra=extra)
+                       color=color, config=options.config, extra=extra, severity=severity,
+                       group_by=group_by)
     if write_baseline_path and code == 1:
         code = 0  # recording a baseline accepts today's findings
     sys.exit(code)
+
+
+def _defaulted(cctx, name: str) -> bool:
+    from click.core import ParameterSource
+    return cctx.get_parameter_source(name) in (ParameterSource.DEFAULT, None)
 
 
 def _warn_empty_inputs(paths, report) -> None:

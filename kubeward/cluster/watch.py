@@ -38,6 +38,8 @@ class Stats:
     relists: int = 0
     reconnects: int = 0
     evaluations: int = 0
+    changes: int = 0  # events that changed the state and so call for an evaluation
+    changes_evaluated: int = 0  # ``changes`` when the last evaluation took its snapshot
     last_evaluation: float = 0.0
     last_duration: float = 0.0
 
@@ -125,6 +127,7 @@ class Auditor:
                                 "Job", "CronJob", "ReplicationController"):
                 self._all_dirty = True
             self._dirty.add(key)
+            self.stats.changes += 1
             self._changed.notify_all()
 
     def _relist(self, res: Resource) -> str:
@@ -233,6 +236,7 @@ class Auditor:
         t0 = time.perf_counter()
         with self._changed:
             all_dirty = self._all_dirty
+            changes = self.stats.changes
             self._dirty.clear()
             self._all_dirty = False
         with self.lock:
@@ -273,6 +277,7 @@ class Auditor:
         self.stats.last_duration = time.perf_counter() - t0
         self.stats.last_evaluation = time.time()
         with self._evaluated:
+            self.stats.changes_evaluated = changes
             self.stats.evaluations += 1
             self._evaluated.notify_all()
         if self.on_report is not None:

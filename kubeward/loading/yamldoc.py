@@ -1,7 +1,7 @@
 """YAML and JSON documents with a field-to-position table.
 
 Parsing uses libyaml (PyYAML's C parser and composer); the node tree is then
-turned into plain ``dict``/``list``/scalars by :func:`_construct`, which also
+turned into plain ``dict``/``list``/scalars by :meth:`_Builder.build`, which also
 records, for every mapping and list it builds, where each key and item
 started. That table (``Document.positions``: ``id(container) -> {key: (line,
 col)}`` or ``[(line, col), ...]``) is what turns a field path into a line.

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 FORMATS: dict[str, str] = {
     "text": "kubeward.outputs.text:render",
+    "concise": "kubeward.outputs.concise:render",
     "json": "kubeward.outputs.json:render",
     "sarif": "kubeward.outputs.sarif:render",
     "junit": "kubeward.outputs.junit:render",
@@ -24,6 +25,7 @@ class RenderContext:
     show_suppressed: bool = False
     scan_root: str = "."
     fail_on: object = None
+    group_by: str = "file"  # text and concise: file, workload, check or severity
     extra: dict = field(default_factory=dict)
 
 

@@ -1,5 +1,6 @@
 """The JSON report. Schema (versioned by ``schemaVersion``, documented in
-docs/json-schema.md and kubeward/data/report.schema.json)::
+docs/json-schema.md; the JSON Schema itself, shipped in the package, is
+kubeward/data/report.schema.json, ``SCHEMA_FILE``)::
 
     {"schemaVersion": "2.0", "tool": {...}, "findings": [...], "errors": [...],
      "suppressed": [...], "notes": [...], "summary": {...}}
@@ -13,7 +14,10 @@ decoded and re-encoded).
 from __future__ import annotations
 
 import json
+import os
 
+SCHEMA_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
+                           "report.schema.json")
 _FINDING_LISTS = ("findings", "suppressed")
 _CHUNK = 1000
 

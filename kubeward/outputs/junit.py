@@ -4,8 +4,9 @@ common ``JUnit.xsd``).
 One ``testsuite`` per file; in it one ``testcase`` per (object, check that
 applies to the object). A test case with findings carries one ``failure``
 (message: the first finding; text: every finding with file, line, column,
-field path and fix). Suppressed findings make the case ``skipped`` when no
-unsuppressed finding remains; load errors are test cases with an ``error``.
+field path and fix). Suppressed findings, and findings left out by
+``--severity``, make the case ``skipped`` (never passed) when no shown
+finding remains; load errors are test cases with an ``error``.
 """
 
 from __future__ import annotations
@@ -40,13 +41,16 @@ def junit_tree(report, ctx) -> ET.Element:
         failing.setdefault(_finding_key(f), {}).setdefault(f.check_id, []).append(f)
     for f in report.suppressed:
         skipped.setdefault(_finding_key(f), {}).setdefault(f.check_id, []).append(f)
+    hidden: dict = {}
+    for f in report.hidden or ():
+        hidden.setdefault(_finding_key(f), {}).setdefault(f.check_id, []).append(f)
     # file -> ordered {object key: set of check ids}
     cases: dict[str, dict] = {}
     for obj in report.scanned:
         key = _obj_key(obj.source.file, obj.source.doc_index, obj.kind, obj.namespace, obj.name)
         ids = cases.setdefault(obj.source.file, {}).setdefault(key, set())
         ids.update(cid for cid in ran if classes[cid].applies_to(obj))
-    for table in (failing, skipped):  # objects known only from findings (parallel scans)
+    for table in (failing, skipped, hidden):  # objects known only from findings (parallel scans)
         for key, by_check in table.items():
             cases.setdefault(key[0], {}).setdefault(key, set()).update(by_check)
     errors_by_file: dict[str, list] = {}
@@ -92,6 +96,12 @@ def junit_tree(report, ctx) -> ET.Element:
                     n_skip += 1
                     ET.SubElement(case, "skipped", {
                         "message": f"suppressed ({sup[0].suppressed_by}): {sup[0].suppressed}"})
+                    continue
+                not_shown = hidden.get(key, {}).get(cid)
+                if not_shown:
+                    n_skip += 1
+                    ET.SubElement(case, "skipped", {
+                        "message": f"{not_shown[0].severity.label} finding not shown (--severity)"})
         for e in errors_by_file.get(file, []):
             case = ET.SubElement(suite, "testcase", {
                 "name": "load", "classname": f"{rel}::input", "time": "0"})

@@ -1,14 +1,15 @@
 """A pull-request comment in GitHub-flavoured Markdown: a summary table by
-severity, a table by check, then the findings grouped by file. Long reports
+severity, a table by check, then the findings grouped by file (the most
+severe first in each file). Long reports
 are cut (GitHub rejects comments over 65,536 characters) with a note."""
 
 from __future__ import annotations
 
 from collections import Counter
-from itertools import groupby
 
 from kubeward.findings import Severity
-from kubeward.outputs.util import check_classes, doc_anchor, rel_path, shown_findings
+from kubeward.outputs.util import check_classes, doc_anchor, grouped, rel_path, shown_findings
+from kubeward.wording import plural
 
 MAX_CHARS = 60_000
 
@@ -28,9 +29,10 @@ def markdown(report, ctx) -> str:
     root = ctx.scan_root or "."
     s = report.summary()
     n = s["findings"]
-    head = [f"## kubeward: {n} finding{'s' if n != 1 else ''}", ""]
+    head = [f"## kubeward: {plural(n, 'finding')}", ""]
     if n == 0 and not report.errors:
-        head += [f"No findings in {s['objectsScanned']} objects from {s['files']} files.", ""]
+        head += [f"No findings in {plural(s['objectsScanned'], 'object')} from "
+                 f"{plural(s['files'], 'file')}.", ""]
     head += ["| Severity | Findings |", "| --- | ---: |"]
     head += [f"| {sev} | {count} |" for sev, count in s["findingsBySeverity"].items()]
     head.append(f"| **total** | **{n}** |")
@@ -47,8 +49,9 @@ def markdown(report, ctx) -> str:
                 f.check_name for f in report.findings if f.check_id == cid)
             head.append(f"| [{cid}]({doc_anchor(cid)}) | {_cell(name)} | {worst[cid].label} "
                         f"| {count} |")
-    head += ["", f"{s['objectsScanned']} objects in {s['files']} files; {s['suppressed']} "
-             f"suppressed; {s['errors']} error{'s' if s['errors'] != 1 else ''}."]
+    hidden = (f"{s['hidden']} not shown (--severity); " if s.get("hidden") else "")
+    head += ["", f"{plural(s['objectsScanned'], 'object')} in {plural(s['files'], 'file')}; "
+             f"{hidden}{s['suppressed']} suppressed; {plural(s['errors'], 'error')}."]
     body: list[str] = []
     if report.errors:
         body += ["", "### Errors", ""]
@@ -56,8 +59,8 @@ def markdown(report, ctx) -> str:
     shown = shown_findings(report, ctx)
     if shown:
         body += ["", "### Findings"]
-    for file, group in groupby(shown, key=lambda f: f.file):
-        body += ["", f"#### {_code(rel_path(file, root))}", "",
+    for _title, group in grouped(shown, "file"):
+        body += ["", f"#### {_code(rel_path(group[0].file, root))}", "",
                  "| Line | Severity | Check | Object | Field | Message |",
                  "| ---: | --- | --- | --- | --- | --- |"]
         for f in group:

@@ -1,7 +1,10 @@
-"""Human-readable output: findings grouped by file, each with its location,
-severity, check, message, object and field path, the offending source line
-with a marker under the field, and how to fix it; then a summary table
-(findings by severity, the most frequent checks) and one closing line.
+"""Human-readable output: findings grouped by file (or by workload, check or
+severity: ``--group-by``), the most severe first in each group, each with its
+location, severity, check, message, object and field path, the offending
+source line with a marker under the field, and how to fix it; then a summary
+table (findings by severity, the most frequent checks) and one closing line.
+A finding on a live object (``kubeward audit``) names the object as a
+``kubectl get`` command instead of a line of a rendering nobody sees.
 
 Colour (via rich) only when the caller says the stream supports it
 (``RenderContext.color``: a terminal without NO_COLOR, or ``--color``);
@@ -12,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from itertools import groupby
 
 _SEV_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan",
               "info": "dim"}
@@ -122,13 +124,16 @@ def _summary_table(w: _Writer, report) -> None:
         for cid, n in top:
             t2.add_row(cid, names[cid], str(n))
         w.console.print(t1)
-        w.console.print(t2)
+        if top:  # none when --severity hides every finding
+            w.console.print(t2)
         return
     width = max(len(k) for k, _ in sev_counts)
     w.line("Findings by severity")
     for k, n in sev_counts:
         w.line(f"  {k:<{width}}  {n:>5}")
     w.line("")
+    if not top:  # --severity hid every finding
+        return
     w.line("Top checks")
     name_w = max(len(names[c]) for c, _ in top)
     for cid, n in top:
@@ -147,36 +152,20 @@ def render(report, out, ctx) -> None:
 
 
 def _render(report, out, ctx) -> None:
+    from kubeward.outputs.util import grouped, shown_findings, summary_line
+    from kubeward.wording import plural
+
     w = _Writer(out, bool(ctx.color))
     cache: dict = {}
-    shown = list(report.findings)
-    if ctx.show_suppressed:
-        shown += report.suppressed
-        shown.sort(key=lambda f: (f.file, f.line, f.column, f.check_id))
+    shown = shown_findings(report, ctx)
     wanted: dict = {}  # file -> the lines shown from it (only those need masking)
     for f in shown:
         wanted.setdefault(f.file, set()).add(f.line)
-    for file, group in groupby(shown, key=lambda f: f.file):
-        w.line((file, "bold underline"))
+    group_by = ctx.group_by or "file"
+    for title, group in grouped(shown, group_by):
+        w.line((title, "bold underline"))
         for f in group:
-            sev = f.severity.label
-            style = _SEV_STYLE[sev] if f.suppressed is None else "dim"
-            tag = f" (suppressed: {f.suppressed})" if f.suppressed is not None else ""
-            w.line(f"  {f.line}:{f.column} ", (f"{sev.upper():8}", style), " ",
-                   (f.check_id, "bold"), f" {f.message}", (tag, "dim"))
-            w.line(("      " + f"{f.object.display()}  field: {f.field_path}", "dim"))
-            src = _source_line(cache, f.file, f.line, wanted.get(f.file))
-            if src is not None and len(src) > MAX_SOURCE_LINE:
-                src = None  # minified JSON and the like: the line may hold anything
-            if src is not None and src.strip():
-                src = src.rstrip().expandtabs(1)
-                gutter = f"{f.line:>4}"
-                w.line(("    > ", "bold"), (gutter + " | ", "dim"), src)
-                start, width = marker_span(src, f.column)
-                w.line(" " * (7 + len(gutter)), ("| ", "dim"), " " * start,
-                       ("^" * width, style))
-            if f.remediation:
-                w.line(("      fix: " + f.remediation, "green"))
+            _finding(w, f, cache, wanted, where=group_by != "file")
         w.line("")
     if ctx.extra.get("compliance"):
         from kubeward.compliance import text_lines
@@ -187,11 +176,39 @@ def _render(report, out, ctx) -> None:
         w.line((f"note: {n}", "yellow"))
     _summary_table(w, report)
     config = getattr(report, "config_file", None)
-    w.line((f"{len(report.checks)} check{'s' if len(report.checks) != 1 else ''} ran; config: "
+    w.line((f"{plural(len(report.checks), 'check')} ran; config: "
             f"{config or 'none (defaults)'}", "dim"))
-    s = report.summary()
-    sev = ", ".join(f"{n} {k}" for k, n in s["findingsBySeverity"].items() if n)
-    w.line((f"{s['findings']} finding{'s' if s['findings'] != 1 else ''}"
-            f"{' (' + sev + ')' if sev else ''} in {s['objectsScanned']} objects from "
-            f"{s['files']} files; {s['suppressed']} suppressed, {s['documentsSkipped']} documents "
-            f"skipped, {s['errors']} error{'s' if s['errors'] != 1 else ''}.", "bold"))
+    w.line((summary_line(report), "bold"))
+
+
+def _finding(w: _Writer, f, cache: dict, wanted: dict, where: bool) -> None:
+    """One finding: location, severity, check and message; the object and
+    field path; the source line with a marker (files only); the fix.
+    ``where``: name the file (or, for a live object, the kubectl command)
+    on the first line, for groups that are not one file."""
+    from kubeward.outputs.util import is_live, location
+
+    sev = f.severity.label
+    style = _SEV_STYLE[sev] if f.suppressed is None else "dim"
+    tag = f" (suppressed: {f.suppressed})" if f.suppressed is not None else ""
+    live = is_live(f.file)
+    if live:
+        pos = location(f) + "  " if where else ""
+    else:
+        pos = (f"{f.file}:" if where else "") + f"{f.line}:{f.column} "
+    w.line(f"  {pos}", (f"{sev.upper():8}", style), " ", (f.check_id, "bold"), f" {f.message}",
+           (tag, "dim"))
+    w.line(("      " + f"{f.object.display()}  field: {f.field_path}", "dim"))
+    # the snippet is masked by what the line holds (kubeward.redact), not by
+    # which findings are shown
+    src = None if live else _source_line(cache, f.file, f.line, wanted.get(f.file))
+    if src is not None and len(src) > MAX_SOURCE_LINE:
+        src = None  # minified JSON and the like: the line may hold anything
+    if src is not None and src.strip():
+        src = src.rstrip().expandtabs(1)
+        gutter = f"{f.line:>4}"
+        w.line(("    > ", "bold"), (gutter + " | ", "dim"), src)
+        start, width = marker_span(src, f.column)
+        w.line(" " * (7 + len(gutter)), ("| ", "dim"), " " * start, ("^" * width, style))
+    if f.remediation:
+        w.line(("      fix: " + f.remediation, "green"))

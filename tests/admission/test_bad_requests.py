@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .workloads import PRIVILEGED, review, workload
+from kwtest.workloads import PRIVILEGED, review, workload
 
 
 def _good(client):
@@ -96,10 +96,26 @@ def test_oversized_chunked_body(client):
 
 
 def test_wrong_method_and_path(client):
-    status, _, _ = client.request("GET", "/validate")
+    """404 and 405 answer with the JSON error body docs/admission.md promises."""
+    status, data, headers = client.request("GET", "/validate")
     assert status == 405
-    status, _, _ = client.request("POST", "/nowhere", b"{}", {"Content-Type": "application/json"})
+    assert headers["content-type"].startswith("application/json")
+    assert headers["allow"] == "POST"
+    assert json.loads(data) == {"error": "method GET is not allowed on /validate (allowed: POST)",
+                                "code": 405}
+    status, data, headers = client.request("DELETE", "/healthz")
+    assert (status, headers["allow"]) == (405, "GET, HEAD")
+    assert json.loads(data)["code"] == 405
+    status, data, headers = client.request("POST", "/nowhere", b"{}",
+                                           {"Content-Type": "application/json"})
     assert status == 404
+    assert headers["content-type"].startswith("application/json")
+    assert json.loads(data) == {"error": "no such path /nowhere (serving /validate, /mutate, "
+                                         "/healthz, /readyz, /metrics)", "code": 404}
+    status, data, _ = client.request("GET", "/")
+    assert status == 404 and json.loads(data)["code"] == 404
+    assert client.request("GET", "/healthz")[:2] == (200, b"ok\n")
+    assert client.request("HEAD", "/healthz")[0] == 200
     _good(client)
 
 

@@ -14,8 +14,9 @@ from click.testing import CliRunner
 
 from kubeward.cli.main import cli
 
-from .conftest import CONFIG, NAMESPACES, Client
-from .workloads import PRIVILEGED, review, workload
+from kwtest.admission import CONFIG, NAMESPACES, Client
+from kwtest.wait import wait_for
+from kwtest.workloads import PRIVILEGED, review, workload
 
 
 def _wait_line(proc, event: str, timeout: float = 20.0) -> dict:
@@ -109,14 +110,10 @@ def test_serve_with_cluster_watch_end_to_end(pki, tmp_path):
     import pytest
 
     pytest.importorskip("kubernetes")
-    from .test_namespaces import CLUSTER_TESTS, _ns, _until
+    from kwtest.fakeapi import FakeKubeAPI, write_kubeconfig
 
-    sys.path.insert(0, str(CLUSTER_TESTS))
-    try:
-        from fakeapi import FakeKubeAPI, write_kubeconfig
-    finally:
-        sys.path.remove(str(CLUSTER_TESTS))
-    from .workloads import HARDENED
+    from kwtest.workloads import namespace as _ns
+    from kwtest.workloads import HARDENED
 
     api = FakeKubeAPI(bookmark_interval=0.1).start()
     proc = None
@@ -136,11 +133,11 @@ def test_serve_with_cluster_watch_end_to_end(pki, tmp_path):
             cwd=str(tmp_path))
         port = _wait_line(proc, "listening")["port"]
         c = Client(port, pki.client_context())
-        _until(lambda: c.request("GET", "/readyz")[0] == 200, timeout=15)
+        wait_for(lambda: c.request("GET", "/readyz")[0] == 200, timeout=15)
         pod = workload("Pod", PRIVILEGED)
         assert c.review("/validate", review(pod, namespace="shop"))["allowed"] is True
         api.modify(_ns("shop", **{"kubeward.io/enforce": "baseline"}))
-        _until(lambda: c.review("/validate", review(pod, namespace="shop"))["allowed"] is False)
+        wait_for(lambda: c.review("/validate", review(pod, namespace="shop"))["allowed"] is False)
         # cross-resource checks see the namespace's NetworkPolicies
         dep = workload("Deployment", HARDENED)
         warned = c.review("/validate", review(dep, namespace="shop")).get("warnings", [])
@@ -148,7 +145,7 @@ def test_serve_with_cluster_watch_end_to_end(pki, tmp_path):
         api.add({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                  "metadata": {"name": "deny", "namespace": "shop"},
                  "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}})
-        _until(lambda: not any(w.startswith("kubeward XNET") for w in c.review(
+        wait_for(lambda: not any(w.startswith("kubeward XNET") for w in c.review(
             "/validate", review(dep, namespace="shop")).get("warnings", [])))
         c.close()
         proc.send_signal(signal.SIGTERM)
@@ -182,10 +179,8 @@ def test_workers_stop_when_the_parent_is_killed(pki, tmp_path):
             except OSError:
                 return False
 
-        deadline = time.monotonic() + 15
-        while any(alive(p) for p in pids):
-            assert time.monotonic() < deadline, "orphaned workers kept running"
-            time.sleep(0.1)
+        wait_for(lambda: not any(alive(p) for p in pids), timeout=15,
+                 what="orphaned workers to stop")
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from .workloads import BASELINE_ONLY, HARDENED, KINDS, PRIVILEGED, review, workload
+from kwtest.workloads import BASELINE_ONLY, HARDENED, KINDS, PRIVILEGED, review, workload
 
 jsonpatch = pytest.importorskip("jsonpatch")
 

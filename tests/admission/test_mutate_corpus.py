@@ -16,10 +16,10 @@ from kubeward.config import Config
 from kubeward.engine import ScanOptions
 from kubeward.fix.validity import violations
 from kubeward.loading.files import load_paths
-from tests.conftest import CORPUS, require
-from tests.schema_check import schema_errors
+from kwtest.shared import CORPUS, require
+from kwtest.schema_check import schema_errors
 
-from .workloads import review
+from kwtest.workloads import review
 
 jsonpatch = pytest.importorskip("jsonpatch")
 CHECKS = Path(__file__).resolve().parents[1] / "checks"

@@ -18,9 +18,9 @@ from kubeward.admission.policy import AdmissionPolicy
 from kubeward.config import Config
 from kubeward.engine import ScanOptions
 from kubeward.fix.validity import violations
-from tests.schema_check import schema_errors
+from kwtest.schema_check import schema_errors
 
-from .workloads import BASELINE_ONLY, HARDENED, KINDS, PRIVILEGED, review, workload
+from kwtest.workloads import BASELINE_ONLY, HARDENED, KINDS, PRIVILEGED, review, workload
 
 jsonpatch = pytest.importorskip("jsonpatch")
 

@@ -1,22 +1,14 @@
 """Namespace labels: from manifests, or from a cluster kept current by a
-watch (the fake API server of tests/cluster)."""
+watch (the fake API server of tests/kwtest/fakeapi.py)."""
 
 from __future__ import annotations
 
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
-from .workloads import PRIVILEGED, review, workload
-
-CLUSTER_TESTS = Path(__file__).resolve().parents[1] / "cluster"
-
-
-def _ns(name, **labels):
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
-
+from kwtest.wait import wait_for
+from kwtest.workloads import PRIVILEGED, review, workload
+from kwtest.workloads import namespace as _ns
 
 def test_static_namespaces_from_files(tmp_path):
     from kubeward.admission import AdmissionSetupError
@@ -45,25 +37,13 @@ def test_static_namespaces_from_files(tmp_path):
 @pytest.fixture
 def fake_cluster(tmp_path):
     pytest.importorskip("kubernetes", reason="the cluster connection needs the kubernetes client")
-    if not (CLUSTER_TESTS / "fakeapi.py").exists():
-        pytest.skip("tests/cluster/fakeapi.py is absent")
-    sys.path.insert(0, str(CLUSTER_TESTS))
-    try:
-        from fakeapi import FakeKubeAPI, write_kubeconfig
-    finally:
-        sys.path.remove(str(CLUSTER_TESTS))
+    from kwtest.fakeapi import FakeKubeAPI, write_kubeconfig
+
     api = FakeKubeAPI(bookmark_interval=0.1).start()
     try:
         yield api, str(write_kubeconfig(tmp_path / "kubeconfig", api.url))
     finally:
         api.stop()
-
-
-def _until(pred, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.02)
 
 
 def test_watched_namespaces_follow_the_cluster(fake_cluster):
@@ -88,17 +68,17 @@ def test_watched_namespaces_follow_the_cluster(fake_cluster):
         assert policy.validate(review(pod, namespace="shop")).allowed is True
         # the label changes in the cluster: the next review follows
         api.modify(_ns("shop", **{"kubeward.io/enforce": "baseline"}))
-        _until(lambda: ns.labels("shop") == {"kubeward.io/enforce": "baseline"})
+        wait_for(lambda: ns.labels("shop") == {"kubeward.io/enforce": "baseline"})
         d = policy.validate(review(pod, namespace="shop"))
         assert d.allowed is False and d.levels["enforce"] == "baseline"
         # a new namespace appears, an old one goes
         api.add(_ns("late", **{"kubeward.io/enforce": "none"}))
         api.delete("v1", "Namespace", "other")
-        _until(lambda: ns.labels("late") is not None and ns.labels("other") is None)
+        wait_for(lambda: ns.labels("late") is not None and ns.labels("other") is None)
         # history compacted while watching: a relist, then changes are seen again
         api.compact()
         api.modify(_ns("late", **{"kubeward.io/enforce": "restricted"}))
-        _until(lambda: ns.labels("late") == {"kubeward.io/enforce": "restricted"})
+        wait_for(lambda: ns.labels("late") == {"kubeward.io/enforce": "restricted"})
         assert "cluster-listed" in logs
     finally:
         ns.stop()
@@ -114,7 +94,7 @@ def test_watched_namespaces_not_ready_until_listed(fake_cluster):
                                    log=lambda ev, **kw: logs.append((ev, kw)))
     ns.start()
     try:
-        _until(lambda: any(ev == "cluster-watch-failed" for ev, _ in logs))
+        wait_for(lambda: any(ev == "cluster-watch-failed" for ev, _ in logs))
         assert not ns.ready()
         assert logs[0][1]["reason"].startswith("403")
         api.forbidden.discard("namespaces")
@@ -129,7 +109,7 @@ def test_cross_checks_use_the_cluster_context(fake_cluster):
     from kubeward.config import Config
     from kubeward.engine import ScanOptions
 
-    from .workloads import HARDENED
+    from kwtest.workloads import HARDENED
 
     api, kubeconfig = fake_cluster
     api.add(_ns("shop"))
@@ -154,7 +134,7 @@ def test_cross_checks_use_the_cluster_context(fake_cluster):
         api.add({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                  "metadata": {"name": "default-deny", "namespace": "shop"},
                  "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}})
-        _until(lambda: any(o.kind == "NetworkPolicy" for o in view.context("shop")))
+        wait_for(lambda: any(o.kind == "NetworkPolicy" for o in view.context("shop")))
         d = policy.validate(review(dep, namespace="shop"))
         assert not any(f.check_id.startswith("XNET") for f in d.by_mode["warn"])
         # other namespaces do not see it
@@ -199,7 +179,7 @@ def test_fetch_reads_a_namespace_the_watch_has_not_shown(fake_cluster):
 
 
 def test_server_fetches_unknown_namespaces_before_deciding(pki, tmp_path):
-    from .conftest import start_server
+    from kwtest.admission import start_server
 
     class View:
         source = "test"

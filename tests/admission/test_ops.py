@@ -8,14 +8,14 @@ import json
 import socket
 import ssl
 import threading
-import time
 import warnings
 
 import pytest
 from cryptography import x509
 
-from .conftest import start_server
-from .workloads import PRIVILEGED, review, workload
+from kwtest.admission import start_server
+from kwtest.wait import wait_for
+from kwtest.workloads import PRIVILEGED, review, workload
 
 
 def test_healthz_and_readyz(client):
@@ -100,23 +100,19 @@ def test_certificate_reload(pki, tmp_path):
         # an open keep-alive connection survives the rotation
         r.client.review("/validate", review(workload("Pod", PRIVILEGED)))
         second = pki.issue(cert, key)
-        deadline = time.monotonic() + 5
-        while _peer(r.port, ctx)[0] != second:
-            assert time.monotonic() < deadline, "the new certificate was not picked up"
-            time.sleep(0.05)
+        wait_for(lambda: _peer(r.port, ctx)[0] == second, timeout=5,
+                 what="the new certificate to be picked up")
         assert r.client.review("/validate", review(workload("Pod", PRIVILEGED)))["allowed"] is False
         # a half-written pair (a key that does not match) keeps the previous certificate
         key.write_bytes(b"-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n")
-        time.sleep(0.3)
+        wait_for(lambda: "certificate-reload-failed" in [x["event"] for x in r.log_lines()],
+                 timeout=5, what="the broken pair to be tried and refused")
         assert _peer(r.port, ctx)[0] == second
         events = [x["event"] for x in r.log_lines()]
         assert events.count("certificate-reloaded") == 1
         assert "certificate-reload-failed" in events
         third = pki.issue(cert, key)
-        deadline = time.monotonic() + 5
-        while _peer(r.port, ctx)[0] != third:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_for(lambda: _peer(r.port, ctx)[0] == third, timeout=5, what="the third certificate")
         r.client.close()
         status, data, _ = r.client.request("GET", "/metrics")
         assert "kubeward_admission_certificate_reloads_total 2.0" in data.decode()
@@ -142,8 +138,8 @@ def test_slow_body_times_out_and_shutdown_is_graceful(pki, tmp_path):
         r.client.review("/validate", review(workload("Pod", PRIVILEGED)))
         stopper = threading.Thread(target=r.thread.stop)
         stopper.start()
-        time.sleep(0.2)
-        assert r.client.request("GET", "/readyz")[:2] == (503, b"shutting down\n")
+        wait_for(lambda: r.client.request("GET", "/readyz")[:2] == (503, b"shutting down\n"),
+                 timeout=5, what="/readyz to fail once stopping")
         assert r.client.review("/validate", review(workload("Pod", PRIVILEGED)))["allowed"] is False
         stopper.join(10)
         assert not r.thread._thread.is_alive()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .workloads import BASELINE_ONLY, HARDENED, KINDS, PRIVILEGED, review, workload
+from kwtest.workloads import BASELINE_ONLY, HARDENED, KINDS, PRIVILEGED, review, workload
 
 PRIV_MSG = 'container "app" is privileged (securityContext.privileged: true)'
 PRIV_FIX = "Fix: Remove securityContext.privileged or set it to false."

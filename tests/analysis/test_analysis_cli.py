@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from kwtest.shared import SHARED, require
 import yaml
 from click.testing import CliRunner
-from kw_analysis_helpers import FIXTURES
+from kwtest.analysis import FIXTURES
 
 from kubeward.cli.main import cli
 
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NETPOL = str(FIXTURES / "netpol.yaml")
 RBAC = str(FIXTURES / "rbac.yaml")
 ESC = str(FIXTURES / "escalation.yaml")
-CORPUS = ROOT.parent / "shared" / "corpus" / "realworld-a"
+CORPUS = SHARED / "corpus" / "realworld-a"
 MINE = ("XNET", "XRBAC", "REF")
 
 
@@ -46,7 +47,7 @@ def test_network_text():
 
 
 def test_network_json_matches_analysis():
-    from kw_analysis_helpers import load
+    from kwtest.analysis import load
 
     from kubeward.analysis.network import NetworkAnalysis
 
@@ -148,7 +149,7 @@ def test_can_usage_errors():
 
 
 def test_escalation_json_and_text():
-    from test_rbac_authorizer import ESCALATION
+    from kwtest.analysis import ESCALATION
 
     r = run("rbac", "escalation", ESC, "-o", "json")
     assert r.exit_code == 0
@@ -236,8 +237,7 @@ def test_hardened_example_has_no_cross_findings():
 
 
 def test_realworld_corpus_runs_clean():
-    if not CORPUS.is_dir():
-        pytest.skip(f"shared corpus not found at {CORPUS}")
+    require(CORPUS)
     from kubeward.engine import ScanOptions, scan
 
     report = scan([str(CORPUS)], ScanOptions(frameworks=("all",)))

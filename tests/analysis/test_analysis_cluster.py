@@ -1,32 +1,22 @@
 """``--cluster``: the same answers from a live API server (the fake one of
-tests/cluster) as from the files."""
+tests/kwtest/fakeapi.py) as from the files."""
 
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from kw_analysis_helpers import FIXTURES
+from kwtest.analysis import FIXTURES
 
 from kubeward.cli.main import cli
 
 pytest.importorskip("kubernetes", reason="kubeward[cluster] (the kubernetes client) is not installed")
 
-CLUSTER_TESTS = Path(__file__).resolve().parents[1] / "cluster"
-
-
 @pytest.fixture
 def live(tmp_path):
-    if not (CLUSTER_TESTS / "fakeapi.py").is_file():
-        pytest.skip("tests/cluster/fakeapi.py is absent")
-    sys.path.insert(0, str(CLUSTER_TESTS))
-    try:
-        from fakeapi import FakeKubeAPI, write_kubeconfig
-    finally:
-        sys.path.remove(str(CLUSTER_TESTS))
+    from kwtest.fakeapi import FakeKubeAPI, write_kubeconfig
+
     api = FakeKubeAPI().start()
     try:
         yield api, str(write_kubeconfig(tmp_path / "kubeconfig", api.url))

@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
-from kw_analysis_helpers import FIXTURES
+from kwtest.analysis import FIXTURES
 
 from kubeward.analysis.network import NetworkAnalysis
 from kubeward.analysis.rbac import EscalationAnalysis, RBACModel, Request

@@ -9,7 +9,7 @@ import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kw_testlib import run
+from kwtest.cli import run
 
 from kubeward.analysis import rbac as arbac
 from kubeward.analysis import rbacrules

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from kw_analysis_helpers import load, load_text
+from kwtest.analysis import load, load_text
 
 from kubeward.analysis.network import (
     EGRESS,

@@ -10,20 +10,17 @@ A fixture may set options with ``# k8s-version: X.Y`` and
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
 import pytest
+
+from kwtest.fixtures import fixture_header
 
 from kubeward.checks.base import registry
 from kubeward.config import Config
 from kubeward.engine import ScanOptions, scan
 
 HERE = Path(__file__).parent
-EXPECT = re.compile(r"#\s*expect:\s*(\S+)\s+(.+?)\s+line\s+(\d+)\s*$")
-VERSION = re.compile(r"#\s*k8s-version:\s*(\S+)\s*$")
-OPTION = re.compile(r"#\s*option:\s*(\S+)\s+(.+?)\s*$")
 
 
 def _fixtures():
@@ -37,26 +34,10 @@ def _fixtures():
     return out
 
 
-def _header(path: Path):
-    expected, version, options = set(), None, {}
-    for line in path.read_text().splitlines():
-        if not line.startswith("#"):
-            if line.strip() and not line.startswith("---"):
-                break
-            continue
-        if m := EXPECT.match(line):
-            expected.add((m.group(1), m.group(2), int(m.group(3))))
-        elif m := VERSION.match(line):
-            version = m.group(1)
-        elif m := OPTION.match(line):
-            options[m.group(1)] = json.loads(m.group(2))
-    return expected, version, options
-
-
 def run_fixture(check_id: str, path: Path):
     from kubeward.config import parse_version
 
-    expected, version, opts = _header(path)
+    expected, version, opts = fixture_header(path)
     cfg = Config(options={check_id: opts} if opts else {})
     options = ScanOptions(checks=(check_id,), config=cfg,
                           k8s_version=parse_version(version) if version else None)

@@ -7,13 +7,14 @@ import ipaddress
 from pathlib import Path
 
 import pytest
+from kwtest.shared import SHARED, require
 
 from kubeward.checks import apiversions, network, rbac, secrets
 from kubeward.checks.base import registry
 from kubeward.engine import ScanOptions, scan
 
 ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT.parent / "shared" / "corpus" / "realworld-a"
+CORPUS = SHARED / "corpus" / "realworld-a"
 PREFIXES = ("SEC", "RBAC", "NET", "API")
 
 
@@ -54,8 +55,7 @@ def test_insecure_example_triggers_many():
 
 
 def test_realworld_corpus_has_no_check_errors():
-    if not CORPUS.is_dir():
-        pytest.skip(f"{CORPUS} is not present (shared corpus not mounted)")
+    require(CORPUS)
     report = scan([str(CORPUS)], ScanOptions(checks=_mine(False)))
     internal = [e.one_line() for e in report.errors if e.kind == "internal"]
     assert internal == []

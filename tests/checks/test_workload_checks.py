@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from kwtest.shared import SHARED, require
 
 from kubeward.checks.base import registry
 from kubeward.checks.images import parse_image, registry_allowed, _normalise_allowed
@@ -16,7 +17,7 @@ from kubeward.engine import ScanOptions, scan
 from kubeward.findings import FixSafety
 
 ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT.parent / "shared" / "corpus" / "realworld-a"
+CORPUS = SHARED / "corpus" / "realworld-a"
 FAMILIES = ("CTR", "IMG", "MNT", "NSP", "REL", "RES")
 DIGEST = "sha256:" + "ab" * 32
 
@@ -182,8 +183,7 @@ def test_insecure_example_fails_many_checks():
 
 
 def test_realworld_corpus_has_no_check_errors():
-    if not CORPUS.is_dir():
-        pytest.skip(f"shared corpus not found at {CORPUS}")
+    require(CORPUS)
     r = scan([str(CORPUS)], ScanOptions(checks=_mine(False)))
     internal = [e.one_line() for e in r.errors if e.kind == "internal"]
     assert internal == []

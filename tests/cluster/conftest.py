@@ -1,17 +1,10 @@
 """Fixtures for the live-cluster tests: a fake API server on loopback and a
-kubeconfig pointing at it (see fakeapi.py)."""
-
-import sys
-from pathlib import Path
+kubeconfig pointing at it (see tests/kwtest/fakeapi.py)."""
 
 import pytest
+from kwtest.fakeapi import FakeKubeAPI, write_kubeconfig
 
 pytest.importorskip("kubernetes", reason="kubeward[cluster] (the kubernetes client) is not installed")
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from fakeapi import FakeKubeAPI, write_kubeconfig  # noqa: E402
 
 
 @pytest.fixture

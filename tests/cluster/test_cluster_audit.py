@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fakeapi import write_kubeconfig
+from kwtest.fakeapi import write_kubeconfig
 from kubeward.cli.main import cli
 from kubeward.cluster.audit import audit_once
 from kubeward.cluster.convert import render
@@ -52,7 +52,7 @@ def test_audit_equals_scan_on_the_realworld_corpus(fake_api, client, corpus):
     from kubeward.cluster.audit import needed_kinds
     from kubeward.loading.files import load_paths
 
-    from fakeapi import BUILTIN
+    from kwtest.fakeapi import BUILTIN
 
     loaded = load_paths([str(corpus / "realworld-a")])
     audited = {k for _g, k in needed_kinds()}
@@ -273,7 +273,7 @@ def test_namespace_and_all_namespaces_exclude_each_other(kubeconfig):
 
 
 def test_custom_workloads_are_read_and_own_their_replicasets(fake_api, client):
-    from fakeapi import Resource
+    from kwtest.fakeapi import Resource
 
     fake_api.resources[("argoproj.io", "rollouts")] = Resource(
         "argoproj.io", "v1alpha1", "Rollout", "rollouts", True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fakeapi import FakeKubeAPI, write_kubeconfig, write_self_signed_cert
+from kwtest.fakeapi import FakeKubeAPI, write_kubeconfig, write_self_signed_cert
 from kubeward.cli.main import cli
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -11,7 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from kw_testlib import DATA, run
+from kwtest.cli import run
+from kwtest.shared import DATA
 
 from kubeward.engine import ScanOptions, scan
 
@@ -179,7 +180,7 @@ def test_precommit_entry_on_one_split_file(split_app):
     r = subprocess.run([sys.executable, "-m", "kubeward", *entry[1:], "03-deployment.yaml"],
                        cwd=split_app, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "0 findings in 1 objects" in r.stdout
+    assert "0 findings in 1 object from 1 file" in r.stdout
 
 
 # -- --namespace ---------------------------------------------------------------

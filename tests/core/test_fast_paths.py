@@ -73,7 +73,12 @@ def test_streamed_json_is_byte_identical(count, show_suppressed):
     for f in report.suppressed:
         f.suppressed, f.suppressed_by = "accepted", "config"
     ctx = RenderContext(show_suppressed=show_suppressed,
-                        extra={"compliance": {"x": [1, {"y": "ü"}], "z": {}}})
+                        extra={"compliance": {"x": {
+                            "title": "ü", "score": None, "passed": 0, "failed": 0, "notApplicable": 1,
+                            "notEvaluated": 0,
+                            "controls": [{"id": "1", "title": "é", "status": "not-applicable",
+                                          "checks": [], "findings": 0, "failedBy": [],
+                                          "reason": "ü"}]}}})
     expected = json_out.dumps(json_out.report_dict(report, ctx))
     text = io.StringIO()
     json_out.render(report, text, ctx)

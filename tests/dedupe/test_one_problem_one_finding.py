@@ -11,7 +11,7 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import CORPUS, require
+from kwtest.shared import CORPUS, require
 from kubeward.checks.aliases import ALIASES, aliases_of, canonical
 from kubeward.checks.base import registry
 from kubeward.checks.crosswalk import by_tool, mappings

@@ -4,8 +4,10 @@ the required sections, and docs/ is current."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from kwtest.shared import require
 
 from kubeward import docgen
 from kubeward.checks.base import DOC_SECTIONS, registry
@@ -62,8 +64,7 @@ def test_readme_realworld_table_is_current():
                                                   os.path.join(docgen.ROOT, "tools", "realworld_counts.py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    if not os.path.isdir(mod.CORPUS):
-        pytest.skip(f"{mod.CORPUS} is absent (the shared corpus sits beside the repository)")
+    require(Path(mod.CORPUS))
     readme = open(os.path.join(docgen.ROOT, "README.md"), encoding="utf-8").read()
     current = readme.split(mod.BEGIN, 1)[1].split(mod.END, 1)[0]
     assert current == "\n" + mod.table(), "README realworld table is stale: run python tools/realworld_counts.py --write"

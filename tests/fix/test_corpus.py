@@ -17,9 +17,9 @@ from kubeward.engine import ScanOptions
 from kubeward.fix.rewrite import parse_data
 from kubeward.fix.run import fix_paths
 from kubeward.fix.validity import violations
-from tests.conftest import CORPUS, require
-from tests.fix.oracle import applied_edits, expected_data, line_violations
-from tests.schema_check import schema_errors
+from kwtest.shared import CORPUS, require
+from kwtest.oracle import applied_edits, expected_data, line_violations
+from kwtest.schema_check import schema_errors
 
 CASES = [("realworld-a", False), ("realworld-a", True), ("realworld-c", False),
          ("realworld-c", True)]

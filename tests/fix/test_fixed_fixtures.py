@@ -14,8 +14,8 @@ from kubeward.engine import ScanOptions
 from kubeward.fix.rewrite import parse_data
 from kubeward.fix.run import fix_paths
 from kubeward.fix.validity import violations
-from tests.checks.test_fixtures import _header
-from tests.fix.test_properties import check_objects_valid
+from kwtest.fixtures import fixture_header
+from kwtest.validity import check_objects_valid
 
 CHECKS = Path(__file__).resolve().parents[1] / "checks"
 
@@ -30,7 +30,7 @@ def _pairs():
 
 
 def _options(check_id: str, path: Path) -> ScanOptions:
-    _expected, version, opts = _header(path)
+    _expected, version, opts = fixture_header(path)
     return ScanOptions(checks=(check_id,), config=Config(options={check_id: opts} if opts else {}),
                        k8s_version=parse_version(version) if version else None)
 

@@ -10,7 +10,7 @@ import pytest
 from kubeward.findings import Edit
 from kubeward.fix.rewrite import (FixError, detect_layout, compose_documents, document_spans,
                                   fix_text, minimize_hunks, parse_data)
-from tests.fix.oracle import expected_data, line_violations
+from kwtest.oracle import expected_data, line_violations
 
 C0 = ("spec", "containers", 0)
 SC = C0 + ("securityContext",)

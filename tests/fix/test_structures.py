@@ -80,7 +80,7 @@ def policy():
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_structure_case(case, tmp_path, policy):
-    from tests.admission.workloads import review
+    from kwtest.workloads import review
 
     text = CASES[case]
     p = tmp_path / "m.yaml"

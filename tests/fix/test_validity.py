@@ -11,7 +11,7 @@ import pytest
 
 from kubeward.findings import Edit
 from kubeward.fix.validity import RULES, RULES_BY_ID, pod_violations, select_valid, violations
-from tests.schema_check import schema_errors
+from kwtest.schema_check import schema_errors
 
 
 def _version(rule) -> tuple:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kw_testlib import sarif_validator
+from kwtest.cli import sarif_validator
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())

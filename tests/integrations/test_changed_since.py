@@ -9,7 +9,7 @@ import shutil
 import subprocess
 
 import pytest
-from kw_testlib import DATA, deployment, run
+from kwtest.cli import DATA, deployment, run
 
 from kubeward.loading.changed import changed_files, filter_changed
 

@@ -11,7 +11,7 @@ import stat
 import tempfile
 
 import pytest
-from kw_testlib import DATA, deployment, run
+from kwtest.cli import DATA, deployment, run
 
 from kubeward.loading import helm
 

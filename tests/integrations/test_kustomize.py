@@ -10,7 +10,7 @@ import os
 import shutil
 
 import pytest
-from kw_testlib import DATA, deployment, run
+from kwtest.cli import DATA, deployment, run
 
 from kubeward.loading import kustomize
 

@@ -90,7 +90,7 @@ def test_gitlab_example_runs_and_writes_code_quality(tmp_path):
                                      "location"} for i in issues)
     assert {i["severity"] for i in issues} <= {"info", "minor", "major", "critical", "blocker"}
     assert (tmp_path / "kubeward-junit.xml").read_text().startswith("<?xml")
-    from kw_testlib import sarif_validator
+    from kwtest.cli import sarif_validator
     assert sarif_validator().is_valid(json.loads((tmp_path / "kubeward.sarif").read_text()))
 
 

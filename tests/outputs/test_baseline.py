@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from kw_testlib import PINNED, deployment, run
+from kwtest.cli import PINNED, deployment, run
 
 from kubeward.baseline import filter_new, fingerprint, identity
 from kubeward.findings import Finding, ObjectRef, Severity

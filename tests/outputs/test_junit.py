@@ -6,7 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
-from kw_testlib import DATA, PINNED, deployment, run
+from kwtest.cli import DATA, PINNED, deployment, run
 
 
 @pytest.fixture(scope="module")

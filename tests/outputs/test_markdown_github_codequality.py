@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from kw_testlib import PINNED, deployment, run
+from kwtest.cli import PINNED, deployment, run
 
 from kubeward.outputs.github import annotation, escape_data, escape_property
 
@@ -46,7 +46,7 @@ def test_markdown_escapes_pipes_and_clean_run(tmp_path, monkeypatch):
     r = run(["scan", *PINNED, "-o", "markdown", "ok.yaml"])
     assert r.exit_code == 0
     assert r.stdout.splitlines()[:3] == ["## kubeward: 0 findings", "",
-                                          "No findings in 1 objects from 1 files."]
+                                          "No findings in 1 object from 1 file."]
 
 
 def test_github_escaping():
@@ -63,14 +63,16 @@ def test_github_annotations(tmp_path, monkeypatch):
     assert r.exit_code == 1
     lines = r.stdout.splitlines()
     heads = [ln.split("::", 2)[1] for ln in lines if ln.startswith("::")]
+    # most severe first (GitHub drops annotations past its per-step limits)
     assert heads == [
-        "error file=k8s/a.yaml,line=9,col=7,title=PSS001 Host namespaces shared (high)",
         "error file=k8s/a.yaml,line=14,col=13,title=PSS002 Privileged container (critical)",
-        "warning file=k8s/b.yaml,line=7,col=5,title=SUP001 Suppression without a reason (medium)",
         "error file=k8s/b.yaml,line=16,col=13,title=PSS002 Privileged container (critical)",
+        "error file=k8s/a.yaml,line=9,col=7,title=PSS001 Host namespaces shared (high)",
+        "warning file=k8s/b.yaml,line=7,col=5,title=SUP001 Suppression without a reason (medium)",
     ]
-    assert "%0ADeployment shop/web, field spec.template.spec.hostPID%0AFix: " in lines[0]
+    assert "%0ADeployment shop/web, field spec.template.spec.hostPID%0AFix: " in lines[2]
     assert lines[-1].startswith("kubeward: 4 findings (2 critical, 1 high, 1 medium)")
+    assert len(lines) == 5  # no overflow notice under the limits
 
 
 def test_codequality(tmp_path, monkeypatch):

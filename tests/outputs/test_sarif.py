@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from kw_testlib import PINNED, deployment, run
+from kwtest.cli import PINNED, deployment, run
 
 from kubeward.checks.base import registry
 
@@ -110,7 +110,7 @@ def test_every_registered_check_gives_a_valid_rule(tmp_path, monkeypatch):
 
 
 def test_the_schema_check_is_real():
-    from kw_testlib import sarif_validator
+    from kwtest.cli import sarif_validator
     v = sarif_validator()
     assert not v.is_valid({"version": "2.1.0", "runs": [{"tool": {}}]})
     assert not v.is_valid({"version": "2.2", "runs": []})

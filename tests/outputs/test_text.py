@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 
-from kw_testlib import PINNED, deployment, run
+from kwtest.cli import PINNED, deployment, run
 
 from kubeward.cli.progress import progress, wanted
 from kubeward.outputs.text import marker_span

@@ -80,3 +80,8 @@ def review(obj: dict | None, *, namespace: str = "plain", operation: str = "CREA
                              "DELETE": "DeleteOptions"}.get(operation, "CreateOptions")},
     }
     return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": req}
+
+
+def namespace(name, **labels):
+    """A Namespace object with these labels."""
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
