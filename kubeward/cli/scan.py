@@ -28,10 +28,16 @@ from kubeward.cli.common import build_options, emit_report, report_options, with
 @click.option("--changed-since", metavar="GIT_REF",
               help="Scan only files changed since this git ref (plus untracked files); a Helm "
                    "chart or Kustomize directory is scanned whole when any file in it changed.")
+@click.option("--attack-paths", "attack_paths", is_flag=True,
+              help="Add the attack-path summary (text, JSON, HTML); `kubeward paths` shows "
+                   "every step.")
+@click.option("--history", "history_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Record this run in a SQLite history file; the HTML report shows the "
+                   "trend and what was introduced or fixed since the previous run.")
 @with_usage_errors
 def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, skip_checks,
          show_suppressed, color, jobs, complete, helm_values, helm_set, baseline_path,
-         write_baseline_path, changed_since):
+         write_baseline_path, changed_since, attack_paths, history_path):
     """Scan manifests: files, directories (recursive *.yaml, *.yml, *.json) or - for stdin.
 
     A directory holding Chart.yaml is rendered with Helm, one holding
@@ -84,6 +90,9 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
             summarize = None
         if summarize is not None:
             extra["compliance"] = summarize(report)
+    from kubeward.cli.common import add_views
+    add_views(report, options, outputs, extra, attack_paths=attack_paths,
+              history=history_path, command="scan", inputs=paths)
     if known is not None:
         from kubeward.baseline import filter_new
         report.findings, old = filter_new(report.findings, known)
