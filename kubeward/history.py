@@ -81,6 +81,12 @@ def _connect(path: str, create: bool) -> sqlite3.Connection:
     return con
 
 
+def check(path: str) -> None:
+    """Create ``path`` if needed and make sure it is a history file
+    (raises HistoryError), before any work is done."""
+    _connect(path, create=True).close()
+
+
 def record(path: str, report, *, command: str = "scan", inputs=(), compliance=None,
            now: _dt.datetime | None = None) -> int:
     """Record ``report``'s findings as a new run; returns its id."""
