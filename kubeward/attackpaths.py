@@ -50,7 +50,6 @@ ENTRY_CHECKS: dict[str, tuple[str, ...]] = {
     "LoadBalancer": ("NET002", "NET012"),
     "NodePort": ("NET001", "NET012"),
     "Ingress": ("NET005", "NET006", "NET007"),
-    "externalIPs": ("NET003",),
     "hostPort": ("NET004", "PSS005"),
     "hostNetwork": ("PSS001",),
     "image": ("IMG001", "IMG002", "IMG005"),
@@ -78,8 +77,8 @@ RBAC_CHECKS: tuple[str, ...] = tuple(f"RBAC{i:03d}" for i in range(1, 24))
 #: impact -> weight
 IMPACT = {"cluster-admin": 60, "node": 50, "secrets": 40}
 #: entry -> weight (Internet-facing first, compromised image last)
-ENTRY = {"LoadBalancer": 30, "Ingress": 30, "NodePort": 25, "externalIPs": 25,
-         "hostPort": 20, "hostNetwork": 20, "image": 0}
+ENTRY = {"LoadBalancer": 30, "Ingress": 30, "NodePort": 25, "hostPort": 20, "hostNetwork": 20,
+         "image": 0}
 STEP_PENALTY = 5
 #: cost of breaking a step, by fix safety of its cheapest finding
 COST = {"safe": 1, "unsafe": 2, "display-only": 3, None: 3}

@@ -24,6 +24,7 @@ SEVERITIES = [s.label for s in sorted(Severity, reverse=True)]
 STAGE_COLORS = {"entry": "#1d4ed8", "foothold": "#b45309", "identity": "#7c3aed",
                 "impact": "#b91c1c"}
 _BOX_W, _BOX_H, _GAP = 230, 92, 44
+OBJ_CLIP, FIELD_CLIP = 32, 33  # characters that fit in a box
 
 
 def _esc(text) -> str:
@@ -65,9 +66,9 @@ def path_svg(path: dict) -> str:
                      f'<rect x="{x}" y="4" width="{_BOX_W}" height="22" rx="8" fill="{color}"/>'
                      f'<text x="{x + 10}" y="20" class="st">{i + 1}. {_esc(s["stage"])}'
                      f'{" (cheapest cut)" if i == cut else ""}</text>'
-                     f'<text x="{x + 10}" y="44" class="ob">{_esc(_clip(s["object"], 32))}</text>'
-                     f'<text x="{x + 10}" y="62" class="fd">{_esc(_clip_left(s["field"], 36))}</text>'
-                     f'<text x="{x + 10}" y="80" class="bs">{_esc(_clip(basis, 36))}</text></g>')
+                     f'<text x="{x + 10}" y="44" class="ob">{_esc(_clip(s["object"], OBJ_CLIP))}</text>'
+                     f'<text x="{x + 10}" y="62" class="fd">{_esc(_clip_left(s["field"], FIELD_CLIP))}</text>'
+                     f'<text x="{x + 10}" y="80" class="bs">{_esc(_clip(basis, FIELD_CLIP))}</text></g>')
         if i:
             parts.append(f'<line x1="{x - _GAP + 2}" y1="{4 + _BOX_H / 2}" x2="{x - 3}" '
                          f'y2="{4 + _BOX_H / 2}" stroke="#334155" stroke-width="2" '
@@ -156,7 +157,7 @@ def _groups(report, ctx) -> list[dict]:
 
 
 def _ns_label(o) -> str:
-    return o.namespace or ("(cluster-scoped)" if o.kind in _CLUSTER_KINDS else "(none)")
+    return o.namespace or ("(cluster-scoped)" if o.kind in _CLUSTER_KINDS else "(not set)")
 
 
 def _edit_path(e) -> str:

@@ -96,12 +96,12 @@ def test_example_html_first_path_every_step(in_root, tmp_path):
             [s.text for s in li.xpath(".//span[@class='step-finding']")]) for li in items]
     assert got == [(stage, obj, field, ids) for stage, obj, field, _, _, ids in EXPECTED]
     # the graph: one box per step, labelled with the object and the field
-    from kubeward.outputs.html import _clip, _clip_left
+    from kubeward.outputs.html import FIELD_CLIP, OBJ_CLIP, _clip, _clip_left
     svg_text = [t.text for t in art.xpath(".//*[local-name()='svg']//*[local-name()='text']")]
     assert svg_text[0::4] == [f"{i}. {stage}" + (" (cheapest cut)" if i == 2 else "")
                               for i, (stage, *_) in enumerate(EXPECTED, 1)]
-    assert svg_text[1::4] == [_clip(obj, 32) for _, obj, *_ in EXPECTED]
-    assert svg_text[2::4] == [_clip_left(field, 36) for _, _, field, *_ in EXPECTED]
+    assert svg_text[1::4] == [_clip(obj, OBJ_CLIP) for _, obj, *_ in EXPECTED]
+    assert svg_text[2::4] == [_clip_left(field, FIELD_CLIP) for _, _, field, *_ in EXPECTED]
     title = art.xpath(".//*[local-name()='svg']/*[local-name()='title']")[0].text
     assert title.endswith(" then ".join(f"{s} {o} {f}" for s, o, f, *_ in EXPECTED))
 
