@@ -344,8 +344,13 @@ class Builder:
         fs = []
         if b is not None:
             fs += self.f.on(b.obj, RBAC_CHECKS)
+        # the findings on every rule that gives this step (a step may need two)
+        for x in grants[:3]:
+            r = self.roles.get(x.role)
+            if r is not None and r.obj is not None and not x.origin:
+                fs += [f for f in self.f.on(r.obj, RBAC_CHECKS, f"rules[{x.rule_index}]")
+                       if f not in fs]
         if role is not None and role.obj is not None and not g.origin:
-            fs += self.f.on(role.obj, RBAC_CHECKS, f"rules[{g.rule_index}]")
             if b is not None:
                 also.insert(0, f"bound by {b.ref} subjects[{g.subject_index}]")
             return _step(stage, text, role.obj, ("rules", g.rule_index), fs,
@@ -378,18 +383,31 @@ class Builder:
             stage = "impact" if i == len(chain) - 1 else "identity"
             step = self._grant_step(stage, f"{subject.key if i == 0 else self.esc.label(node)} "
                                     f"{st.text}", grants)
-            if step is None:  # a pseudo node (namespace admin): keep the previous object
-                prev = steps[-1] if steps else None
-                if prev is None:
+            if step is None:  # a pseudo node (namespace admin), no grant of the input
+                step = self._pseudo_step(stage, f"{self.esc.label(node)} {st.text}", node,
+                                         steps[-1] if steps else None)
+                if step is None:
                     return None
-                step = Step(stage, f"{self.esc.label(node)} {st.text}", prev.kind,
-                            prev.namespace, prev.name, prev.file, prev.line, prev.field, [],
-                            "rbac: escalation", prev.fix, None)
             steps.append(step)
             if nxt is None and i < len(chain) - 1:
                 return None
             node = nxt
         return steps
+
+    def _pseudo_step(self, stage: str, text: str, node: tuple, prev: Step | None) -> Step | None:
+        """A step from a node the previous step created (admin of a
+        namespace, bound by the attacker): its object is the Namespace when
+        the input has it, else the previous step's object."""
+        ns_obj = self.model.namespace_objects.get(node[1]) if node[0] == "nsadmin" else None
+        if ns_obj is not None:
+            return _step(stage, text, ns_obj, ("metadata", "name"), [],
+                         "rbac: escalation (with the binding made in the previous step)",
+                         "Break the previous step.")
+        if prev is None:
+            return None
+        return Step(stage, text, prev.kind, prev.namespace, prev.name, prev.file, prev.line,
+                    prev.field, [], "rbac: escalation (with the binding made in the previous "
+                    "step)", "Break the previous step.", None)
 
     def secrets(self, subject: rbac.Subject) -> Step | None:
         """A grant letting ``subject`` read Secrets outside its namespace."""

@@ -248,3 +248,22 @@ def test_score_is_documented():
     ids = set(attackpaths.FOOTHOLD) | set(attackpaths.TOKEN_CHECKS) | {
         c for v in attackpaths.ENTRY_CHECKS.values() for c in v}
     assert sorted(c for c in ids if c not in doc) == []
+
+
+def test_escalation_through_a_binding_the_attacker_makes():
+    """The step after "bind cluster-admin in namespace build" has no grant in
+    the input: its object is the Namespace, its basis the analysis."""
+    r = run(["paths", "-o", "json", str(Path(__file__).parent / "nsadmin.yaml")])
+    (p,) = json.loads(r.stdout)["attackPaths"]["paths"]
+    assert [(s["stage"], s["object"], s["field"], [f["checkId"] for f in s["findings"]],
+             s["analysis"]) for s in p["steps"]] == [
+        ("entry", "Deployment build/ci", "spec.template.spec.containers[0].image", ["IMG002"],
+         "threat model: compromised image"),
+        ("identity", "Deployment build/ci", "spec.template.spec.serviceAccountName", ["SEC007"],
+         "rbac: token mounted"),
+        ("identity", "Role build/binder", "rules[0]", ["RBAC012"], "rbac: escalation"),
+        ("identity", "Namespace build", "metadata.name", [],
+         "rbac: escalation (with the binding made in the previous step)"),
+        ("impact", "ClusterRoleBinding admin", "roleRef.name", ["RBAC021"], "rbac: escalation")]
+    assert [f["fieldPath"] for f in p["steps"][2]["findings"]] == ["rules[1].verbs[0]"]
+    assert p["score"] == 60 + 0 - 5 * 4

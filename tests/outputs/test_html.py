@@ -23,9 +23,10 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 @pytest.fixture(scope="module")
 def realworld(tmp_path_factory):
-    from conftest import CORPUS, require
-
-    corpus = require(CORPUS / "realworld-a")
+    corpus = ROOT.parent / "shared" / "corpus" / "realworld-a"
+    if not corpus.exists():
+        pytest.skip(f"{corpus} is absent (the shared corpus sits beside the repository as "
+                    "../shared)")
     d = tmp_path_factory.mktemp("html")
     html, js = d / "report.html", d / "report.json"
     r = run(["scan", str(corpus), "--attack-paths", "--framework", "cis", "--framework", "nsa",
