@@ -21,6 +21,7 @@ from kubeward.config import Config
 from kubeward.findings import Finding, LoadError, Severity
 from kubeward.model import K8sObject
 from kubeward.model.suppress import suppressions_of
+from kubeward.model.validate import voided_by
 
 SCHEMA_VERSION = "1.0"
 DEBUG = bool(os.environ.get("KUBEWARD_DEBUG"))
@@ -177,6 +178,9 @@ def run_checks(objects: list[K8sObject], checks: list[BaseCheck], ctx: Context,
                                                       f.object.namespace, f.object.name))))
             except Exception as exc:
                 errors.append(_internal_error(check, None, exc))
+    if any(o.invalid for o in objects):
+        out = [(f, o) for f, o in out if o is None or not o.invalid
+               or not voided_by(f.path, o.invalid)]
     return out
 
 

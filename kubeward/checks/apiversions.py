@@ -183,7 +183,6 @@ class RemovedApiVersion(Check):
     name = "Removed API version"
     severity = Severity.HIGH
     frameworks = {"nsa": NSA}
-    crosswalk = {"kube-linter": ("no-extensions-v1beta",), "kube-score": ("stable-version",)}
     fix_safety = FixSafety.UNSAFE
     remediation = "Migrate the manifest to the replacement apiVersion."
 
@@ -231,7 +230,6 @@ class DeprecatedApiVersion(Check):
     name = "Deprecated API version"
     severity = Severity.LOW
     frameworks = {"nsa": NSA}
-    crosswalk = {"kube-score": ("stable-version",)}
     fix_safety = FixSafety.UNSAFE
     remediation = "Migrate the manifest to the replacement apiVersion before upgrading."
 

@@ -94,8 +94,6 @@ class BaseCheck:
     workloads_only: ClassVar[bool] = False
     #: framework name -> control ids (e.g. {"cis": ("5.2.2",), "nsa": ("...",)})
     frameworks: ClassVar[dict[str, tuple[str, ...]]] = {}
-    #: equivalent rule ids in other tools: {"kube-linter": ("privileged-container",), ...}
-    crosswalk: ClassVar[dict[str, tuple[str, ...]]] = {}
     default_enabled: ClassVar[bool] = True
     remediation: ClassVar[str] = ""
     #: FixSafety.SAFE / UNSAFE / DISPLAY, or None when the check has no fix

@@ -146,10 +146,6 @@ class ReadOnlyRootFilesystem(ContainerCheck):
     name = "Root filesystem is writable"
     severity = Severity.MEDIUM
     frameworks = {"nsa": ("pod-security/immutable-fs",)}
-    crosswalk = {"kube-linter": ("no-read-only-root-fs",), "checkov": ("CKV_K8S_22",),
-                 "polaris": ("notReadOnlyRootFilesystem",),
-                 "kube-score": ("container-security-context-readonlyrootfilesystem",),
-                 "kubescape": ("C-0017",), "trivy": ("KSV014",)}
     fix_safety = FixSafety.UNSAFE
     remediation = ("Set securityContext.readOnlyRootFilesystem: true and mount emptyDir "
                    "volumes where the application writes.")
@@ -201,7 +197,6 @@ class CapabilitiesNotDropped(ContainerCheck):
     name = "Capabilities not dropped"
     severity = Severity.MEDIUM
     frameworks = {"cis": ("5.2.10",), "nsa": ("pod-security/enforcement",)}
-    crosswalk = {"checkov": ("CKV_K8S_37",), "trivy": ("KSV003",)}
     fix_safety = FixSafety.SAFE
     remediation = 'Add securityContext.capabilities.drop: ["ALL"] and add back only what is needed.'
 
@@ -255,7 +250,6 @@ class RunAsUserRoot(ContainerCheck):
     name = "Runs as UID 0"
     severity = Severity.MEDIUM
     frameworks = {"cis": ("5.2.7",), "nsa": ("pod-security/non-root",)}
-    crosswalk = {"trivy": ("KSV105",)}
     fix_safety = FixSafety.UNSAFE
     remediation = "Run as a non-root UID (runAsUser >= 10000) and set runAsNonRoot: true."
 
@@ -301,9 +295,6 @@ class MayRunAsRoot(ContainerCheck):
     name = "Container may run as root"
     severity = Severity.MEDIUM
     frameworks = {"cis": ("5.2.7",), "nsa": ("pod-security/non-root",)}
-    crosswalk = {"kube-linter": ("run-as-non-root",), "checkov": ("CKV_K8S_23",),
-                 "polaris": ("runAsRootAllowed",), "kubescape": ("C-0013",),
-                 "trivy": ("KSV012",)}
     fix_safety = FixSafety.UNSAFE
     remediation = "Set securityContext.runAsNonRoot: true and a non-root runAsUser."
 
@@ -354,7 +345,6 @@ class RootGroup(ContainerCheck):
     name = "Runs with root group"
     severity = Severity.MEDIUM
     frameworks = {"nsa": ("pod-security/non-root",)}
-    crosswalk = {"trivy": ("KSV029",)}
     remediation = "Use a non-zero runAsGroup, fsGroup and supplementalGroups."
 
     def check_container(self, obj, c, ctx):
@@ -466,8 +456,6 @@ class LowUid(_LowIdCheck):
     field = "runAsUser"
     label = "UID"
     frameworks = {"nsa": ("pod-security/non-root",)}
-    crosswalk = {"checkov": ("CKV_K8S_40",), "trivy": ("KSV020",),
-                 "kube-score": ("container-security-context-user-group-id",)}
     remediation = "Use a runAsUser of 10000 or more."
 
 
@@ -504,7 +492,6 @@ class LowGid(_LowIdCheck):
     field = "runAsGroup"
     label = "GID"
     frameworks = {"nsa": ("pod-security/non-root",)}
-    crosswalk = {"trivy": ("KSV021",), "kube-score": ("container-security-context-user-group-id",)}
     remediation = "Use a runAsGroup of 10000 or more."
 
 
@@ -557,8 +544,6 @@ class NoSecurityContext(ContainerCheck):
     default_enabled = False
     linux_only = False
     frameworks = {"cis": ("5.7.3",), "nsa": ("pod-security/enforcement",)}
-    crosswalk = {"checkov": ("CKV_K8S_29", "CKV_K8S_30"), "kubescape": ("C-0211",),
-                 "trivy": ("KSV118",)}
     remediation = "Give the pod and its containers a securityContext."
 
     def check_container(self, obj, c, ctx):
@@ -606,8 +591,6 @@ class SeccompNotSet(ContainerCheck):
     name = "Seccomp profile not set"
     severity = Severity.MEDIUM
     frameworks = {"cis": ("5.7.2",), "nsa": ("pod-security/hardening",)}
-    crosswalk = {"checkov": ("CKV_K8S_31",), "kubescape": ("C-0055",), "trivy": ("KSV030",),
-                 "polaris": ("linuxHardening",)}
     fix_safety = FixSafety.SAFE
     remediation = "Set securityContext.seccompProfile.type: RuntimeDefault (pod or container)."
 
@@ -670,7 +653,6 @@ class AppArmorNotSet(ContainerCheck):
     severity = Severity.LOW
     default_enabled = False
     frameworks = {"nsa": ("pod-security/hardening",)}
-    crosswalk = {"trivy": ("KSV002",), "kubescape": ("C-0055",)}
     remediation = "Set securityContext.appArmorProfile.type: RuntimeDefault."
 
     def check_container(self, obj, c, ctx):
@@ -726,7 +708,6 @@ class PrivilegedPort(ContainerCheck):
     severity = Severity.LOW
     linux_only = False
     frameworks = {"nsa": ("pod-security/non-root",)}
-    crosswalk = {"kube-linter": ("privileged-ports",), "trivy": ("KSV117",)}
     remediation = "Listen on a port >= 1024 and map it in the Service (targetPort)."
 
     def check_container(self, obj, c, ctx):
@@ -773,9 +754,6 @@ class AllowPrivilegeEscalation(ContainerCheck):
     name = "Privilege escalation allowed"
     severity = Severity.MEDIUM
     frameworks = {"cis": ("5.2.6",), "nsa": ("pod-security/enforcement",)}
-    crosswalk = {"kube-linter": ("privilege-escalation-container",), "checkov": ("CKV_K8S_20",),
-                 "polaris": ("privilegeEscalationAllowed",), "kubescape": ("C-0016",),
-                 "trivy": ("KSV001",)}
     fix_safety = FixSafety.SAFE
     remediation = "Set securityContext.allowPrivilegeEscalation: false."
 
@@ -827,7 +805,6 @@ class DangerousCapability(ContainerCheck):
     severity = Severity.HIGH
     frameworks = {"cis": ("5.2.9",), "nsa": ("pod-security/enforcement",),
                   "mitre": ("MS-TA9018",)}
-    crosswalk = {"checkov": ("CKV_K8S_39",), "kubescape": ("C-0046",), "trivy": ("KSV005",)}
     remediation = "Remove the capability from capabilities.add."
 
     def check_container(self, obj, c, ctx):
@@ -877,7 +854,6 @@ class NetRawNotDropped(ContainerCheck):
     severity = Severity.LOW
     default_enabled = False
     frameworks = {"cis": ("5.2.8",), "nsa": ("pod-security/enforcement",)}
-    crosswalk = {"checkov": ("CKV_K8S_28",)}
     fix_safety = FixSafety.SAFE
     remediation = 'Add "NET_RAW" (or "ALL") to securityContext.capabilities.drop.'
 

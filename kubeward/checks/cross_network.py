@@ -88,7 +88,6 @@ class IngressNotIsolated(_NotIsolated):
     fix_safety = FixSafety.DISPLAY
     frameworks = {"cis": ("5.3.2",), "nsa": ("network/network-policies",),
                   "mitre": ("MS-TA9034",)}
-    crosswalk = {"kube-linter": ("non-isolated-pod",)}
     remediation = ("Add a NetworkPolicy that selects these pods with policyTypes Ingress "
                    "(a namespace-wide default deny plus allow rules).")
 

@@ -162,9 +162,6 @@ class LatestTag(ImageCheck):
     name = "Image uses latest or no tag"
     severity = Severity.MEDIUM
     frameworks = {"nsa": ("pod-security/secure-images",), "mitre": ("MS-TA9002",)}
-    crosswalk = {"kube-linter": ("latest-tag",), "checkov": ("CKV_K8S_14",),
-                 "polaris": ("tagNotSpecified",), "kube-score": ("container-image-tag",),
-                 "trivy": ("KSV013",)}
     remediation = "Pin a version tag (or a digest) in the image reference."
 
     def check_image(self, obj, c, image, ref, ctx):
@@ -204,7 +201,6 @@ class NoDigest(ImageCheck):
     severity = Severity.LOW
     default_enabled = False
     frameworks = {"nsa": ("pod-security/secure-images",), "mitre": ("MS-TA9002",)}
-    crosswalk = {"checkov": ("CKV_K8S_43",)}
     remediation = "Reference the image by digest (image:tag@sha256:...)."
 
     def check_image(self, obj, c, image, ref, ctx):
@@ -247,7 +243,6 @@ class LatestWithoutPullAlways(ImageCheck):
     name = "Mutable image tag without imagePullPolicy Always"
     severity = Severity.LOW
     frameworks = {"nsa": ("pod-security/secure-images",)}
-    crosswalk = {"kubescape": ("C-0075",)}
     fix_safety = FixSafety.SAFE
     remediation = "Pin the tag, or set imagePullPolicy: Always."
 
@@ -295,8 +290,6 @@ class PullPolicyNotAlways(ImageCheck):
     severity = Severity.INFO
     default_enabled = False
     frameworks = {"nsa": ("pod-security/secure-images",), "mitre": ("MS-TA9037",)}
-    crosswalk = {"checkov": ("CKV_K8S_15",), "polaris": ("pullPolicyNotAlways",),
-                 "kube-score": ("container-image-pull-policy",)}
     fix_safety = FixSafety.SAFE
     remediation = "Set imagePullPolicy: Always."
 
@@ -350,7 +343,6 @@ class RegistryNotAllowed(ImageCheck):
     options = {"allowedRegistries": []}
     frameworks = {"cis": ("5.5.1",), "nsa": ("pod-security/secure-images",),
                   "mitre": ("MS-TA9002",)}
-    crosswalk = {"kubescape": ("C-0078",)}
     remediation = "Pull images only from the allowed registries (mirror others there)."
 
     def check(self, obj, ctx):

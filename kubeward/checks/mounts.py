@@ -196,8 +196,6 @@ class RuntimeSocketMount(HostPathClassCheck):
     category = RUNTIME
     frameworks = {"cis": ("5.2.12",), "nsa": ("pod-security/enforcement",),
                   "mitre": ("MS-TA9008", "MS-TA9013")}
-    crosswalk = {"kube-linter": ("docker-sock",), "checkov": ("CKV_K8S_27",),
-                 "kubescape": ("C-0074",), "trivy": ("KSV006",)}
     remediation = "Remove the hostPath volume of the runtime socket."
 
 
@@ -239,7 +237,6 @@ class HostRootMount(HostPathClassCheck):
     category = ROOT
     frameworks = {"cis": ("5.2.12",), "nsa": ("pod-security/enforcement",),
                   "mitre": ("MS-TA9013",)}
-    crosswalk = {"kube-linter": ("sensitive-host-mounts",), "kubescape": ("C-0048",)}
     remediation = "Mount only the specific host directory the workload needs, read-only."
 
 
@@ -288,7 +285,6 @@ class SensitiveHostDirMount(HostPathClassCheck):
     category = SENSITIVE
     frameworks = {"cis": ("5.2.12",), "nsa": ("pod-security/enforcement",),
                   "mitre": ("MS-TA9013",)}
-    crosswalk = {"kube-linter": ("sensitive-host-mounts",), "kubescape": ("C-0048",)}
     remediation = "Mount only the specific, non-sensitive host path the workload needs, read-only."
 
 
@@ -332,7 +328,6 @@ class CredentialMount(HostPathClassCheck):
     severity = Severity.HIGH
     category = CREDENTIALS
     frameworks = {"cis": ("5.2.12",), "nsa": ("pod-security/enforcement",)}
-    crosswalk = {"kubescape": ("C-0020",), "kube-linter": ("sensitive-host-mounts",)}
     remediation = "Give the workload its own identity instead of mounting node credentials."
 
 
@@ -373,7 +368,6 @@ class WritableHostPath(Check):
     workloads_only = True
     frameworks = {"cis": ("5.2.12",), "nsa": ("pod-security/enforcement",),
                   "mitre": ("MS-TA9013",)}
-    crosswalk = {"kube-linter": ("writable-host-mount",), "kubescape": ("C-0045",)}
     fix_safety = FixSafety.UNSAFE
     remediation = "Set readOnly: true on the volume mount, or avoid the hostPath volume."
 
@@ -434,7 +428,6 @@ class SubPathMount(Check):
     severity = Severity.LOW
     default_enabled = False
     workloads_only = True
-    crosswalk = {"kubescape": ("C-0058",)}
     remediation = "Mount a dedicated volume instead of a subPath of a shared one."
 
     def check(self, obj, ctx):

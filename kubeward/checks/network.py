@@ -122,7 +122,6 @@ class NodePortService(Check):
     severity = Severity.LOW
     kinds = frozenset({"Service"})
     frameworks = {"nsa": NSA, "mitre": ("MS-TA9005",)}
-    crosswalk = {"kube-score": ("service-type",), "kube-linter": ("exposed-services",)}
     remediation = "Use a ClusterIP Service behind an Ingress or Gateway."
 
     def check(self, obj, ctx):
@@ -177,7 +176,6 @@ class LoadBalancerOpen(Check):
     severity = Severity.MEDIUM
     kinds = frozenset({"Service"})
     frameworks = {"nsa": NSA, "mitre": ("MS-TA9005",)}
-    crosswalk = {"kube-linter": ("exposed-services",)}
     remediation = "Set spec.loadBalancerSourceRanges to the client ranges, or make it internal."
 
     def check(self, obj, ctx):
@@ -278,7 +276,6 @@ class SensitivePortExposed(Check):
     severity = Severity.HIGH
     kinds = frozenset({"Service"})
     frameworks = {"nsa": NSA, "mitre": ("MS-TA9005",)}
-    crosswalk = {"kubescape": ("C-0021",)}
     remediation = "Keep the Service internal (ClusterIP) or restrict loadBalancerSourceRanges."
 
     def check(self, obj, ctx):
@@ -379,8 +376,6 @@ class ContainerHostPort(Check):
     workloads_only = True
     frameworks = {"cis": ("5.2.13",), "nsa": NSA + ("pod-security/enforcement",),
                   "mitre": ("MS-TA9005",)}
-    crosswalk = {"checkov": ("CKV_K8S_26",), "kubescape": ("C-0044",), "trivy": ("KSV024",),
-                 "polaris": ("hostPortSet",)}
     remediation = "Remove hostPort and expose the port through a Service."
 
     def check(self, obj, ctx):
@@ -447,7 +442,6 @@ class IngressWithoutTLS(Check):
     severity = Severity.MEDIUM
     kinds = frozenset({"Ingress"})
     frameworks = {"nsa": NSA}
-    crosswalk = {"polaris": ("tlsSettingsMissing",)}
     remediation = "Add spec.tls with a certificate for every host."
 
     def check(self, obj, ctx):
@@ -577,7 +571,6 @@ class IngressNginxSnippet(Check):
     severity = Severity.HIGH
     kinds = frozenset({"Ingress"})
     frameworks = {"nsa": NSA, "mitre": ("MS-TA9025",)}
-    crosswalk = {"checkov": ("CKV_K8S_153",), "kubescape": ("C-0059",)}
     remediation = "Use dedicated ingress-nginx annotations or a ConfigMap instead of snippets."
 
     def check(self, obj, ctx):

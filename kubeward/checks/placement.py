@@ -66,8 +66,6 @@ class DefaultNamespace(NamespaceCheck):
     namespace = "default"
     why = "no isolation, policies or quotas by default"
     frameworks = {"cis": ("5.7.4",), "nsa": ("network/namespaces",)}
-    crosswalk = {"kube-linter": ("use-namespace",), "checkov": ("CKV_K8S_21",),
-                 "kubescape": ("C-0061",), "trivy": ("KSV110",)}
     remediation = "Deploy the workload to a dedicated namespace."
 
 
@@ -108,7 +106,6 @@ class KubeSystemNamespace(NamespaceCheck):
     namespace = "kube-system"
     why = "reserved for cluster components, usually exempt from admission policies"
     frameworks = {"nsa": ("network/namespaces",)}
-    crosswalk = {"trivy": ("KSV037",)}
     remediation = "Deploy applications outside kube-system; suppress with a reason for cluster add-ons."
 
 

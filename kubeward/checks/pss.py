@@ -284,11 +284,6 @@ class HostNamespaces(PSSCheck):
     control = "hostNamespaces"
     frameworks = PSSCheck.pss_frameworks(
         "hostNamespaces", cis=("5.2.3", "5.2.4", "5.2.5"), nsa=NSA)
-    crosswalk = {"kube-linter": ("host-network", "host-pid", "host-ipc"),
-                 "checkov": ("CKV_K8S_17", "CKV_K8S_18", "CKV_K8S_19"),
-                 "polaris": ("hostNetworkSet", "hostPIDSet", "hostIPCSet"),
-                 "kubescape": ("C-0038", "C-0041"),
-                 "trivy": ("KSV008", "KSV009", "KSV010")}
     fix_safety = FixSafety.UNSAFE
     remediation = "Remove hostNetwork, hostPID and hostIPC or set them to false."
 
@@ -344,10 +339,6 @@ class Privileged(PSSCheck):
     control = "privileged"
     frameworks = PSSCheck.pss_frameworks("privileged", cis=("5.2.2",), nsa=NSA,
                                          mitre=("MS-TA9018",))
-    crosswalk = {"kube-linter": ("privileged-container",), "checkov": ("CKV_K8S_16",),
-                 "polaris": ("runAsPrivileged",),
-                 "kube-score": ("container-security-context-privileged",),
-                 "kubescape": ("C-0057",), "trivy": ("KSV017",)}
     fix_safety = FixSafety.UNSAFE
     remediation = "Remove securityContext.privileged or set it to false."
 
@@ -401,10 +392,6 @@ class CapabilitiesBaseline(PSSCheck):
     control = "capabilities_baseline"
     frameworks = PSSCheck.pss_frameworks("capabilities_baseline", cis=("5.2.8", "5.2.9"),
                                          nsa=NSA)
-    crosswalk = {"checkov": ("CKV_K8S_25", "CKV_K8S_28"),
-                 "kube-linter": ("drop-net-raw-capability",),
-                 "polaris": ("dangerousCapabilities", "insecureCapabilities"),
-                 "kubescape": ("C-0046",), "trivy": ("KSV005", "KSV022")}
     remediation = "Add only capabilities from the Baseline list; drop ALL and add back what is needed."
 
     def evaluate(self, obj, pod, version, variant):
@@ -456,8 +443,6 @@ class HostPathVolumes(PSSCheck):
     control = "hostPathVolumes"
     frameworks = PSSCheck.pss_frameworks("hostPathVolumes", cis=("5.2.12",), nsa=NSA,
                                          mitre=("MS-TA9013",))
-    crosswalk = {"kube-linter": ("sensitive-host-mounts", "writable-host-mount"),
-                 "kubescape": ("C-0048", "C-0045"), "trivy": ("KSV023",)}
     remediation = "Use a PersistentVolumeClaim, ConfigMap, Secret or emptyDir instead of hostPath."
 
     def evaluate(self, obj, pod, version, variant):
@@ -504,8 +489,6 @@ class HostPorts(PSSCheck):
     severity = Severity.MEDIUM
     control = "hostPorts"
     frameworks = PSSCheck.pss_frameworks("hostPorts", cis=("5.2.13",), nsa=NSA)
-    crosswalk = {"checkov": ("CKV_K8S_26",), "polaris": ("hostPortSet",),
-                 "kubescape": ("C-0044",), "trivy": ("KSV024",)}
     remediation = "Remove hostPort; expose the port with a Service."
 
     def evaluate(self, obj, pod, version, variant):
@@ -555,7 +538,6 @@ class AppArmorProfile(PSSCheck):
     severity = Severity.MEDIUM
     control = "appArmorProfile"
     frameworks = PSSCheck.pss_frameworks("appArmorProfile", nsa=NSA_HARDENING)
-    crosswalk = {"kubescape": ("C-0055",), "trivy": ("KSV002",)}
     remediation = "Use AppArmor type RuntimeDefault or Localhost (or no setting)."
 
     def evaluate(self, obj, pod, version, variant):
@@ -619,7 +601,6 @@ class SELinuxOptions(PSSCheck):
     severity = Severity.MEDIUM
     control = "seLinuxOptions"
     frameworks = PSSCheck.pss_frameworks("seLinuxOptions", nsa=NSA_HARDENING)
-    crosswalk = {"trivy": ("KSV025",)}
     remediation = "Remove seLinuxOptions user and role; use an allowed container type."
 
     @classmethod
@@ -682,7 +663,6 @@ class ProcMount(PSSCheck):
     severity = Severity.MEDIUM
     control = "procMount"
     frameworks = PSSCheck.pss_frameworks("procMount", nsa=NSA)
-    crosswalk = {"kube-linter": ("unsafe-proc-mount",), "trivy": ("KSV027",)}
     remediation = "Remove securityContext.procMount or set it to Default."
 
     @classmethod
@@ -744,7 +724,6 @@ class SeccompBaseline(PSSCheck):
     severity = Severity.MEDIUM
     control = "seccompProfile_baseline"
     frameworks = PSSCheck.pss_frameworks("seccompProfile_baseline", cis=("5.7.2",), nsa=NSA_HARDENING)
-    crosswalk = {"checkov": ("CKV_K8S_31",), "trivy": ("KSV104",)}
     remediation = "Use seccompProfile type RuntimeDefault or Localhost."
 
     @classmethod
@@ -828,7 +807,6 @@ class Sysctls(PSSCheck):
     severity = Severity.MEDIUM
     control = "sysctls"
     frameworks = PSSCheck.pss_frameworks("sysctls", nsa=NSA)
-    crosswalk = {"kube-linter": ("unsafe-sysctls",), "trivy": ("KSV026",)}
     remediation = "Set only sysctls from the Pod Security Standards safe list."
 
     @classmethod
@@ -882,7 +860,6 @@ class WindowsHostProcess(PSSCheck):
     control = "windowsHostProcess"
     frameworks = PSSCheck.pss_frameworks("windowsHostProcess", cis=("5.2.11",), nsa=NSA,
                                          mitre=("MS-TA9018",))
-    crosswalk = {"trivy": ("KSV103",)}
     remediation = "Remove windowsOptions.hostProcess or set it to false."
 
     def evaluate(self, obj, pod, version, variant):
@@ -1004,7 +981,6 @@ class RestrictedVolumes(PSSCheck):
     severity = Severity.LOW
     control = "restrictedVolumes"
     frameworks = PSSCheck.pss_frameworks("restrictedVolumes", restricted_only=True, nsa=NSA)
-    crosswalk = {"trivy": ("KSV028",)}
     remediation = "Use a PersistentVolumeClaim (or configMap, secret, emptyDir, projected, csi, ephemeral)."
 
     def evaluate(self, obj, pod, version, variant):
@@ -1061,9 +1037,6 @@ class AllowPrivilegeEscalation(PSSCheck):
     since = (1, 8)
     frameworks = PSSCheck.pss_frameworks("allowPrivilegeEscalation", restricted_only=True,
                                          cis=("5.2.6",), nsa=NSA)
-    crosswalk = {"kube-linter": ("privilege-escalation-container",), "checkov": ("CKV_K8S_20",),
-                 "polaris": ("privilegeEscalationAllowed",), "kubescape": ("C-0016",),
-                 "trivy": ("KSV001",)}
     fix_safety = FixSafety.SAFE
     remediation = "Set securityContext.allowPrivilegeEscalation: false."
 
@@ -1139,9 +1112,6 @@ class RunAsNonRoot(PSSCheck):
     control = "runAsNonRoot"
     frameworks = PSSCheck.pss_frameworks("runAsNonRoot", restricted_only=True, cis=("5.2.7",),
                                          nsa=NSA_NONROOT)
-    crosswalk = {"kube-linter": ("run-as-non-root",), "checkov": ("CKV_K8S_23",),
-                 "polaris": ("runAsRootAllowed",), "kubescape": ("C-0013",),
-                 "trivy": ("KSV012",)}
     fix_safety = FixSafety.UNSAFE
     remediation = "Set securityContext.runAsNonRoot: true (pod level) and run as a non-zero UID."
 
@@ -1206,7 +1176,6 @@ class RunAsUser(PSSCheck):
     since = (1, 23)
     frameworks = PSSCheck.pss_frameworks("runAsUser", restricted_only=True, cis=("5.2.7",),
                                          nsa=NSA_NONROOT)
-    crosswalk = {"trivy": ("KSV105",)}
     remediation = "Set runAsUser to a non-zero UID (or leave it to the image)."
 
     @classmethod
@@ -1273,7 +1242,6 @@ class SeccompRestricted(PSSCheck):
     since = (1, 19)
     frameworks = PSSCheck.pss_frameworks("seccompProfile_restricted", restricted_only=True,
                                          cis=("5.7.2",), nsa=NSA_HARDENING)
-    crosswalk = {"checkov": ("CKV_K8S_31",), "kubescape": ("C-0055",), "trivy": ("KSV030",)}
     fix_safety = FixSafety.SAFE
     remediation = "Set spec.securityContext.seccompProfile.type: RuntimeDefault."
 
@@ -1340,8 +1308,6 @@ class CapabilitiesRestricted(PSSCheck):
     since = (1, 22)
     frameworks = PSSCheck.pss_frameworks("capabilities_restricted", restricted_only=True,
                                          cis=("5.2.9", "5.2.10"), nsa=NSA)
-    crosswalk = {"checkov": ("CKV_K8S_37",), "kubescape": ("C-0046",),
-                 "trivy": ("KSV003", "KSV106")}
     fix_safety = FixSafety.SAFE
     remediation = 'Set securityContext.capabilities.drop: ["ALL"] and add only NET_BIND_SERVICE.'
 
@@ -1411,7 +1377,6 @@ class ProcMountRestricted(PSSCheck):
     control = "procMount_restricted"
     since = (1, 35)
     frameworks = PSSCheck.pss_frameworks("procMount_restricted", restricted_only=True, nsa=NSA)
-    crosswalk = {"kube-linter": ("unsafe-proc-mount",), "trivy": ("KSV027",)}
     remediation = "Remove securityContext.procMount or set it to Default."
 
     def evaluate(self, obj, pod, version, variant):

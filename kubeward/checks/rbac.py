@@ -179,8 +179,6 @@ class WildcardVerbs(WildcardTemplate):
     field = "verbs"
     yaml_field = "verbs"
     noun = "verb"
-    crosswalk = {"kube-linter": ("wildcard-in-rules",), "checkov": ("CKV_K8S_49",),
-                 "kubescape": ("C-0187",), "trivy": ("KSV045",)}
 
 
 class WildcardResources(WildcardTemplate):
@@ -218,8 +216,6 @@ class WildcardResources(WildcardTemplate):
     field = "resources"
     yaml_field = "resources"
     noun = "resource"
-    crosswalk = {"kube-linter": ("wildcard-in-rules",), "checkov": ("CKV_K8S_49",),
-                 "kubescape": ("C-0187",), "trivy": ("KSV046",)}
 
 
 class WildcardApiGroups(WildcardTemplate):
@@ -258,7 +254,6 @@ class WildcardApiGroups(WildcardTemplate):
     field = "groups"
     yaml_field = "apiGroups"
     noun = "API group"
-    crosswalk = {"kube-linter": ("wildcard-in-rules",), "kubescape": ("C-0187",)}
 
 
 # ---------------------------------------------------------------------------
@@ -380,8 +375,6 @@ class ReadSecrets(CapabilityTemplate):
     grants = (("", "secrets", ("get", "list", "watch")),)
     what = "read Secrets"
     frameworks = {"cis": ("5.1.2",), "nsa": NSA, "mitre": ("MS-TA9025",)}
-    crosswalk = {"kube-linter": ("access-to-secrets",), "kubescape": ("C-0015", "C-0186"),
-                 "trivy": ("KSV041",)}
 
 
 class CreatePods(CapabilityTemplate):
@@ -421,8 +414,6 @@ class CreatePods(CapabilityTemplate):
     grants = (("", "pods", ("create",)),)
     what = "create Pods"
     frameworks = {"cis": ("5.1.4",), "nsa": NSA, "mitre": ("MS-TA9008",)}
-    crosswalk = {"kube-linter": ("access-to-create-pods",), "kubescape": ("C-0188",),
-                 "trivy": ("KSV048",)}
 
 
 class ManageWorkloads(CapabilityTemplate):
@@ -464,7 +455,6 @@ class ManageWorkloads(CapabilityTemplate):
     grants = tuple((g, r, _WRITE) for g, r in _WORKLOADS)
     what = "create or change workloads"
     frameworks = {"cis": ("5.1.4",), "nsa": NSA, "mitre": ("MS-TA9012", "MS-TA9008")}
-    crosswalk = {"trivy": ("KSV048",), "kubescape": ("C-0188",)}
 
 
 class _PodSubresource(CapabilityTemplate):
@@ -518,8 +508,6 @@ class PodsExec(_PodSubresource):
     focus = "resources"
     what = "exec into containers"
     frameworks = {"nsa": NSA, "mitre": ("MS-TA9006",)}
-    crosswalk = {"kubescape": ("C-0002",), "trivy": ("KSV053",),
-                 "polaris": ("clusterrolePodExecAttach", "rolePodExecAttach")}
 
 
 class PodsAttach(_PodSubresource):
@@ -558,7 +546,6 @@ class PodsAttach(_PodSubresource):
     subresource = "attach"
     what = "attach to containers"
     frameworks = {"nsa": NSA, "mitre": ("MS-TA9006",)}
-    crosswalk = {"polaris": ("clusterrolePodExecAttach", "rolePodExecAttach")}
 
 
 class PodsPortForward(_PodSubresource):
@@ -599,7 +586,6 @@ class PodsPortForward(_PodSubresource):
     subresource = "portforward"
     what = "port-forward to pods"
     frameworks = {"nsa": NSA, "mitre": ("MS-TA9034",)}
-    crosswalk = {"kubescape": ("C-0063",)}
 
 
 class PodsEphemeralContainers(CapabilityTemplate):
@@ -684,8 +670,6 @@ class Impersonate(CapabilityTemplate):
     focus = "verbs"
     what = "impersonate other identities"
     frameworks = {"cis": ("5.1.8",), "nsa": NSA, "mitre": ("MS-TA9019",)}
-    crosswalk = {"kube-linter": ("impersonate-without-resource-names",),
-                 "kubescape": ("C-0065", "C-0191"), "trivy": ("KSV043",)}
 
 
 class Bind(CapabilityTemplate):
@@ -727,8 +711,6 @@ class Bind(CapabilityTemplate):
     focus = "verbs"
     what = "bind roles it does not hold"
     frameworks = {"cis": ("5.1.8",), "nsa": NSA, "mitre": ("MS-TA9019",)}
-    crosswalk = {"kube-linter": ("bind-verb-in-role",), "checkov": ("CKV_K8S_157",),
-                 "kubescape": ("C-0191",)}
 
 
 class Escalate(CapabilityTemplate):
@@ -769,8 +751,6 @@ class Escalate(CapabilityTemplate):
     focus = "verbs"
     what = "escalate roles"
     frameworks = {"cis": ("5.1.8",), "nsa": NSA, "mitre": ("MS-TA9019",)}
-    crosswalk = {"kube-linter": ("escalate-verb-in-role",), "checkov": ("CKV_K8S_158",),
-                 "kubescape": ("C-0191",)}
 
 
 class NodesProxy(CapabilityTemplate):
@@ -858,8 +838,6 @@ class ApproveCSR(CapabilityTemplate):
     signer_grant = (("certificates.k8s.io", "signers", ("approve",)),)
     what = "approve certificate signing requests"
     frameworks = {"cis": ("5.1.11",), "nsa": NSA}
-    crosswalk = {"checkov": ("CKV_K8S_156",),
-                 "kube-linter": ("approve-signers-without-resource-names",)}
 
     def check(self, obj, ctx):
         rules = rules_of(obj)
@@ -961,7 +939,6 @@ class AdmissionWebhooks(CapabilityTemplate):
         "mutatingadmissionpolicies", "mutatingadmissionpolicybindings"))
     what = "change admission control"
     frameworks = {"cis": ("5.1.12",), "nsa": NSA, "mitre": ("MS-TA9015",)}
-    crosswalk = {"checkov": ("CKV_K8S_155",)}
 
 
 class CreatePersistentVolumes(CapabilityTemplate):
@@ -1038,7 +1015,6 @@ class ChangeNetworkPolicies(CapabilityTemplate):
     name = "Role can change NetworkPolicies"
     severity = Severity.MEDIUM
     grants = (("networking.k8s.io", "networkpolicies", _CHANGE),)
-    crosswalk = {"trivy": ("KSV056",)}
     what = "change NetworkPolicies"
     frameworks = {"nsa": NSA + ("network/network-policies",),
                   "mitre": ("MS-TA9034",)}
@@ -1081,7 +1057,6 @@ class DeleteEvents(CapabilityTemplate):
               ("events.k8s.io", "events", ("delete", "deletecollection")))
     what = "delete events"
     frameworks = {"nsa": NSA, "mitre": ("MS-TA9022",)}
-    crosswalk = {"kubescape": ("C-0031",)}
 
 
 # ---------------------------------------------------------------------------
@@ -1149,8 +1124,6 @@ class ClusterAdminBinding(Check):
     severity = Severity.CRITICAL
     kinds = BINDING_KINDS
     frameworks = {"cis": ("5.1.1",), "nsa": NSA, "mitre": ("MS-TA9019",)}
-    crosswalk = {"kube-linter": ("cluster-admin-role-binding",), "kubescape": ("C-0035", "C-0185"),
-                 "polaris": ("clusterrolebindingClusterAdmin", "rolebindingClusterAdminClusterRole")}
     remediation = "Bind a role with only the permissions the subject needs."
 
     def check(self, obj, ctx):
@@ -1280,7 +1253,6 @@ class DefaultServiceAccountBinding(Check):
     severity = Severity.MEDIUM
     kinds = BINDING_KINDS
     frameworks = {"cis": ("5.1.5",), "nsa": NSA, "mitre": ("MS-TA9016",)}
-    crosswalk = {"checkov": ("CKV_K8S_42",), "kubescape": ("C-0189",)}
     remediation = "Create a ServiceAccount for the workload and bind the role to it."
 
     def check(self, obj, ctx):

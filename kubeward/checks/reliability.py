@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from kubeward.analysis.selectors import as_dict, as_list, selector_matches
 from kubeward.checks.base import Check, CrossCheck, Severity
 from kubeward.model.objects import K8sObject
 
-REPLICATED_KINDS = frozenset({"Deployment", "StatefulSet"})
+#: workloads whose replicas a PodDisruptionBudget and spreading protect
+#: (OpenShift's DeploymentConfig runs replicas like a Deployment)
+REPLICATED_KINDS = frozenset({"Deployment", "StatefulSet", "DeploymentConfig"})
 
 
 def _is_int(v) -> bool:
@@ -33,38 +36,6 @@ def is_batch(obj: K8sObject) -> bool:
     if obj.kind.endswith("Job"):
         return True
     return obj.pod.spec.get("restartPolicy") in ("Never", "OnFailure")
-
-
-def selector_matches(selector, labels: dict) -> bool:
-    """Kubernetes label selector semantics; an empty selector matches all."""
-    if not isinstance(selector, dict):
-        return False
-    ml = selector.get("matchLabels")
-    if isinstance(ml, dict):
-        for k, v in ml.items():
-            if k not in labels or str(labels[k]) != str(v):
-                return False
-    exprs = selector.get("matchExpressions")
-    if isinstance(exprs, list):
-        for e in exprs:
-            if not isinstance(e, dict):
-                return False
-            key, op = e.get("key"), e.get("operator")
-            values = [str(v) for v in e.get("values") or []]
-            has = key in labels
-            if op == "In":
-                ok = has and str(labels[key]) in values
-            elif op == "NotIn":
-                ok = not has or str(labels[key]) not in values
-            elif op == "Exists":
-                ok = has
-            elif op == "DoesNotExist":
-                ok = not has
-            else:
-                return False
-            if not ok:
-                return False
-    return True
 
 
 def _hpa_index(ctx) -> dict:
@@ -157,9 +128,6 @@ class LivenessProbe(ProbeCheck):
     severity = Severity.LOW
     default_enabled = False
     probe = "livenessProbe"
-    crosswalk = {"kube-linter": ("no-liveness-probe",), "checkov": ("CKV_K8S_8",),
-                 "polaris": ("livenessProbeMissing",), "kubescape": ("C-0056",),
-                 "kube-score": ("pod-probes",)}
     remediation = "Add a livenessProbe that fails only when the process must be restarted."
 
 
@@ -206,9 +174,6 @@ class ReadinessProbe(ProbeCheck):
     severity = Severity.LOW
     default_enabled = False
     probe = "readinessProbe"
-    crosswalk = {"kube-linter": ("no-readiness-probe",), "checkov": ("CKV_K8S_9",),
-                 "polaris": ("readinessProbeMissing",), "kubescape": ("C-0018",),
-                 "kube-score": ("pod-probes",)}
     remediation = "Add a readinessProbe."
 
 
@@ -249,7 +214,6 @@ class SingleReplica(CrossCheck):
     severity = Severity.LOW
     default_enabled = False
     kinds = REPLICATED_KINDS
-    crosswalk = {"polaris": ("deploymentMissingReplicas",)}
     remediation = "Run at least two replicas (three for quorum-based systems)."
 
     def check_all(self, objects, ctx) -> Iterator:
@@ -266,8 +230,8 @@ class SingleReplica(CrossCheck):
 class MissingPodDisruptionBudget(CrossCheck):
     """
     ## What it does
-    Reports Deployments and StatefulSets with two or more replicas that no
-    PodDisruptionBudget of the input (same namespace, selector matching the
+    Reports Deployments, StatefulSets and OpenShift DeploymentConfigs with
+    two or more replicas that no PodDisruptionBudget of the input (same namespace, selector matching the
     pod template labels) covers.
 
     ## Why is this bad?
@@ -307,9 +271,6 @@ class MissingPodDisruptionBudget(CrossCheck):
     name = "PodDisruptionBudget missing"
     severity = Severity.LOW
     kinds = REPLICATED_KINDS
-    crosswalk = {"polaris": ("missingPodDisruptionBudget",),
-                 "kube-score": ("deployment-has-poddisruptionbudget",
-                                "statefulset-has-poddisruptionbudget")}
     remediation = "Add a PodDisruptionBudget selecting the workload's pods."
 
     def check_all(self, objects, ctx) -> Iterator:
@@ -336,9 +297,13 @@ class MissingPodDisruptionBudget(CrossCheck):
 class NoSpreading(CrossCheck):
     """
     ## What it does
-    Reports Deployments and StatefulSets with two or more replicas whose pod
-    template has neither `affinity.podAntiAffinity` nor
-    `topologySpreadConstraints`.
+    Reports Deployments, StatefulSets and OpenShift DeploymentConfigs with
+    two or more replicas that nothing spreads: no `topologySpreadConstraints`
+    entry and no `affinity.podAntiAffinity` term (required, or preferred
+    with a positive weight) whose `labelSelector` matches the workload's own
+    pod labels, in the workload's own namespace (a term's `namespaces` and
+    `namespaceSelector` must include it). A term that selects other pods
+    keeps this workload away from those, not its replicas from each other.
 
     ## Why is this bad?
     The scheduler may put every replica on the same node or zone; one node
@@ -378,30 +343,71 @@ class NoSpreading(CrossCheck):
     name = "Replicas not spread"
     severity = Severity.LOW
     kinds = REPLICATED_KINDS
-    crosswalk = {"kube-linter": ("no-anti-affinity",), "polaris": ("topologySpreadConstraint",),
-                 "kube-score": ("deployment-has-host-podantiaffinity",
-                                "statefulset-has-host-podantiaffinity")}
     remediation = "Add topologySpreadConstraints or a podAntiAffinity for the workload's pods."
 
     def check_all(self, objects, ctx) -> Iterator:
+        ns_labels = {n.name: as_dict(n.labels) for n in ctx.by_kind("Namespace")}
         for obj in objects:
             if obj.kind not in REPLICATED_KINDS or obj.pod is None:
-                continue
-            spec = obj.pod.spec
-            if spec.get("topologySpreadConstraints"):
-                continue
-            aff = spec.get("affinity")
-            anti = aff.get("podAntiAffinity") if isinstance(aff, dict) else None
-            if isinstance(anti, dict) and any(anti.get(k) for k in (
-                    "requiredDuringSchedulingIgnoredDuringExecution",
-                    "preferredDuringSchedulingIgnoredDuringExecution")):
                 continue
             n, source = effective_replicas(obj, ctx)
             if n < 2:
                 continue
+            if spreads_own_pods(obj, ns_labels):
+                continue
             yield self.finding(obj, obj.pod.path,
                                f"{obj.kind} {obj.name!r} has {n} replicas but no podAntiAffinity "
-                               "or topologySpreadConstraints")
+                               "term or topologySpreadConstraint that selects its own pods")
+
+
+def _selects_own_pods(term: dict, labels: dict) -> bool:
+    """A term's ``labelSelector`` (with ``matchLabelKeys``, which add the
+    pod's own values of those keys) matches the workload's pod labels. A
+    missing selector matches no pod, as the scheduler reads it."""
+    sel = term.get("labelSelector")
+    if not isinstance(sel, dict):
+        return False
+    return selector_matches(sel, labels)
+
+
+def _term_covers_namespace(term: dict, namespace, ns_labels: dict) -> bool:
+    """Whether a pod (anti-)affinity term counts pods of the workload's own
+    namespace: with neither ``namespaces`` nor ``namespaceSelector`` the
+    term means the pod's namespace; otherwise the union of the listed names
+    and the namespaces the selector matches (``{}`` matches all). A
+    selector over labels of a Namespace not in the input cannot be decided
+    and is taken to cover it (no finding on a guess)."""
+    names = as_list(term.get("namespaces"))
+    nsel = term.get("namespaceSelector")
+    if not names and nsel is None:
+        return True
+    if namespace in names or (namespace is None and "default" in names):
+        return True
+    if isinstance(nsel, dict):
+        labels = ns_labels.get(namespace or "default")
+        return labels is None or selector_matches(nsel, labels)
+    return False
+
+
+def spreads_own_pods(obj: K8sObject, ns_labels: dict) -> bool:
+    """A topologySpreadConstraint, or a podAntiAffinity term (required, or
+    preferred with a positive weight), that selects the workload's own pods
+    in its own namespace: only such a term keeps its replicas apart."""
+    spec = obj.pod.spec
+    labels = as_dict(obj.pod.metadata.get("labels"))
+    for c in as_list(spec.get("topologySpreadConstraints")):
+        if isinstance(c, dict) and c.get("topologyKey") and _selects_own_pods(c, labels):
+            return True
+    anti = as_dict(as_dict(spec.get("affinity")).get("podAntiAffinity"))
+    terms = [t for t in as_list(anti.get("requiredDuringSchedulingIgnoredDuringExecution"))
+             if isinstance(t, dict)]
+    for pref in as_list(anti.get("preferredDuringSchedulingIgnoredDuringExecution")):
+        if isinstance(pref, dict) and isinstance(pref.get("podAffinityTerm"), dict):
+            w = pref.get("weight")
+            if type(w) is int and w > 0:
+                terms.append(pref["podAffinityTerm"])
+    return any(t.get("topologyKey") and _selects_own_pods(t, labels)
+               and _term_covers_namespace(t, obj.namespace, ns_labels) for t in terms)
 
 
 class NoPriorityClass(Check):
@@ -441,7 +447,6 @@ class NoPriorityClass(Check):
     severity = Severity.INFO
     default_enabled = False
     workloads_only = True
-    crosswalk = {"kube-linter": ("priority-class-name",), "polaris": ("priorityClassNotSet",)}
     remediation = "Set spec.priorityClassName."
 
     def check(self, obj, ctx):
@@ -484,7 +489,6 @@ class NakedPod(Check):
     name = "Naked Pod"
     severity = Severity.LOW
     kinds = frozenset({"Pod"})
-    crosswalk = {"kubescape": ("C-0073",)}
     remediation = "Create the Pod through a Deployment, StatefulSet, DaemonSet or Job."
 
     def check(self, obj, ctx):

@@ -152,9 +152,6 @@ class CpuRequest(ResourceCheck):
     default_enabled = False
     resource, bound = "cpu", "requests"
     frameworks = {"nsa": ("network/resource-policies",), "mitre": ("MS-TA9040",)}
-    crosswalk = {"kube-linter": ("unset-cpu-requirements",), "checkov": ("CKV_K8S_10",),
-                 "polaris": ("cpuRequestsMissing",), "kube-score": ("container-resources",),
-                 "kubescape": ("C-0050",), "trivy": ("KSV015",)}
     remediation = _RR.format(r="cpu", ex="100m")
 
 
@@ -197,9 +194,6 @@ class CpuLimit(ResourceCheck):
     default_enabled = False
     resource, bound = "cpu", "limits"
     frameworks = {"nsa": ("network/resource-policies",), "mitre": ("MS-TA9039",)}
-    crosswalk = {"kube-linter": ("unset-cpu-requirements",), "checkov": ("CKV_K8S_11",),
-                 "polaris": ("cpuLimitsMissing",), "kube-score": ("container-resources",),
-                 "kubescape": ("C-0050",), "trivy": ("KSV011",)}
     remediation = _RL.format(r="cpu", ex="500m")
 
 
@@ -242,9 +236,6 @@ class MemoryRequest(ResourceCheck):
     default_enabled = False
     resource, bound = "memory", "requests"
     frameworks = {"nsa": ("network/resource-policies",), "mitre": ("MS-TA9040",)}
-    crosswalk = {"kube-linter": ("unset-memory-requirements",), "checkov": ("CKV_K8S_12",),
-                 "polaris": ("memoryRequestsMissing",), "kube-score": ("container-resources",),
-                 "kubescape": ("C-0004",), "trivy": ("KSV016",)}
     remediation = _RR.format(r="memory", ex="128Mi")
 
 
@@ -285,9 +276,6 @@ class MemoryLimit(ResourceCheck):
     severity = Severity.MEDIUM
     resource, bound = "memory", "limits"
     frameworks = {"nsa": ("network/resource-policies",), "mitre": ("MS-TA9040", "MS-TA9039")}
-    crosswalk = {"kube-linter": ("unset-memory-requirements",), "checkov": ("CKV_K8S_13",),
-                 "polaris": ("memoryLimitsMissing",), "kube-score": ("container-resources",),
-                 "kubescape": ("C-0004",), "trivy": ("KSV018",)}
     remediation = _RL.format(r="memory", ex="256Mi")
 
 
@@ -327,7 +315,6 @@ class EphemeralStorageRequest(ResourceCheck):
     default_enabled = False
     resource, bound = "ephemeral-storage", "requests"
     frameworks = {"nsa": ("network/resource-policies",), "mitre": ("MS-TA9040",)}
-    crosswalk = {"kube-score": ("container-ephemeral-storage-request-and-limit",)}
     remediation = _RR.format(r="ephemeral-storage", ex="64Mi")
 
 
@@ -367,7 +354,6 @@ class EphemeralStorageLimit(ResourceCheck):
     default_enabled = False
     resource, bound = "ephemeral-storage", "limits"
     frameworks = {"nsa": ("network/resource-policies",), "mitre": ("MS-TA9040",)}
-    crosswalk = {"kube-score": ("container-ephemeral-storage-request-and-limit",)}
     remediation = _RL.format(r="ephemeral-storage", ex="1Gi")
 
 
@@ -429,7 +415,6 @@ class NamespaceWithoutResourceQuota(NamespacePolicyCheck):
     default_enabled = False
     policy_kind = "ResourceQuota"
     frameworks = {"nsa": ("network/resource-policies",), "mitre": ("MS-TA9040",)}
-    crosswalk = {"trivy": ("KSV040",)}
     remediation = "Add a ResourceQuota to the namespace."
 
 
@@ -479,5 +464,4 @@ class NamespaceWithoutLimitRange(NamespacePolicyCheck):
     default_enabled = False
     policy_kind = "LimitRange"
     frameworks = {"nsa": ("network/resource-policies",), "mitre": ("MS-TA9040",)}
-    crosswalk = {"trivy": ("KSV039",)}
     remediation = "Add a LimitRange with Container defaults to the namespace."

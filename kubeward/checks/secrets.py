@@ -287,8 +287,6 @@ class EnvSecretByName(Check):
     severity = Severity.HIGH
     workloads_only = True
     frameworks = {"cis": ("5.4.2",), "nsa": NSA_SECRETS, "mitre": ("MS-TA9027",)}
-    crosswalk = {"kube-linter": ("env-var-secret",), "polaris": ("sensitiveContainerEnvVar",),
-                 "kubescape": ("C-0012",)}
     remediation = "Move the value into a Secret and reference it with valueFrom.secretKeyRef."
 
     def check(self, obj, ctx):
@@ -341,7 +339,6 @@ class EnvKnownToken(Check):
     severity = Severity.HIGH
     workloads_only = True
     frameworks = {"cis": ("5.4.2",), "nsa": NSA_SECRETS, "mitre": ("MS-TA9027",)}
-    crosswalk = {"kubescape": ("C-0012",)}
     remediation = "Rotate the credential, store it in a Secret and reference it with valueFrom."
 
     def check(self, obj, ctx):
@@ -562,7 +559,6 @@ class ConfigMapSecretKey(Check):
     severity = Severity.MEDIUM
     kinds = frozenset({"ConfigMap"})
     frameworks = {"cis": ("5.4.2",), "nsa": NSA_SECRETS, "mitre": ("MS-TA9027",)}
-    crosswalk = {"kube-linter": ("configmap-with-credentials",), "kubescape": ("C-0012",)}
     remediation = "Store credentials in a Secret, not a ConfigMap."
 
     def check(self, obj, ctx):
@@ -633,7 +629,6 @@ class ConfigMapKnownToken(Check):
     severity = Severity.HIGH
     kinds = frozenset({"ConfigMap"})
     frameworks = {"cis": ("5.4.2",), "nsa": NSA_SECRETS, "mitre": ("MS-TA9027",)}
-    crosswalk = {"kubescape": ("C-0012",)}
     remediation = "Rotate the credential and store it in a Secret."
 
     def check(self, obj, ctx):
@@ -731,9 +726,6 @@ class AutomountServiceAccountToken(CrossCheck):
     severity = Severity.MEDIUM
     workloads_only = True
     frameworks = {"cis": ("5.1.6",), "nsa": NSA_TOKENS, "mitre": ("MS-TA9016",)}
-    crosswalk = {"checkov": ("CKV_K8S_38",), "kubescape": ("C-0034", "C-0190"),
-                 "polaris": ("automountServiceAccountToken",),
-                 "kube-linter": ("automount-service-account-token",)}
     fix_safety = FixSafety.UNSAFE
     remediation = ("Set automountServiceAccountToken: false on the pod (or its ServiceAccount) "
                    "unless it calls the Kubernetes API.")
@@ -811,7 +803,6 @@ class ServiceAccountAutomount(Check):
     kinds = frozenset({"ServiceAccount"})
     default_enabled = False
     frameworks = {"cis": ("5.1.5", "5.1.6"), "nsa": NSA_TOKENS, "mitre": ("MS-TA9016",)}
-    crosswalk = {"checkov": ("CKV_K8S_41",), "kubescape": ("C-0190",)}
     fix_safety = FixSafety.UNSAFE
     remediation = "Set automountServiceAccountToken: false on the ServiceAccount."
 
@@ -866,7 +857,6 @@ class DefaultServiceAccount(Check):
     severity = Severity.LOW
     workloads_only = True
     frameworks = {"cis": ("5.1.5",), "nsa": ("authn/rbac",), "mitre": ("MS-TA9016",)}
-    crosswalk = {"kube-linter": ("default-service-account",), "kubescape": ("C-0189",)}
     remediation = "Create a ServiceAccount for the workload and set serviceAccountName."
 
     def check(self, obj, ctx):
@@ -1038,7 +1028,6 @@ class SecretInEnv(Check):
     workloads_only = True
     default_enabled = False
     frameworks = {"cis": ("5.4.1",), "nsa": NSA_SECRETS}
-    crosswalk = {"kube-linter": ("read-secret-from-env-var",), "checkov": ("CKV_K8S_35",)}
     remediation = "Mount the Secret as a read-only volume instead of env vars."
 
     def check(self, obj, ctx):

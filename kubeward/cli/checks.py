@@ -9,6 +9,8 @@ import click
 
 
 def check_info(cls) -> dict:
+    from kubeward.checks import crosswalk
+
     kinds = sorted(cls.kinds) if cls.kinds else (["<any workload>"] if cls.workloads_only else ["<any>"])
     return {
         "id": cls.id,
@@ -18,7 +20,8 @@ def check_info(cls) -> dict:
         "kinds": kinds,
         "defaultEnabled": cls.default_enabled,
         "fixSafety": cls.fix_safety,
-        "crosswalk": {k: list(v) for k, v in sorted(cls.crosswalk.items())},
+        "crosswalk": crosswalk.by_tool(cls.id),
+        "equivalents": [m.as_dict() for m in crosswalk.for_check(cls.id)],
         "remediation": cls.remediation,
         "crossResource": hasattr(cls, "check_all"),
     }
@@ -28,11 +31,16 @@ def check_info(cls) -> dict:
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @click.option("--framework", default=None, help="Only checks of this framework.")
-def checks(output, framework):
+@click.option("--tool", type=click.Choice(("kube-linter", "checkov", "polaris", "kube-score",
+                                           "kubescape", "trivy")),
+              help="Only checks that replace a rule of this tool, with the relation of each.")
+def checks(output, framework, tool):
     """List every check: id, name, severity, frameworks, kinds, on by default."""
     from kubeward.checks.base import registry
 
     reg = registry()
+    if tool:
+        return _by_tool(tool, reg, output)
     infos = [check_info(reg[cid]) for cid in sorted(reg)
              if framework is None or framework == "all" or framework in reg[cid].frameworks]
     if output == "json":
@@ -45,6 +53,22 @@ def checks(output, framework):
         click.echo(f"{i['id']:8} {on} {i['severity']:8} {i['name']}  [{fw}] "
                    f"kinds: {', '.join(i['kinds'])}")
     click.echo(f"{len(infos)} checks", err=True)
+
+
+def _by_tool(tool: str, reg, output: str) -> None:
+    """One row per rule of ``tool``: the kubeward checks and how they relate."""
+    from kubeward.checks import crosswalk
+
+    rows = crosswalk.for_tool(tool)
+    if output == "json":
+        json.dump([dict(m.as_dict(), check=m.check) for m in rows], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    for m in rows:
+        name = reg[m.check].name if m.check in reg else "?"
+        note = f" ({m.note})" if m.note else ""
+        click.echo(f"{m.rule:40} {m.check:8} {m.relation:10} {name}{note}")
+    click.echo(f"{len({m.rule for m in rows})} {tool} rules, {len(rows)} mappings", err=True)
 
 
 @click.command()
@@ -66,7 +90,8 @@ def explain(check_id):
     click.echo(f"applies to: {', '.join(i['kinds'])}")
     if i["frameworks"]:
         click.echo("frameworks: " + "; ".join(f"{k} {', '.join(v)}" for k, v in i["frameworks"].items()))
-    if i["crosswalk"]:
-        click.echo("other tools: " + "; ".join(f"{k} {', '.join(v)}" for k, v in i["crosswalk"].items()))
+    for m in i["equivalents"]:
+        why = f": {m['note']}" if m.get("note") else ""
+        click.echo(f"{m['tool']} {m['rule']}: {m['relation']}{why}")
     click.echo("")
     click.echo(cls.doc())

@@ -267,6 +267,10 @@ def _fix_round(report, files: dict, bad_files: set, per_file: dict, texts: dict,
         if f.file in bad_files:
             ff.failed.append((f, "the file does not parse cleanly (see its errors above); fix those first"))
             continue
+        obj = index.get((f.file, f.doc_index, f.object.kind, f.object.namespace, f.object.name))
+        if obj is not None and obj.invalid:
+            ff.failed.append((f, "the object has wrong-typed fields (see its errors); fix those first"))
+            continue
         if ff.error:
             ff.failed.append((f, ff.error))
             continue

@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator
 from kubeward.findings import LoadError
 from kubeward.loading.yamldoc import Document, DocumentError, decode, parse_documents
 from kubeward.model import K8sObject, Source
-from kubeward.model.validate import validate_object
+from kubeward.model.validate import blank_invalid, validate_object
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -153,7 +153,11 @@ def _add_object(raw: dict, source: Source, result: LoadResult) -> None:
             line, col, _ = obj.locate(path)
             result.errors.append(LoadError(source.file, f"{obj.kind} {obj.name or '?'}: {message}",
                                            line, col, kind="schema"))
-        return
+        # The object is still checked, with the wrong-typed fields read as
+        # unset; findings on those fields are dropped (engine.run_checks).
+        blank_invalid(raw, [p for p, _ in problems])
+        obj = K8sObject(raw, source)
+        obj.invalid = tuple(p for p, _ in problems)
     result.objects.append(obj)
 
 

@@ -202,7 +202,7 @@ class K8sObject:
     """One Kubernetes object with its source location."""
 
     __slots__ = ("raw", "api_version", "kind", "name", "namespace", "source", "pod",
-                 "_ref", "__weakref__")
+                 "invalid", "_ref", "__weakref__")
 
     def __init__(self, raw: dict, source: Source):
         self.raw = raw
@@ -216,6 +216,9 @@ class K8sObject:
         self.namespace: str | None = str(ns) if ns else None
         self.source = source
         self.pod: PodView | None = _find_pod(raw, self.kind, self.api_version)
+        #: paths of wrong-typed fields, reported as load errors and read as
+        #: unset (see ``model.validate.blank_invalid``)
+        self.invalid: tuple[Path, ...] = ()
         self._ref = None
 
     # -- metadata helpers -------------------------------------------------

@@ -123,13 +123,43 @@ def _walk(value: Any, schema: Any, path: Path, out: list) -> None:
     else:  # pragma: no cover - table error
         raise AssertionError(schema)
     if not ok:
-        out.append((path, f"{format_path(path)}: expected a {schema}, got {_article(value)}"))
+        out.append((path, f"{format_path(path)}: expected {_an(schema)}, got {_article(value)}"))
+
+
+def _an(word: str) -> str:
+    return ("an " if word[0] in "aeiou" else "a ") + word
 
 
 def _article(value: Any) -> str:
     # Never echo the value itself: it may be a secret.
-    k = _kind_of(value)
-    return ("an " if k[0] in "aeiou" else "a ") + k
+    return _an(_kind_of(value))
+
+
+def blank_invalid(raw: dict, paths) -> None:
+    """Replace every wrong-typed value at ``paths`` by ``None`` (which the
+    API server and every check read as "unset"), so that the rest of the
+    object is still checked. The positions of the parents stay valid."""
+    for path in paths:
+        cur: Any = raw
+        for part in path[:-1]:
+            try:
+                cur = cur[part]
+            except (KeyError, IndexError, TypeError):
+                cur = None
+                break
+        if path and isinstance(cur, (dict, list)):
+            try:
+                cur[path[-1]] = None
+            except (IndexError, TypeError):
+                pass
+
+
+def voided_by(path: Path, invalid) -> bool:
+    """Whether a finding at ``path`` is about a wrong-typed field: it names
+    that field or something inside it. (A finding about a missing field
+    names the field it wants set, so a wrong-typed value read as unset is
+    caught here too; findings on the parent or siblings still stand.)"""
+    return any(path[:len(bad)] == bad for bad in invalid)
 
 
 def validate_object(obj) -> list[tuple[Path, str]]:

@@ -325,9 +325,13 @@ def test_watch_daemon_serves_metrics_and_stops_on_sigterm(fake_api, kubeconfig):
         wait_for(lambda: any("metrics on" in l for l in lines), timeout=20,
                  what="the metrics address")
         port = int(re.search(r"127\.0\.0\.1:(\d+)/metrics", "".join(lines)).group(1))
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-            text = r.read().decode()
-        assert 'kubeward_findings{check="PSS002",namespace="shop",severity="critical"} 1.0' in text
+        want = 'kubeward_findings{check="PSS002",namespace="shop",severity="critical"} 1.0'
+
+        def scraped() -> bool:  # the port opens before the first audit pass ends
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                return want in r.read().decode()
+
+        wait_for(scraped, timeout=30, what="the first audit's findings in /metrics")
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)
         out = proc.stdout.read()  # small: one JSON report

@@ -8,6 +8,7 @@ import pytest
 
 from kubeward.loading.files import LoadResult, load_paths, load_text
 from kubeward.loading.yamldoc import MAX_DEPTH, parse_documents
+from kubeward.paths import format_path
 
 
 def load(text: str, name: str = "f.yaml", is_json: bool = False) -> LoadResult:
@@ -198,10 +199,50 @@ def test_directory_walk_is_recursive_sorted_and_filters_extensions(tmp_path):
 def test_wrong_types_are_errors_with_path_and_line(snippet, path, line):
     text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: a\n      image: x\n" + snippet
     r = load(text)
-    assert r.objects == []
+    # the object is kept, with the wrong-typed field read as unset
+    [obj] = r.objects
+    assert [format_path(p) for p in obj.invalid] == [path]
     assert len(r.errors) == 1
     assert r.errors[0].line == line
     assert path in r.errors[0].message
+
+
+QUOTED_PORT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cm, namespace: cm}
+spec:
+  template:
+    metadata: {labels: {app: cm}}
+    spec:
+      containers:
+        - name: cm
+          image: quay.io/jetstack/cert-manager-controller:v1.14.0
+          ports:
+            - containerPort: "9402"
+          securityContext:
+            privileged: true
+            allowPrivilegeEscalation: "false"
+"""
+
+
+def test_one_type_error_does_not_hide_the_other_checks(tmp_path):
+    """Helm output often quotes numbers; a wrong-typed field is an error
+    and is read as unset, and every other field is still checked."""
+    from kubeward.engine import ScanOptions, scan
+
+    f = tmp_path / "cm.yaml"
+    f.write_text(QUOTED_PORT)
+    report = scan([str(f)], ScanOptions())
+    assert sorted((e.line, e.kind) for e in report.errors) == [(12, "schema"), (15, "schema")]
+    assert "containerPort: expected an integer, got a string" in report.errors[0].message
+    got = {(x.check_id, x.field_path, x.line) for x in report.findings}
+    assert ("PSS002", "spec.template.spec.containers[0].securityContext.privileged", 14) in got
+    # nothing is reported on the wrong-typed fields themselves
+    assert not [x for x in report.findings
+                if x.field_path.startswith(("spec.template.spec.containers[0].ports[0].containerPort",
+                                            "spec.template.spec.containers[0].securityContext."
+                                            "allowPrivilegeEscalation"))]
 
 
 def test_containers_not_a_list():
