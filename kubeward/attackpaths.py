@@ -317,9 +317,8 @@ class Builder:
         hits.sort(key=lambda f: (order.index(f.check_id), f.line))
         best = hits[0]
         others = [f"{f.check_id} {f.field_path}" for f in hits[1:]]
-        from kubeward.paths import parse_path
         return _step("foothold", f"{FOOTHOLD[best.check_id]} ({best.field_path})", w.obj,
-                     parse_path(best.field_path), [self.f.ref(best)], None,
+                     best.path, [self.f.ref(best)], None,
                      best.remediation, others)
 
     # identity --------------------------------------------------------------
