@@ -208,4 +208,7 @@ def render(report, out, ctx) -> None:
     data = context(report, ctx)
     data["pathSvgs"] = [Markup(s) for s in data["pathSvgs"]]
     data["trendSvg"] = Markup(data["trendSvg"])
-    out.write(env.get_template("report.html.j2").render(**data))
+    # streamed in chunks: a report of 60,000 findings never exists as one string
+    stream = env.get_template("report.html.j2").stream(**data)
+    stream.enable_buffering(200)
+    stream.dump(out)
