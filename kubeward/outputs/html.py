@@ -25,6 +25,7 @@ STAGE_COLORS = {"entry": "#1d4ed8", "foothold": "#b45309", "identity": "#7c3aed"
                 "impact": "#b91c1c"}
 _BOX_W, _BOX_H, _GAP = 230, 92, 44
 OBJ_CLIP, FIELD_CLIP = 32, 33  # characters that fit in a box
+PATH_LIMIT = 100  # paths drawn; `kubeward paths -o json` has them all
 
 
 def _esc(text) -> str:
@@ -184,7 +185,8 @@ def context(report, ctx) -> dict:
         "summary": report.summary(), "severities": SEVERITIES,
         "namespaces": [(ns, [c[s] for s in SEVERITIES], sum(c.values())) for ns, c in namespaces],
         "groups": groups,
-        "paths": paths, "pathSvgs": [path_svg(p) for p in (paths or {}).get("paths", [])],
+        "paths": paths, "shownPaths": (paths or {}).get("paths", [])[:PATH_LIMIT],
+        "pathSvgs": [path_svg(p) for p in (paths or {}).get("paths", [])[:PATH_LIMIT]],
         "compliance": ctx.extra.get("compliance") or {},
         "history": history, "trendSvg": trend_svg(history["runs"]) if history else "",
         "errors": [e.one_line() for e in report.errors], "notes": list(report.notes),

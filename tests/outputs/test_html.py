@@ -147,3 +147,15 @@ def test_opens_in_headless_chromium_without_console_errors(realworld, tmp_path):
     # the script ran over every row: the filter shows all findings
     assert f'{len(data["findings"])} findings shown' in dom
     assert '<form id="filters" aria-label="Filters">' in dom
+
+
+def test_paths_beyond_the_limit_are_counted_not_drawn(tmp_path, monkeypatch):
+    from kubeward.outputs import html as html_out
+
+    monkeypatch.setattr(html_out, "PATH_LIMIT", 0)
+    out = tmp_path / "r.html"
+    run(["scan", str(ROOT / "examples" / "attack-path"), "-o", f"html={out}", "-o", "text"])
+    doc = _doc(out)
+    assert not doc.xpath("//article[@class='path']")
+    assert doc.get_element_by_id("more-paths").text_content().startswith(
+        "1 more paths are not drawn here")
