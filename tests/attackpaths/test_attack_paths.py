@@ -267,3 +267,17 @@ def test_escalation_through_a_binding_the_attacker_makes():
         ("impact", "ClusterRoleBinding admin", "roleRef.name", ["RBAC021"], "rbac: escalation")]
     assert [f["fieldPath"] for f in p["steps"][2]["findings"]] == ["rules[1].verbs[0]"]
     assert p["score"] == 60 + 0 - 5 * 4
+
+
+def test_a_suppressed_finding_stays_on_its_step_marked(tmp_path):
+    app = (EXAMPLE / "app.yaml").read_text().replace(
+        "  name: web\n  namespace: shop\nspec:\n  replicas: 2\n",
+        "  name: web\n  namespace: shop\n  annotations:\n"
+        "    kubeward.io/ignore: \"SEC007: calls the API (SHOP-12)\"\nspec:\n  replicas: 2\n")
+    assert "kubeward.io/ignore" in app
+    (tmp_path / "app.yaml").write_text(app)
+    (tmp_path / "ops.yaml").write_text((EXAMPLE / "ops.yaml").read_text())
+    r = run(["paths", "-o", "json", str(tmp_path)])
+    step = json.loads(r.stdout)["attackPaths"]["paths"][0]["steps"][1]
+    assert [(f["checkId"], f.get("suppressed")) for f in step["findings"]] == [
+        ("SEC007", "calls the API (SHOP-12)")]
