@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections import Counter
 from pathlib import Path
 
@@ -162,19 +161,18 @@ def test_audit_watch_records_the_first_report_then_per_interval(tmp_path):
         api.load_yaml(ROOT / "tests" / "cluster" / "data")
         kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", api.url)
         hist = tmp_path / "h.db"
-        done = threading.Event()
         r = CliRunner().invoke(cli, ["audit", "--kubeconfig", str(kubeconfig), "--watch",
                                      "--metrics-port", "0", "--check", "PSS002",
-                                     "--history", str(hist), "--history-interval", "0.5",
-                                     "-o", "json", "--duration", "2.2"],
+                                     "--history", str(hist), "--history-interval", "0.3",
+                                     "-o", "json", "--duration", "5"],
                                catch_exceptions=False)
-        done.set()
     finally:
         api.stop()
     assert r.exit_code == 0, r.output
     data = json.loads(run(["history", str(hist), "-o", "json"]).stdout)
     runs = data["runs"]
-    # the first report, then one per elapsed interval (at least one in 2.2 s)
+    # the first report, then one per elapsed interval (at least one in 5 s, even when the
+    # first evaluation is slow on a busy machine)
     assert len(runs) >= 2
     assert {x["command"] for x in runs} == {"audit"}
     assert len({x["findings"] for x in runs}) == 1  # nothing changed
