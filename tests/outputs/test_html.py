@@ -126,21 +126,25 @@ def test_html_is_a_registered_format(tmp_path):
     assert r.stdout.startswith("<!DOCTYPE html>") and "No findings." in r.stdout
 
 
-def test_opens_in_headless_chromium_without_console_errors(realworld, tmp_path):
+def _chromium(url: str, tmp_path) -> tuple[str, list[str]]:
+    """(DOM after the scripts ran, console lines) of ``url`` in headless Chromium."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("chromium is not installed (Debian: apt-get install chromium); the HTML "
                     "report's browser test needs it")
-    html, data = realworld
-    profile = tmp_path / "profile"
+    profile = tmp_path / f"profile{len(list(tmp_path.iterdir()))}"
     profile.mkdir()
     p = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-                        "--enable-logging=stderr", "--v=0", "--dump-dom", html.as_uri()],
+                        "--enable-logging=stderr", "--v=0", "--dump-dom", url],
                        capture_output=True, text=True, timeout=180)
     assert p.returncode == 0, p.stderr[-2000:]
-    console = [line for line in p.stderr.splitlines() if ":CONSOLE" in line]
+    return p.stdout, [line for line in p.stderr.splitlines() if ":CONSOLE" in line]
+
+
+def test_opens_in_headless_chromium_without_console_errors(realworld, tmp_path):
+    html, data = realworld
+    dom, console = _chromium(html.as_uri(), tmp_path)
     assert console == []
-    dom = p.stdout
     import re
     html_tag = re.search(r"<html[^>]*>", dom).group(0)
     assert 'data-js-ready="1"' in html_tag and "data-js-error" not in html_tag
@@ -159,3 +163,15 @@ def test_paths_beyond_the_limit_are_counted_not_drawn(tmp_path, monkeypatch):
     assert not doc.xpath("//article[@class='path']")
     assert doc.get_element_by_id("more-paths").text_content().startswith(
         "1 more paths are not drawn here")
+
+
+def test_filters_run_in_chromium(realworld, tmp_path):
+    """The filter script, driven by a link (#filter?sev=...&ns=...): the
+    count it shows equals the JSON report's."""
+    html, data = realworld
+    want = sum(1 for f in data["findings"] if f["severity"] in ("critical", "high")
+               and f["object"]["namespace"] == "monitoring")
+    assert want > 0
+    dom, console = _chromium(html.as_uri() + "#filter?sev=critical,high&ns=monitoring", tmp_path)
+    assert console == []
+    assert f"{want} findings shown" in dom
