@@ -175,3 +175,15 @@ def test_filters_run_in_chromium(realworld, tmp_path):
     dom, console = _chromium(html.as_uri() + "#filter?sev=critical,high&ns=monitoring", tmp_path)
     assert console == []
     assert f"{want} findings shown" in dom
+
+
+def test_values_are_escaped(tmp_path):
+    f = tmp_path / "x.yaml"
+    f.write_text('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n'
+                 'spec:\n  template:\n    spec:\n      containers:\n'
+                 '        - {name: c, image: "<script>alert(1)</script>"}\n')
+    out = tmp_path / "r.html"
+    run(["scan", str(f), "-o", f"html={out}", "-o", "text"])
+    text = out.read_text()
+    assert "<script>alert(1)" not in text and "&lt;script&gt;alert(1)" in text
+    assert text.count("<script>") == 1  # the report's own
