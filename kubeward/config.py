@@ -33,6 +33,9 @@ SCHEMA: dict[str, Any] = {
         "k8sVersion": {"type": "string", "pattern": r"^v?1\.\d+$"},
         "failOn": {"enum": _SEVERITIES},
         "frameworks": {"type": "array", "items": {"type": "string"}},
+        "namespace": {"type": "string",
+                      "pattern": r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"},
+        "context": {"type": "array", "items": {"type": "string", "minLength": 1}},
         "checks": {
             "type": "object",
             "additionalProperties": False,
@@ -142,6 +145,8 @@ class Config:
     k8s_version: tuple[int, int] | None = None
     fail_on: Severity | None = None
     frameworks: tuple[str, ...] = ()
+    namespace: str | None = None  # where objects without metadata.namespace are applied
+    context: tuple[str, ...] = ()  # paths read for cross-resource checks (relative to the file)
     enable: frozenset[str] = frozenset()
     disable: frozenset[str] = frozenset()
     severity: dict[str, Severity] = field(default_factory=dict)
@@ -222,6 +227,10 @@ def load_config(path: str, known_ids: set[str] | None = None) -> Config:
     except ValueError as e:
         raise ConfigError(path, str(e), _line_of(doc, ["k8sVersion"])) from None
     cfg.frameworks = tuple(data.get("frameworks", ()))
+    cfg.namespace = data.get("namespace")
+    base = os.path.dirname(os.path.abspath(path))
+    cfg.context = tuple(os.path.relpath(os.path.join(base, p)) if not os.path.isabs(p) else p
+                        for p in data.get("context", ()))
     cfg.admission = dict(data.get("admission", {}))
     checks = data.get("checks", {})
     cfg.enable = frozenset(checks.get("enable", ()))

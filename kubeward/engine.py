@@ -41,11 +41,23 @@ class ScanOptions:
     jobs: int = 1
     complete: bool = False
     render_options: dict = field(default_factory=dict)
+    #: --context: paths read for cross-resource checks; their findings are not reported
+    context: tuple[str, ...] = ()
+    #: --namespace: where namespaced objects without metadata.namespace are applied
+    namespace: str | None = None
     today: _dt.date | None = None  # for exemption expiry; default: today
 
     @property
     def version(self) -> tuple[int, int]:
         return self.k8s_version or self.config.k8s_version or DEFAULT_K8S_VERSION
+
+    @property
+    def target_namespace(self) -> str | None:
+        return self.namespace or self.config.namespace
+
+    @property
+    def context_paths(self) -> tuple[str, ...]:
+        return self.context or self.config.context
 
 
 @dataclass
@@ -65,6 +77,12 @@ class Report:
     scanned: list[K8sObject] = field(default_factory=list, repr=False)
     #: (kind, has a pod spec) of every object scanned, for compliance
     kinds_seen: set = field(default_factory=set)
+    #: objects read only as context for cross-resource checks (--context)
+    context_objects: int = 0
+    #: namespaced objects left without a namespace (no --namespace)
+    unplaced: int = 0
+    #: (identity, file, line, scanned) of every object, to find objects defined twice
+    identities: list = field(default_factory=list, repr=False)
 
     def by_severity(self) -> dict[str, int]:
         counts = {s.label: 0 for s in sorted(Severity, reverse=True)}
@@ -86,6 +104,7 @@ class Report:
             "suppressed": len(self.suppressed),
             "errors": len(self.errors),
             "checksRun": len(self.checks),
+            "contextObjects": self.context_objects,
             "k8sVersion": "%d.%d" % self.k8s_version,
             "frameworks": list(self.frameworks),
         }
@@ -157,7 +176,10 @@ def _internal_error(check: BaseCheck, obj: K8sObject | None, exc: Exception) -> 
 
 
 def run_checks(objects: list[K8sObject], checks: list[BaseCheck], ctx: Context,
-               errors: list[LoadError]) -> list[tuple[Finding, K8sObject | None]]:
+               errors: list[LoadError], context: list[K8sObject] = ()
+               ) -> list[tuple[Finding, K8sObject | None]]:
+    """Per-object checks over ``objects``; cross checks over ``objects``
+    and ``context`` together, keeping only findings on ``objects``."""
     out: list[tuple[Finding, K8sObject | None]] = []
     dispatch = _Dispatcher(checks)
     for obj in objects:
@@ -171,9 +193,13 @@ def run_checks(objects: list[K8sObject], checks: list[BaseCheck], ctx: Context,
     if cross:
         keyed = {_obj_key(o.source.file, o.source.doc_index, o.kind, o.namespace, o.name): o
                  for o in objects}
+        everything = [*objects, *context] if context else objects
+        scanned_files = {o.source.file for o in objects} if context else None
         for check in cross:
             try:
-                for f in check.check_all(objects, ctx):
+                for f in check.check_all(everything, ctx):
+                    if scanned_files is not None and f.file not in scanned_files:
+                        continue  # a finding on a context object
                     out.append((f, keyed.get(_obj_key(f.file, f.doc_index, f.object.kind,
                                                       f.object.namespace, f.object.name))))
             except Exception as exc:
@@ -261,25 +287,63 @@ def _sort_key(f: Finding):
 
 
 def scan_objects(objects: list[K8sObject], options: ScanOptions,
-                 report: Report | None = None, checks: list[BaseCheck] | None = None) -> Report:
+                 report: Report | None = None, checks: list[BaseCheck] | None = None,
+                 context: list[K8sObject] = ()) -> Report:
     """Run the selected checks (``checks``, or those ``options`` select) over
-    already loaded objects."""
+    already loaded objects. ``context``: more objects that cross-resource
+    checks (and checks consulting neighbours) see, whose own findings are
+    not reported."""
     report = report or Report()
     if checks is None:
         checks = select_checks(options)
+    everything = [*objects, *context] if context else objects
     ctx = Context(k8s_version=options.version, options=options.config.options,
-                  objects=objects, complete=options.complete)
-    pairs = run_checks(objects, checks, ctx, report.errors)
+                  objects=everything, complete=options.complete)
+    pairs = run_checks(objects, checks, ctx, report.errors, context=context)
     apply_policy(pairs, options, report)
     report.findings.sort(key=_sort_key)
     report.suppressed.sort(key=_sort_key)
     report.objects += len(objects)
+    report.context_objects += len(context)
     report.kinds_seen.update((o.kind, o.pod is not None) for o in objects)
     report.checks = [c.id for c in checks]
     report.frameworks = tuple(options.frameworks or options.config.frameworks)
     report.k8s_version = options.version
     report.scanned = objects
     return report
+
+
+def place_objects(objects: list[K8sObject], options: ScanOptions, report: Report | None,
+                  context: list[K8sObject] = ()) -> None:
+    """``--namespace``: namespaced objects (of the input and the context)
+    without one go there, as ``kubectl apply -n`` puts them; otherwise count
+    those of the input in ``report``, for the note."""
+    from kubeward.model.placement import crd_scopes, place_in_namespace, unplaced
+
+    scopes = crd_scopes([*objects, *context])
+    ns = options.target_namespace
+    if ns:
+        place_in_namespace(objects, ns, scopes)
+        place_in_namespace(list(context), ns, scopes)
+    elif report is not None:
+        report.unplaced += unplaced(objects, scopes)
+
+
+def finish_notes(report: Report, options: ScanOptions) -> None:
+    """Notes that need every object: objects defined twice, objects without
+    a namespace, what the context added."""
+    from kubeward.model.placement import duplicates, unplaced_note
+
+    notes = duplicates(report.identities)
+    if report.unplaced:
+        notes.append(unplaced_note(report.unplaced,
+                                   "--namespace NS (or `namespace:` in the config)"))
+    if options.context_paths:
+        n = report.context_objects
+        notes.append(f"context: {n} more object{'s' if n != 1 else ''} from "
+                     f"{' '.join(options.context_paths)} read for cross-resource checks "
+                     "(their own findings are not reported)")
+    report.notes.extend(notes)
 
 
 _EXIT_FREEZE_OBJECTS = 2000  # scans at least this large skip the exit-time GC
@@ -302,7 +366,8 @@ def _freeze_at_exit() -> None:
 def scan(paths: Iterable[str], options: ScanOptions | None = None,
          on_file=None) -> Report:
     """Load ``paths`` (files, directories, ``-``) and scan them. ``on_file``
-    (a callable taking the path) is called after each file is loaded."""
+    (a callable taking the path) is called after each file is loaded.
+    ``options.context_paths`` are loaded too, for cross-resource checks only."""
     from kubeward.loading.files import load_paths
 
     options = options or ScanOptions()
@@ -313,15 +378,49 @@ def scan(paths: Iterable[str], options: ScanOptions | None = None,
             report = _scan_parallel(paths, options, checks)
             if len(report.scanned) >= _EXIT_FREEZE_OBJECTS:
                 _freeze_at_exit()
+            finish_notes(report, options)
             return report
     with gc_paused():
         loaded = load_paths(paths, options.render_options, on_file=on_file)
         report = Report(errors=loaded.errors, files=loaded.files,
                         skipped_documents=loaded.skipped_documents,
                         empty_documents=loaded.empty_documents)
+        context = _load_context(paths, options, report)
+        place_objects(loaded.objects, options, report, context)
+        _record_identities(loaded.objects, context, report)
         if len(loaded.objects) >= _EXIT_FREEZE_OBJECTS:
             _freeze_at_exit()
-        return scan_objects(loaded.objects, options, report, checks)
+        report = scan_objects(loaded.objects, options, report, checks, context=context)
+        finish_notes(report, options)
+        return report
+
+
+def _record_identities(objects, context, report: Report) -> None:
+    report.identities.extend(_identities_of(objects))
+    report.identities.extend(_identities_of(context, scanned=False))
+
+
+def _identities_of(objects: list[K8sObject], scanned: bool = True) -> list:
+    from kubeward.model.placement import identities
+
+    return identities(objects, scanned)
+
+
+def _load_context(paths: list[str], options: ScanOptions, report: Report) -> list[K8sObject]:
+    """The objects of ``options.context_paths`` not in ``paths`` (placed in
+    ``--namespace`` afterwards by :func:`place_objects`, with the scanned
+    ones). Their load errors are notes: they are not the input being checked."""
+    if not options.context_paths:
+        return []
+    from kubeward.loading.files import load_context
+
+    loaded = load_context(options.context_paths, paths, options.render_options)
+    for e in loaded.errors[:5]:
+        report.notes.append(f"context: {e.one_line().removeprefix('kubeward: ')}")
+    if len(loaded.errors) > 5:
+        report.notes.append(f"context: {len(loaded.errors) - 5} more files or documents "
+                            "could not be read")
+    return loaded.objects
 
 
 def _scan_parallel(paths: list[str], options: ScanOptions, checks: list[BaseCheck]) -> Report:
@@ -340,19 +439,27 @@ def _scan_parallel(paths: list[str], options: ScanOptions, checks: list[BaseChec
     cross_pairs: list = []
     with ProcessPoolExecutor(max_workers=options.jobs) as pool:
         futures = [pool.submit(_worker, (c, options)) for c in chunks if c]
+        context = _load_context(paths, options, report)
         if has_cross:  # meanwhile, here: every object for the cross checks
             loaded: LoadResult = load_paths(files, options.render_options)
             all_objects = loaded.objects
+            place_objects(all_objects, options, None, context)
             ctx = Context(k8s_version=options.version, options=options.config.options,
-                          objects=all_objects, complete=options.complete)
+                          objects=[*all_objects, *context], complete=options.complete)
             cross_pairs = run_checks(all_objects,
                                      [c for c in checks if isinstance(c, CrossCheck)], ctx,
-                                     report.errors)
+                                     report.errors, context=context)
+        else:
+            place_objects([], options, None, context)
+        report.identities.extend(_identities_of(context, scanned=False))
+        report.context_objects = len(context)
         parts = [f.result() for f in futures]
     for part in parts:
         for name in ("findings", "suppressed", "errors", "notes"):
             getattr(report, name).extend(getattr(part, name))
         report.objects += part.objects
+        report.unplaced += part.unplaced
+        report.identities.extend(part.identities)
         report.kinds_seen |= part.kinds_seen
         report.files += part.files
         report.skipped_documents += part.skipped_documents
@@ -383,6 +490,8 @@ def _worker(arg) -> Report:
     report = Report(errors=loaded.errors, files=loaded.files,
                     skipped_documents=loaded.skipped_documents,
                     empty_documents=loaded.empty_documents)
+    place_objects(loaded.objects, options, report)
+    report.identities = _identities_of(loaded.objects)
     checks = [c for c in select_checks(options) if not isinstance(c, CrossCheck)]
     ctx = Context(k8s_version=options.version, options=options.config.options,
                   objects=loaded.objects, complete=options.complete)

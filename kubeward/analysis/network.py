@@ -20,6 +20,11 @@
   of that protocol; a named port is resolved against the destination pod's
   container ports; ``endPort`` makes a range.
 
+A ``hostNetwork: true`` pod has its node's addresses: NetworkPolicies do not
+govern it (it is never isolated, whatever selects it), every container
+port is a port of the node, and the pod selectors of other pods' policies do
+not match it (its traffic has the node's address).
+
 Namespace labels come from Namespace objects of the input plus the automatic
 ``kubernetes.io/metadata.name`` label every namespace has. Workloads are the
 objects with a pod spec (``obj.pod``); objects without a namespace are taken
@@ -183,11 +188,13 @@ def rule_ports(ports: Any, target_ports: list[ContainerPort] | None) -> tuple[Po
 # -- workloads, namespaces, policies ------------------------------------------
 
 class Workload:
-    __slots__ = ("obj", "namespace", "labels", "ports", "index")
+    __slots__ = ("obj", "namespace", "labels", "ports", "index", "host_network")
 
     def __init__(self, obj: K8sObject, index: int):
         self.obj = obj
         self.index = index
+        #: on the node's network: NetworkPolicies do not govern its pods
+        self.host_network = obj.pod.spec.get("hostNetwork") is True
         self.namespace = default_namespace(obj)
         labels = obj.pod.metadata.get("labels") if obj.pod else None
         self.labels: dict = {str(k): str(v) for k, v in labels.items()} \
@@ -363,6 +370,8 @@ class DirectionView:
     isolated: bool
     policies: list[str] = field(default_factory=list)  # policies isolating it
     grants: list[Grant] = field(default_factory=list)
+    #: policies that select a hostNetwork pod, without effect on it
+    ignored: list[str] = field(default_factory=list)
 
     def _ports(self, pred) -> tuple[str, list[str]]:
         """(``all``/``some``/``none``, ports) over grants whose peer passes
@@ -532,6 +541,10 @@ class NetworkAnalysis:
         if v is not None:
             return v
         pols = [p for p in self.policies_for(w) if direction in p.types]
+        if w.host_network:  # the pod has the node's addresses: no policy applies
+            v = self._views[key] = DirectionView(direction, False,
+                                                 ignored=[p.ref for p in pols])
+            return v
         v = DirectionView(direction, bool(pols), [p.ref for p in pols])
         for p in pols:
             for rule in p.rules(direction):
@@ -564,6 +577,8 @@ class NetworkAnalysis:
             return PortSet.all()
         out = PortSet()
         for g in v.grants:
+            if other.host_network and g.peer.kind == "pods":
+                continue  # its traffic has the node's address: pod selectors do not match it
             if not g.peer.matches_pod(other.namespace, other.labels, self.namespace_labels):
                 continue
             out = out.union(g.ports)
@@ -615,10 +630,21 @@ class NetworkAnalysis:
         for w in self.workloads:
             for c in w.obj.pod.containers:
                 for p in as_list(c.spec.get("ports")):
-                    if isinstance(p, dict) and _port_int(p.get("hostPort")):
+                    if not isinstance(p, dict):
+                        continue
+                    if _port_int(p.get("hostPort")):
                         out.setdefault(w.index, []).append(Exposure(
                             "hostPort", f"container {c.name} hostPort {p.get('hostPort')}",
                             None, [f"{p.get('protocol') or 'TCP'}/{p.get('hostPort')}"]))
+                    elif w.host_network and _port_int(p.get("containerPort")):
+                        # on the node's network, a container port is a port of the node
+                        out.setdefault(w.index, []).append(Exposure(
+                            "hostPort", f"container {c.name} port {p.get('containerPort')} "
+                            "on the node's addresses (hostNetwork)", None,
+                            [f"{p.get('protocol') or 'TCP'}/{p.get('containerPort')}"]))
+            if w.host_network and w.index not in out:
+                out[w.index] = [Exposure("hostPort", "hostNetwork: every port its containers "
+                                         "listen on, on the node's addresses", None, ["*"])]
         return out
 
     def exposed_outside(self, w: Workload) -> list[Exposure]:
@@ -633,6 +659,7 @@ class NetworkAnalysis:
         anyaddr, any_ports = v.any_address()
         return {
             "isolated": v.isolated,
+            "hostNetwork": w.host_network,
             "policies": v.policies,
             "sameNamespace": {"level": same, "ports": same_ports},
             "otherNamespaces": {"level": other, "ports": other_ports},
@@ -643,8 +670,12 @@ class NetworkAnalysis:
         }
 
     def notes(self, v: DirectionView) -> list[str]:
-        """Where the answer depends on objects not in the input."""
+        """Where the answer depends on objects not in the input, and
+        policies without effect on a hostNetwork pod."""
         out = []
+        if v.ignored:
+            out.append(f"{', '.join(v.ignored)} {'select' if len(v.ignored) > 1 else 'selects'}"
+                       " it without effect: NetworkPolicies do not govern hostNetwork pods")
         for g in v.grants:
             sel = g.peer.namespace_selector
             if g.peer.kind == "pods" and self.selector_needs_missing_namespace(sel):

@@ -35,6 +35,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from kubeward.analysis.rbacrules import (allows_resource, grants_everything, url_index,
+                                         verb_index)
 from kubeward.analysis.selectors import as_list, selector_matches
 from kubeward.model import K8sObject
 
@@ -97,27 +99,20 @@ class Rule:
                    _strs(raw.get("nonResourceURLs")))
 
     def verb_matches(self, verb: str) -> bool:
-        return "*" in self.verbs or verb in self.verbs
+        return verb_index(self.verbs, verb) is not None
 
     def allows_resource(self, verb: str, group: str, resource: str, subresource: str,
                         name: str) -> bool:
-        if not self.verb_matches(verb):
-            return False
-        if "*" not in self.api_groups and group not in self.api_groups:
-            return False
-        combined = f"{resource}/{subresource}" if subresource else resource
-        if not any(r == "*" or r == combined or
-                   (subresource and r == "*/" + subresource) for r in self.resources):
-            return False
-        return not self.resource_names or name in self.resource_names
+        return allows_resource(self.verbs, self.api_groups, self.resources,
+                               self.resource_names, verb, group, resource, subresource, name)
 
     def allows_url(self, verb: str, path: str) -> bool:
-        if not self.verb_matches(verb):
-            return False
-        for u in self.non_resource_urls:
-            if u == "*" or u == path or (u.endswith("*") and path.startswith(u.rstrip("*"))):
-                return True
-        return False
+        return self.verb_matches(verb) and url_index(self.non_resource_urls, path) is not None
+
+    def grants_everything(self) -> bool:
+        """Every verb on every resource (cluster-admin's first rule, by any name)."""
+        return grants_everything(self.verbs, self.api_groups, self.resources,
+                                 self.resource_names)
 
     def describe(self) -> str:
         parts = [f"verbs={','.join(self.verbs)}"]

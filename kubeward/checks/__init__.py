@@ -16,10 +16,12 @@ CHECK_MODULES: tuple[str, ...] = (
     "kubeward.checks.resources",
     "kubeward.checks.secrets",
     "kubeward.checks.rbac",
+    "kubeward.checks.rbac_noop",
     "kubeward.checks.network",
     "kubeward.checks.apiversions",
     "kubeward.checks.cross_network",
     "kubeward.checks.cross_rbac",
+    "kubeward.checks.cross_rbac_admin",
     "kubeward.checks.references",
 )
 

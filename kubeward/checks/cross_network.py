@@ -23,14 +23,24 @@ class _NotIsolated(CrossCheck):
             v = a.view(w, self.direction)
             if v.isolated:
                 continue
-            note = ""
-            if w.obj.pod.spec.get("hostNetwork") is True:
-                note = " (it uses hostNetwork, which NetworkPolicies do not govern at all)"
+            effect = (f"they {'accept traffic from' if word == 'ingress' else 'may connect to'} "
+                      "any pod and any address")
+            if w.host_network:
+                sel = (f"; {', '.join(v.ignored)} "
+                       f"{'select' if len(v.ignored) > 1 else 'selects'} it without effect"
+                       if v.ignored else "")
+                yield self.finding(
+                    w.obj, w.obj.pod.metadata_path,
+                    f"{w.key}: its pods use hostNetwork, which NetworkPolicies do not govern"
+                    f"{sel}, so {effect}"
+                    f"{' on the ports they listen on' if word == 'ingress' else ''}",
+                    remediation="Drop hostNetwork so NetworkPolicies apply, or restrict "
+                                "access to the node's ports with host firewall rules.")
+                continue
             yield self.finding(
                 w.obj, w.obj.pod.metadata_path,
                 f"{w.key}: no NetworkPolicy in the input selects its pods for {word}, so "
-                f"they {'accept traffic from' if word == 'ingress' else 'may connect to'} "
-                f"any pod and any address{note}",
+                f"{effect}",
                 remediation=f"{self.remediation} {generate_hint(w.obj.namespace)}")
 
 

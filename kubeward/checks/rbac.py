@@ -32,7 +32,7 @@ impersonating users and groups are only checked on ClusterRoles.
 
 from __future__ import annotations
 
-
+from kubeward.analysis import rbacrules
 from kubeward.checks.base import Check, Severity
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
@@ -83,28 +83,22 @@ class Rule:
     def path(self) -> tuple:
         return ("rules", self.index)
 
+    # the matching is the authorizer's, shared with kubeward.analysis.rbac
     def group_index(self, group: str) -> int | None:
-        for i, g in enumerate(self.groups):
-            if g == "*" or g == group:
-                return i
-        return None
+        return rbacrules.group_index(self.groups, group)
 
     def resource_index(self, resource: str) -> int | None:
-        sub = resource.partition("/")[2]
-        for i, r in enumerate(self.resources):
-            if r == "*" or r == resource or (sub and r == "*/" + sub):
-                return i
-        return None
+        return rbacrules.resource_index(self.resources, resource)
 
     def verb_index(self, verb: str) -> int | None:
-        for i, v in enumerate(self.verbs):
-            if v == "*" or v == verb:
-                return i
-        return None
+        return rbacrules.verb_index(self.verbs, verb)
 
 
 def rules_of(obj) -> list[Rule]:
-    if obj.raw.get("aggregationRule"):
+    """The rules a check looks at: none for an aggregated ClusterRole (its
+    sources are checked) or for one of Kubernetes' default ClusterRoles in a
+    cluster export (bindings to them are what matters)."""
+    if obj.raw.get("aggregationRule") or rbacrules.is_default_cluster_role(obj):
         return []
     rules = obj.raw.get("rules")
     if not isinstance(rules, list):

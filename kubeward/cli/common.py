@@ -82,6 +82,15 @@ def build_options(*, config_path, frameworks, k8s_version, checks, skip_checks, 
                        config=cfg, jobs=jobs, complete=complete)
 
 
+def check_namespace(namespace: str) -> str:
+    """A namespace name (RFC 1123 label), or a usage error."""
+    import re
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", namespace or ""):
+        fail(f"--namespace {namespace!r}: not a valid namespace name (lower-case letters, "
+             "digits and '-', at most 63)")
+    return namespace
+
+
 def parse_outputs(outputs) -> list[tuple[str, str | None]]:
     from kubeward.outputs import FORMATS
 

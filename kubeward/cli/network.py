@@ -30,9 +30,12 @@ def input_options(f):
 
 
 def load_objects(paths, use_cluster: bool = False, kubeconfig: str | None = None,
-                 kube_context: str | None = None) -> tuple[list, bool]:
+                 kube_context: str | None = None, namespace: str | None = None
+                 ) -> tuple[list, bool]:
     """Objects of ``paths`` or of the live cluster; load errors are printed
-    (one line each) and reported by the second value."""
+    (one line each) and reported by the second value. ``namespace``: where
+    namespaced objects without one are placed, as ``kubectl apply -n`` does;
+    without it, a note says how many were not tied to any namespace."""
     if use_cluster:
         if paths:
             raise click.UsageError("give PATHs or --cluster, not both")
@@ -40,11 +43,25 @@ def load_objects(paths, use_cluster: bool = False, kubeconfig: str | None = None
     if not paths:
         raise click.UsageError("missing PATH... (files, directories, -) or --cluster")
     from kubeward.loading.files import load_paths
+    from kubeward.model.placement import place_in_namespace, unplaced, unplaced_note
 
-    loaded = load_paths(list(paths))
+    render = {"namespace": namespace} if namespace else {}
+    loaded = load_paths(list(paths), render)
     for e in loaded.errors:
         click.echo(e.one_line(), err=True)
+    if namespace:
+        place_in_namespace(loaded.objects, namespace)
+    elif n := unplaced(loaded.objects):
+        click.echo(f"kubeward: note: {unplaced_note(n, '-n/--namespace NS')}", err=True)
     return loaded.objects, bool(loaded.errors)
+
+
+def namespace_option(f):
+    """-n/--namespace for commands without a request namespace."""
+    return click.option("-n", "--namespace", metavar="NS",
+                        help="Namespace of objects without metadata.namespace, as "
+                             "`kubectl apply -n NS` places them (cluster-scoped kinds "
+                             "excepted).")(f)
 
 
 def _cluster_objects(kubeconfig, kube_context) -> list:
@@ -82,8 +99,10 @@ def _level_text(d: dict, what: str) -> str | None:
 
 def _direction_text(name: str, s: dict) -> list[str]:
     if not s["isolated"]:
-        return [f"  {name}: not isolated (no NetworkPolicy selects it for {name}): "
-                "any pod, any namespace, any address"]
+        why = "hostNetwork: NetworkPolicies do not govern it" if s.get("hostNetwork") \
+            else f"no NetworkPolicy selects it for {name}"
+        return [f"  {name}: not isolated ({why}): any pod, any namespace, any address"] + \
+            [f"    note: {n}" for n in s.get("notes", ())]
     out = [f"  {name}: isolated by {', '.join(s['policies'])}"]
     words = ("from" if name == "ingress" else "to")
     parts = [t for t in (_level_text(s["sameNamespace"], "same namespace"),
@@ -104,16 +123,17 @@ def _direction_text(name: str, s: dict) -> list[str]:
 
 @click.command()
 @input_options
+@namespace_option
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-def network(paths, use_cluster, kubeconfig, kube_context, output):
+def network(paths, use_cluster, kubeconfig, kube_context, namespace, output):
     """Show, per workload, who can reach it (same namespace, other namespaces,
     any address), its exposure outside the cluster (NodePort/LoadBalancer
     Services, Ingress, hostPort) and what it can reach, under the
     NetworkPolicies of the input."""
     from kubeward.analysis.network import analyse
 
-    objects, had_errors = load_objects(paths, use_cluster, kubeconfig, kube_context)
+    objects, had_errors = load_objects(paths, use_cluster, kubeconfig, kube_context, namespace)
     a = analyse(objects)
     report = a.report()
     if output == "json":

@@ -8,7 +8,7 @@ import sys
 import click
 
 from kubeward.cli.main import EXIT_ERROR, EXIT_OK
-from kubeward.cli.network import input_options, load_objects
+from kubeward.cli.network import input_options, load_objects, namespace_option
 
 
 @click.group()
@@ -41,7 +41,9 @@ _RESOURCE_HELP = ("RESOURCE is resource[.group][/subresource] (pods, pods/exec, 
 @click.argument("resource")
 @input_options
 @click.option("-n", "--namespace", help="Namespace of the request (default: cluster-wide, "
-                                        "which only ClusterRoleBindings grant).")
+                                        "which only ClusterRoleBindings grant); objects "
+                                        "without metadata.namespace are placed there, as "
+                                        "`kubectl apply -n` does.")
 @click.option("--name", "resource_name", help="Name of the object (rules with resourceNames "
                                               "only match named requests).")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
@@ -53,7 +55,7 @@ def who_can(verb, resource, paths, use_cluster, kubeconfig, kube_context, namesp
     from kubeward.analysis.rbac import RBACModel
 
     req = _request(verb, resource, namespace, resource_name)
-    objects, had_errors = load_objects(paths, use_cluster, kubeconfig, kube_context)
+    objects, had_errors = load_objects(paths, use_cluster, kubeconfig, kube_context, namespace)
     model = RBACModel(objects)
     entries, notes = model.who_can(req)
     _notes(model.notes + notes)
@@ -82,7 +84,9 @@ who_can.help = (who_can.help or "") + _RESOURCE_HELP
 @click.argument("verb")
 @click.argument("resource")
 @input_options
-@click.option("-n", "--namespace", help="Namespace of the request (default: cluster-wide).")
+@click.option("-n", "--namespace", help="Namespace of the request (default: cluster-wide); "
+                                        "objects without metadata.namespace are placed "
+                                        "there, as `kubectl apply -n` does.")
 @click.option("--name", "resource_name", help="Name of the object.")
 def can(subject, verb, resource, paths, use_cluster, kubeconfig, kube_context, namespace,
         resource_name):
@@ -96,7 +100,7 @@ def can(subject, verb, resource, paths, use_cluster, kubeconfig, kube_context, n
     except ValueError as e:
         raise click.UsageError(str(e)) from None
     req = _request(verb, resource, namespace, resource_name)
-    objects, had_errors = load_objects(paths, use_cluster, kubeconfig, kube_context)
+    objects, had_errors = load_objects(paths, use_cluster, kubeconfig, kube_context, namespace)
     model = RBACModel(objects)
     allowed, grants, notes = model.authorize(subj, req)
     _notes(model.notes)
@@ -119,14 +123,15 @@ can.help = (can.help or "") + _RESOURCE_HELP
 
 @rbac.command("escalation")
 @input_options
+@namespace_option
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-def escalation(paths, use_cluster, kubeconfig, kube_context, output):
+def escalation(paths, use_cluster, kubeconfig, kube_context, namespace, output):
     """List subjects that can reach cluster-admin-equivalent power, each with
     the shortest chain of steps."""
     from kubeward.analysis.rbac import analyse
 
-    objects, had_errors = load_objects(paths, use_cluster, kubeconfig, kube_context)
+    objects, had_errors = load_objects(paths, use_cluster, kubeconfig, kube_context, namespace)
     model, esc = analyse(objects)
     report = esc.report()
     _notes(model.notes)

@@ -28,6 +28,14 @@ from kubeward.cli.common import build_options, emit_report, report_options, with
 @click.option("--changed-since", metavar="GIT_REF",
               help="Scan only files changed since this git ref (plus untracked files); a Helm "
                    "chart or Kustomize directory is scanned whole when any file in it changed.")
+@click.option("--context", "context_paths", multiple=True, metavar="PATH",
+              type=click.Path(exists=True),
+              help="Also read these files and directories (e.g. the repository root) for "
+                   "cross-resource checks; only findings on PATH... are reported "
+                   "(repeatable; default with --changed-since: the PATHs given).")
+@click.option("-n", "--namespace", metavar="NS",
+              help="Namespace of objects without metadata.namespace, as `kubectl apply -n NS` "
+                   "and `helm install -n NS` place them (cluster-scoped kinds excepted).")
 @click.option("--attack-paths", "attack_paths", is_flag=True,
               help="Add the attack-path summary (text, JSON, HTML); `kubeward paths` shows "
                    "every step.")
@@ -37,7 +45,8 @@ from kubeward.cli.common import build_options, emit_report, report_options, with
 @with_usage_errors
 def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, skip_checks,
          show_suppressed, color, jobs, complete, helm_values, helm_set, baseline_path,
-         write_baseline_path, changed_since, attack_paths, history_path):
+         write_baseline_path, changed_since, context_paths, namespace, attack_paths,
+         history_path):
     """Scan manifests: files, directories (recursive *.yaml, *.yml, *.json) or - for stdin.
 
     A directory holding Chart.yaml is rendered with Helm, one holding
@@ -52,6 +61,12 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
                             jobs=jobs, complete=complete)
     options.render_options = {**options.render_options, "values": list(helm_values),
                               "set": list(helm_set)}
+    if namespace is not None:
+        from kubeward.cli.common import check_namespace
+        options.namespace = check_namespace(namespace)
+    if options.target_namespace:
+        options.render_options["namespace"] = options.target_namespace
+    options.context = tuple(context_paths)
     known = None
     if baseline_path:
         from kubeward.baseline import BaselineError, load_baseline
@@ -67,6 +82,8 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
             changed = changed_files(changed_since, _repo_dir(paths))
         except ChangedSinceError as e:
             fail(str(e))
+        if not options.context_paths:
+            options.context = tuple(p for p in paths if p != "-")  # the whole picture
         paths = filter_changed(paths, changed, pre_errors, chart_inputs=helm_values)
     with progress(paths, enabled=jobs == 1) as on_file:
         report = run_scan(paths, options, on_file=on_file) if paths else _empty(options)

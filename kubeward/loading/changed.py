@@ -88,16 +88,12 @@ def _kustomize_dirs(directory: str, seen: set[str]) -> None:
                 _kustomize_dirs(target, seen)
 
 
-def _under(path: str, directory: str) -> bool:
-    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
-
-
 def filter_changed(paths: Iterable[str], changed: set[str], errors: list[LoadError],
                    chart_inputs: Iterable[str] = ()) -> list[str]:
     """The files and renderer directories of ``paths`` touched by ``changed``.
     ``chart_inputs`` (the ``--values`` files): when one of them changed,
     every Helm chart is kept."""
-    from kubeward.loading.files import _renderer_marker, iter_files
+    from kubeward.loading.files import _renderer_marker, _under, iter_files
 
     charts_changed = any(os.path.realpath(p) in changed for p in chart_inputs)
     keep = []

@@ -204,3 +204,36 @@ def load_paths(paths: Iterable[str], render_options: dict | None = None,
         if on_file:
             on_file(path)
     return result
+
+
+def _under(path: str, directory: str) -> bool:
+    """Whether ``path`` is ``directory`` or inside it (real paths)."""
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def load_context(context: Iterable[str], scanned: Iterable[str],
+                 render_options: dict | None = None) -> LoadResult:
+    """The objects of ``context`` (files and directories, as ``load_paths``)
+    except the files and rendered directories that ``scanned`` covers: a
+    file being scanned, a file inside a chart or overlay being scanned, or
+    a chart or overlay holding a file being scanned is left out, so no
+    object is read twice."""
+    scanned = list(scanned)
+    ignored: list[LoadError] = []
+    inputs = [os.path.realpath(p) for p in iter_files(scanned, ignored)
+              if p != "-" and not p.startswith("\0")]
+    files = set(inputs)
+    dirs = [p for p in inputs if os.path.isdir(p)]
+    keep = []
+    for p in iter_files(context, ignored):
+        if p == "-" or p.startswith("\0"):
+            continue
+        real = os.path.realpath(p)
+        if real in files or any(_under(real, d) for d in dirs):
+            continue
+        if os.path.isdir(p) and any(_under(f, real) for f in files):
+            continue
+        keep.append(p)
+    result = load_paths(keep, render_options)
+    result.errors[:0] = [e for e in ignored if e.file not in scanned]
+    return result

@@ -15,6 +15,10 @@ input is still scanned. Values: the chart's ``values.yaml``, then each
 ``--values FILE`` in order, then each ``--set key=value`` (deep-merged, the
 last one winning, as Helm does).
 
+Namespaces: objects without ``metadata.namespace`` are placed in the
+release namespace (``--namespace``, else ``default``), as ``helm install``
+applies them.
+
 Locations: findings name the template file that produced the object
 (``mychart/templates/deployment.yaml``). Lines are mapped from the rendered
 text back to the template by matching each rendered line against the
@@ -249,6 +253,9 @@ def load_chart(chart_dir: str, options: dict):
                 _remap(item.positions, mapping)
                 item.line = mapping.get(item.line, (item.line, 0))[0]
             add_document(item, file, result)
+    # Helm applies objects without a namespace to the release namespace
+    from kubeward.model.placement import place_in_namespace
+    place_in_namespace(result.objects, options.get("namespace") or NAMESPACE)
     return result
 
 

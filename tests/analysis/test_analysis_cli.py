@@ -231,7 +231,7 @@ def test_hardened_example_has_no_cross_findings():
     assert not report.errors
     assert [f for f in report.findings if f.check_id.startswith(MINE)] == []
     assert {c for c in report.checks if c.startswith(MINE)} == {
-        "XNET001", "XNET002", "XNET004", "XNET006", "XRBAC001",
+        "XNET001", "XNET002", "XNET004", "XNET006", "XRBAC001", "XRBAC004",
         "REF001", "REF002", "REF003", "REF004", "REF005", "REF006"}
 
 

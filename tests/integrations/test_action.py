@@ -136,3 +136,28 @@ def test_action_metadata():
             assert "${{" not in step["run"], step["name"]
     assert set(ACTION["outputs"]) == {"sarif-file", "exit-code"}
     assert ACTION["inputs"]["fail-on"]["default"] == "high"
+
+
+def test_action_context_and_namespace_inputs(tmp_path):
+    import re as _re
+
+    app = tmp_path / "app"
+    app.mkdir()
+    docs = _re.split(r"^---\n", (ROOT / "examples" / "hardened-app" / "deployment.yaml")
+                     .read_text(), flags=_re.M)
+    for i, doc in enumerate(docs, 1):
+        (app / f"{i:02d}.yaml").write_text(doc)
+    one = str(app / "03.yaml")
+    log, outputs, _, _ = run_action(tmp_path, paths=one, fail_on="low", upload_sarif="false",
+                                    sarif_file=str(tmp_path / "a.sarif"))
+    assert outputs["scan"]["exit-code"] == "1"  # XNET001/XNET002/REL004 without the context
+    log, outputs, _, _ = run_action(tmp_path, paths=one, context=str(app), fail_on="low",
+                                    upload_sarif="false", sarif_file=str(tmp_path / "b.sarif"))
+    assert outputs["scan"]["exit-code"] == "0", log
+    assert "context: 8 more objects" in log[0][3]
+    (app / "03.yaml").write_text((app / "03.yaml").read_text().replace("  namespace: shop\n", ""))
+    log, outputs, _, _ = run_action(tmp_path, paths=one, context=str(app), namespace="shop",
+                                    fail_on="low", upload_sarif="false",
+                                    sarif_file=str(tmp_path / "c.sarif"))
+    assert outputs["scan"]["exit-code"] == "0", log
+    assert "not tied to any namespace" not in log[0][3]
