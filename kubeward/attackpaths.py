@@ -72,7 +72,7 @@ FOOTHOLD: dict[str, str] = {
 #: the pod's token is mounted
 TOKEN_CHECKS: tuple[str, ...] = ("SEC007",)
 #: checks on RBAC role rules and bindings that flag an escalation step
-RBAC_CHECKS: tuple[str, ...] = tuple(f"RBAC{i:03d}" for i in range(1, 24))
+RBAC_CHECKS: tuple[str, ...] = (*(f"RBAC{i:03d}" for i in range(1, 24)), "XRBAC004")
 
 #: impact -> weight
 IMPACT = {"cluster-admin": 60, "node": 50, "secrets": 40}
