@@ -24,7 +24,7 @@ SEVERITIES = [s.label for s in sorted(Severity, reverse=True)]
 STAGE_COLORS = {"entry": "#1d4ed8", "foothold": "#b45309", "identity": "#7c3aed",
                 "impact": "#b91c1c"}
 _BOX_W, _BOX_H, _GAP = 230, 92, 44
-OBJ_CLIP, FIELD_CLIP = 32, 33  # characters that fit in a box
+OBJ_CLIP, FIELD_CLIP = 32, 31  # characters that fit in a box
 PATH_LIMIT = 100  # paths drawn; `kubeward paths -o json` has them all
 
 
