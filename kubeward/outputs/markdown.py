@@ -13,6 +13,9 @@ from kubeward.outputs.util import check_classes, doc_anchor, rel_path, shown_fin
 MAX_CHARS = 60_000
 
 
+ATTACK_PATHS = 5  # rows of the attack-path table
+
+
 def _cell(text: object) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
@@ -49,6 +52,15 @@ def markdown(report, ctx) -> str:
                         f"| {count} |")
     head += ["", f"{s['objectsScanned']} objects in {s['files']} files; {s['suppressed']} "
              f"suppressed; {s['errors']} error{'s' if s['errors'] != 1 else ''}."]
+    paths = ctx.extra.get("attackPaths") if ctx.extra.get("attackPathsShown") else None
+    if paths is not None:  # scan --attack-paths: the top ones, never cut
+        head += ["", f"### Attack paths: {paths['count']}"]
+        if paths["paths"]:
+            head += ["", "| # | Score | Path | Cheapest cut |", "| ---: | ---: | --- | --- |"]
+            for p in paths["paths"][:ATTACK_PATHS]:
+                c = p["cheapestCut"]
+                head.append(f"| {p['rank']} | {p['score']} | {_cell(p['title'])} "
+                            f"| {_cell(c['object'])} {_code(c['field']).replace('|', chr(92) + '|')} |")
     body: list[str] = []
     if report.errors:
         body += ["", "### Errors", ""]

@@ -116,6 +116,10 @@ def test_scan_attack_paths_summary_in_text_and_json(in_root):
     r = run(["scan", "--attack-paths", "-o", "json", "examples/attack-path"])
     data = json.loads(r.stdout)
     assert data["attackPaths"]["paths"][0]["steps"][0]["object"] == "Service shop/web"
+    r = run(["scan", "--attack-paths", "-o", "markdown", "examples/attack-path"])
+    assert ("| 1 | 75 | from the Internet to cluster-admin through Deployment shop/web "
+            "| Deployment shop/web `spec.template.spec.automountServiceAccountToken` |"
+            ) in r.stdout.splitlines()
     # without the flag the JSON report is unchanged
     r = run(["scan", "-o", "json", "examples/attack-path"])
     assert "attackPaths" not in json.loads(r.stdout)
