@@ -1,7 +1,7 @@
 """--history FILE (SQLite): two runs over a change give "introduced" and
 "fixed" lists equal to a baseline comparison of the two JSON reports;
-``kubeward history``; the HTML trend; one record per interval for
-``audit --watch``."""
+``kubeward history``; the HTML trend; one record per interval
+(``record_every``; the ``audit --watch`` run is in tests/cluster)."""
 
 from __future__ import annotations
 
@@ -144,36 +144,3 @@ def test_record_every_makes_one_record_per_interval():
     assert recorded == ["report"] * 3 and ticks.waited == [60.0] * 4
     # nothing to record yet: no record
     assert record_every(60.0, lambda: None, Ticks(2), recorded.append) == 0
-
-
-def test_audit_watch_records_the_first_report_then_per_interval(tmp_path):
-    import pytest
-    pytest.importorskip("kubernetes", reason="kubeward[cluster] is not installed")
-    from click.testing import CliRunner
-
-    from kubeward.cli.main import cli
-    import sys
-    sys.path.insert(0, str(ROOT / "tests" / "cluster"))
-    from fakeapi import FakeKubeAPI, write_kubeconfig
-
-    api = FakeKubeAPI(bookmark_interval=0.2).start()
-    try:
-        api.load_yaml(ROOT / "tests" / "cluster" / "data")
-        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", api.url)
-        hist = tmp_path / "h.db"
-        r = CliRunner().invoke(cli, ["audit", "--kubeconfig", str(kubeconfig), "--watch",
-                                     "--metrics-port", "0", "--check", "PSS002",
-                                     "--history", str(hist), "--history-interval", "0.3",
-                                     "-o", "json", "--duration", "5"],
-                               catch_exceptions=False)
-    finally:
-        api.stop()
-    assert r.exit_code == 0, r.output
-    data = json.loads(run(["history", str(hist), "-o", "json"]).stdout)
-    runs = data["runs"]
-    # the first report, then one per elapsed interval (at least one in 5 s, even when the
-    # first evaluation is slow on a busy machine)
-    assert len(runs) >= 2
-    assert {x["command"] for x in runs} == {"audit"}
-    assert len({x["findings"] for x in runs}) == 1  # nothing changed
-    assert all(x["introduced"] == 0 and x["fixed"] == 0 for x in runs[1:])
