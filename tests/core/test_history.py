@@ -80,7 +80,13 @@ def test_introduced_and_fixed_equal_a_baseline_comparison_of_the_json_reports(tm
 
 def test_history_text_and_html_trend(tmp_path):
     hist = tmp_path / "h.db"
-    run(["scan", str(INSECURE), "--history", str(hist), "--framework", "cis"])
+    first = tmp_path / "first.html"
+    run(["scan", str(INSECURE), "--history", str(hist), "--framework", "cis",
+         "-o", f"html={first}", "-o", "text"])
+    from lxml import html as lhtml
+    doc = lhtml.fromstring(first.read_text())
+    assert doc.get_element_by_id("first-run").text.startswith("The first run of this history")
+    assert not doc.xpath("//table[@id='introduced-table']")
     html = tmp_path / "r.html"
     r = run(["scan", str(_changed(tmp_path)), "--history", str(hist), "--framework", "cis",
              "-o", f"html={html}", "-o", "text"])
@@ -90,7 +96,6 @@ def test_history_text_and_html_trend(tmp_path):
     lines = r.stdout.splitlines()
     assert lines[0].startswith("#1  ") and lines[2].startswith("#2  ")
     assert "; scores: cis " in lines[1]
-    from lxml import html as lhtml
     doc = lhtml.fromstring(html.read_text())
     assert doc.get_element_by_id("history").tag == "h2"
     assert len(doc.get_element_by_id("runs").xpath("./tbody/tr")) == 2
