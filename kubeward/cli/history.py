@@ -27,6 +27,8 @@ def history(file, output, run_id, last):
     try:
         rows = runs(file)
         prev = None
+        if last and len(rows) > last:  # compare only the runs shown
+            prev, rows = rows[-last - 1]["id"], rows[-last:]
         for r in rows:
             introduced, fixed = compare(file, r["id"], prev)
             r["introduced"] = sum(d["count"] for d in introduced)
@@ -34,14 +36,12 @@ def history(file, output, run_id, last):
             prev = r["id"]
         detail = None
         if run_id is not None:
-            if not any(r["id"] == run_id for r in rows):
-                fail(f"{file}: no run {run_id} (runs: "
-                     f"{', '.join(str(r['id']) for r in rows) or 'none'})")
+            ids = [r["id"] for r in runs(file)]
+            if run_id not in ids:
+                fail(f"{file}: no run {run_id} (runs: {', '.join(map(str, ids)) or 'none'})")
             detail = view(file, run_id)
     except HistoryError as e:
         fail(str(e))
-    if last:
-        rows = rows[-last:]
     if output == "json":
         from kubeward.outputs.json import dumps
         data = {"file": file, "runs": rows}

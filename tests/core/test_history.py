@@ -96,6 +96,8 @@ def test_history_text_and_html_trend(tmp_path):
     lines = r.stdout.splitlines()
     assert lines[0].startswith("#1  ") and lines[2].startswith("#2  ")
     assert "; scores: cis " in lines[1]
+    # --last N: the same lines for the runs shown (compared with the run before them)
+    assert run(["history", str(hist), "--last", "1"]).stdout.splitlines() == lines[2:]
     doc = lhtml.fromstring(html.read_text())
     assert doc.get_element_by_id("history").tag == "h2"
     assert len(doc.get_element_by_id("runs").xpath("./tbody/tr")) == 2
