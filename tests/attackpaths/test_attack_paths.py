@@ -285,3 +285,35 @@ def test_a_suppressed_finding_stays_on_its_step_marked(tmp_path):
     step = json.loads(r.stdout)["attackPaths"]["paths"][0]["steps"][1]
     assert [(f["checkId"], f.get("suppressed")) for f in step["findings"]] == [
         ("SEC007", "calls the API (SHOP-12)")]
+
+
+def test_ingress_entry(tmp_path):
+    app = (EXAMPLE / "app.yaml").read_text().replace("  type: LoadBalancer\n", "")
+    assert "LoadBalancer" not in app
+    app += textwrap.dedent("""\
+        ---
+        apiVersion: networking.k8s.io/v1
+        kind: Ingress
+        metadata:
+          name: web
+          namespace: shop
+        spec:
+          rules:
+            - host: shop.example.com
+              http:
+                paths:
+                  - path: /
+                    pathType: Prefix
+                    backend:
+                      service: {name: web, port: {number: 443}}
+        """)
+    (tmp_path / "app.yaml").write_text(app)
+    (tmp_path / "ops.yaml").write_text((EXAMPLE / "ops.yaml").read_text())
+    r = run(["paths", "-o", "json", str(tmp_path)])
+    p = json.loads(r.stdout)["attackPaths"]["paths"][0]
+    entry = p["steps"][0]
+    assert (p["entry"], p["score"], entry["object"], entry["field"],
+            [f["checkId"] for f in entry["findings"]]) == (
+        "Ingress", 75, "Ingress shop/web", "spec.rules", ["NET005"])
+    assert entry["text"].startswith("Ingress shop/web ")
+    assert [s["object"] for s in p["steps"][1:]] == [o for _, o, *_ in EXPECTED[1:]]
