@@ -317,3 +317,16 @@ def test_ingress_entry(tmp_path):
         "Ingress", 75, "Ingress shop/web", "spec.rules", ["NET005"])
     assert entry["text"].startswith("Ingress shop/web ")
     assert [s["object"] for s in p["steps"][1:]] == [o for _, o, *_ in EXPECTED[1:]]
+
+
+def test_nodeport_entry_scores_below_a_load_balancer(tmp_path):
+    app = (EXAMPLE / "app.yaml").read_text().replace("  type: LoadBalancer\n",
+                                                      "  type: NodePort\n")
+    (tmp_path / "app.yaml").write_text(app)
+    (tmp_path / "ops.yaml").write_text((EXAMPLE / "ops.yaml").read_text())
+    r = run(["paths", "-o", "json", str(tmp_path)])
+    p = json.loads(r.stdout)["attackPaths"]["paths"][0]
+    entry = p["steps"][0]
+    assert (p["entry"], p["score"], entry["object"], entry["field"],
+            [f["checkId"] for f in entry["findings"]]) == (
+        "NodePort", 60 + 25 - 15, "Service shop/web", "spec.type", ["NET001"])
