@@ -181,7 +181,23 @@ def _scope(d: dict) -> Scope:
                  tuple(d.get("names", ())), dict(d.get("labels", {})))
 
 
-def load_config(path: str, known_ids: set[str] | None = None) -> Config:
+def did_you_mean(word: str, choices) -> str:
+    """' (did you mean X?)' for the closest of ``choices``, or ''."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    if not close:
+        lowered = {str(c).lower(): str(c) for c in choices}
+        if str(word).lower() in lowered:
+            close = [lowered[str(word).lower()]]
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def load_config(path: str, known_ids: set[str] | None = None,
+                known_options: dict[str, set[str]] | None = None) -> Config:
+    """Read and validate ``path``. ``known_ids`` (check ids and aliases) and
+    ``known_options`` (check id -> its option names) make unknown ids and
+    options errors, with the closest known name suggested."""
     from kubeward.loading.yamldoc import DocumentError, decode, parse_documents
 
     try:
@@ -214,8 +230,13 @@ def load_config(path: str, known_ids: set[str] | None = None) -> Config:
         where = _dotted(err.absolute_path)
         line = _line_of(doc, list(err.absolute_path))
         msg = err.message
-        if err.validator == "additionalProperties":
-            msg = msg.replace("Additional properties are not allowed", "unknown key")
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            known = list(err.schema.get("properties", {}))
+            unknown = [k for k in err.instance if k not in known]
+            msg = "; ".join(f"unknown key {k!r}{did_you_mean(k, known) or _option_hint(k, known_options)}"
+                            for k in unknown) or \
+                msg.replace("Additional properties are not allowed", "unknown key")
+            line = _line_of(doc, list(err.absolute_path) + unknown[:1]) or line
         raise ConfigError(path, f"{where + ': ' if where else ''}{msg}", line)
 
     cfg = Config(file=path)
@@ -233,10 +254,17 @@ def load_config(path: str, known_ids: set[str] | None = None) -> Config:
                         for p in data.get("context", ()))
     cfg.admission = dict(data.get("admission", {}))
     checks = data.get("checks", {})
-    cfg.enable = frozenset(checks.get("enable", ()))
-    cfg.disable = frozenset(checks.get("disable", ()))
-    cfg.severity = {k: Severity.parse(v) for k, v in checks.get("severity", {}).items()}
-    cfg.options = dict(checks.get("options", {}))
+    if known_ids is not None:
+        _check_ids(cfg, known_ids, doc, data)
+    if known_options is not None:
+        _check_options(cfg, known_options, doc, data)
+    # retired ids (kubeward.checks.aliases) mean the check that reports their problem
+    from kubeward.checks.aliases import canonical, canonical_ids
+
+    cfg.enable = canonical_ids(checks.get("enable", ()))
+    cfg.disable = canonical_ids(checks.get("disable", ()))
+    cfg.severity = {canonical(k): Severity.parse(v) for k, v in checks.get("severity", {}).items()}
+    cfg.options = {canonical(k): v for k, v in checks.get("options", {}).items()}
     for i, ex in enumerate(data.get("exemptions", ())):
         expires = None
         if "expires" in ex:
@@ -245,13 +273,12 @@ def load_config(path: str, known_ids: set[str] | None = None) -> Config:
             except ValueError:
                 raise ConfigError(path, f"exemptions[{i}].expires: not a date: {ex['expires']!r}",
                                   _line_of(doc, ["exemptions", i, "expires"])) from None
-        cfg.exemptions.append(Exemption(frozenset(ex["checks"]), ex["reason"], _scope(ex),
+        cfg.exemptions.append(Exemption(canonical_ids(ex["checks"]), ex["reason"], _scope(ex),
                                         expires, _line_of(doc, ["exemptions", i])))
     for ov in data.get("overrides", ()):
-        cfg.overrides.append(Override({k: Severity.parse(v) for k, v in ov["severity"].items()},
+        cfg.overrides.append(Override({canonical(k): Severity.parse(v)
+                                       for k, v in ov["severity"].items()},
                                       ov["reason"], _scope(ov)))
-    if known_ids is not None:
-        _check_ids(cfg, known_ids, doc, data)
     return cfg
 
 
@@ -260,18 +287,56 @@ def _check_ids(cfg: Config, known: set[str], doc, data) -> None:
     for key in ("enable", "disable"):
         for i, cid in enumerate(checks.get(key, ())):
             if cid != "*" and cid not in known:
-                raise ConfigError(cfg.file or "", f"checks.{key}[{i}]: unknown check id {cid!r}",
-                                  _line_of(doc, ["checks", key, i]))
+                raise ConfigError(cfg.file or "", f"checks.{key}[{i}]: unknown check id {cid!r}"
+                                  f"{did_you_mean(cid, known)}", _line_of(doc, ["checks", key, i]))
     for key in ("severity", "options"):
         for cid in checks.get(key, {}):
             if cid not in known:
-                raise ConfigError(cfg.file or "", f"checks.{key}.{cid}: unknown check id {cid!r}",
+                raise ConfigError(cfg.file or "", f"checks.{key}.{cid}: unknown check id {cid!r}"
+                                  f"{did_you_mean(cid, known)}",
                                   _line_of(doc, ["checks", key, cid]))
     for i, ex in enumerate(data.get("exemptions", ())):
         for j, cid in enumerate(ex["checks"]):
             if cid != "*" and cid not in known:
-                raise ConfigError(cfg.file or "", f"exemptions[{i}].checks[{j}]: unknown check id {cid!r}",
+                raise ConfigError(cfg.file or "", f"exemptions[{i}].checks[{j}]: unknown check id "
+                                  f"{cid!r}{did_you_mean(cid, known)}",
                                   _line_of(doc, ["exemptions", i, "checks", j]))
+
+
+def _option_hint(name: str, known_options: dict[str, set[str]] | None) -> str:
+    """A key that is (nearly) a check option: where it belongs."""
+    if not known_options:
+        return ""
+    import difflib
+
+    from kubeward.checks.aliases import ALIASES
+
+    owners = {opt: cid for cid, opts in sorted(known_options.items()) for opt in opts
+              if cid not in ALIASES}
+    close = difflib.get_close_matches(name, list(owners), n=1, cutoff=0.8)
+    if not close:
+        return ""
+    return f" (did you mean checks.options.{owners[close[0]]}.{close[0]}?)"
+
+
+def _check_options(cfg: Config, known: dict[str, set[str]], doc, data) -> None:
+    """Every option of ``checks.options.ID`` must be one the check reads."""
+    for cid, opts in data.get("checks", {}).get("options", {}).items():
+        names = known.get(cid)
+        if names is None:
+            continue  # an unknown id is _check_ids' error
+        for name in opts:
+            if name not in names:
+                others = set().union(*known.values())
+                hint = did_you_mean(name, names)
+                if not hint and name in others:
+                    owners = sorted(c for c, n in known.items() if name in n)
+                    hint = f" (it is an option of {', '.join(owners)})"
+                have = f"; {cid} reads: {', '.join(sorted(names))}" if names else \
+                    f"; {cid} has no options"
+                raise ConfigError(cfg.file or "", f"checks.options.{cid}: unknown option "
+                                  f"{name!r}{hint}{have}",
+                                  _line_of(doc, ["checks", "options", cid, name]))
 
 
 def _dotted(path) -> str:

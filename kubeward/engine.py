@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from kubeward.gcpause import gc_paused
+from kubeward.checks.aliases import canonical, canonical_ids
 from kubeward.checks.base import (DEFAULT_K8S_VERSION, BaseCheck, Context, CrossCheck,
                                   registry)
 from kubeward.config import Config
@@ -23,7 +24,7 @@ from kubeward.model import K8sObject
 from kubeward.model.suppress import suppressions_of
 from kubeward.model.validate import voided_by
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 DEBUG = bool(os.environ.get("KUBEWARD_DEBUG"))
 
 
@@ -77,6 +78,12 @@ class Report:
     scanned: list[K8sObject] = field(default_factory=list, repr=False)
     #: (kind, has a pod spec) of every object scanned, for compliance
     kinds_seen: set = field(default_factory=set)
+    #: check id -> why it evaluated nothing (needs configuration), for compliance
+    unconfigured: dict = field(default_factory=dict)
+    #: the config file in use (None: defaults)
+    config_file: str | None = None
+    #: problems of the scan itself, printed as warnings (not findings, not errors)
+    warnings: list[str] = field(default_factory=list)
     #: objects read only as context for cross-resource checks (--context)
     context_objects: int = 0
     #: namespaced objects left without a namespace (no --namespace)
@@ -124,7 +131,7 @@ def select_checks(options: ScanOptions) -> list[BaseCheck]:
     reg = registry()
     cfg = options.config
     for cid in (*options.checks, *options.skip_checks):
-        if cid not in reg:
+        if canonical(cid) not in reg:
             raise UsageError(f"unknown check id {cid!r} (see `kubeward checks`)")
     frameworks = tuple(FRAMEWORK_ALIASES.get(f, f) for f in (options.frameworks or cfg.frameworks))
     if frameworks:
@@ -133,7 +140,7 @@ def select_checks(options: ScanOptions) -> list[BaseCheck]:
             if f not in known:
                 raise UsageError(f"unknown framework {f!r} (known: {', '.join(sorted(known))})")
     if options.checks:
-        ids = set(options.checks)
+        ids = set(canonical_ids(options.checks))
     elif frameworks:
         if "all" in frameworks:
             ids = set(reg)
@@ -144,7 +151,7 @@ def select_checks(options: ScanOptions) -> list[BaseCheck]:
         ids |= set(cfg.enable) if "*" not in cfg.enable else set(reg)
     if not options.checks:
         ids -= set(cfg.disable) if "*" not in cfg.disable else set(reg)
-    ids -= set(options.skip_checks)
+    ids -= canonical_ids(options.skip_checks)
     return [reg[cid]() for cid in sorted(ids)]
 
 
@@ -250,9 +257,10 @@ def apply_policy(pairs, options: ScanOptions, report: Report) -> None:
                     f.severity = sev
         if obj is not None and f.check_id != "SUP001":
             sups = sup_cache.get(id(obj))
-            if sups is None:
-                sups = sup_cache[id(obj)] = suppressions_of(obj)
-            hit = next((s for s in sups if not s.problem and (f.check_id in s.ids or "*" in s.ids)),
+            if sups is None:  # (valid suppression, the ids it covers, aliases resolved)
+                sups = sup_cache[id(obj)] = [(s, canonical_ids(s.ids))
+                                             for s in suppressions_of(obj) if not s.problem]
+            hit = next((s for s, ids in sups if f.check_id in ids or "*" in ids),
                        None) if sups else None
             if hit is not None:
                 f.suppressed, f.suppressed_by = hit.reason, "annotation"
@@ -307,10 +315,31 @@ def scan_objects(objects: list[K8sObject], options: ScanOptions,
     report.context_objects += len(context)
     report.kinds_seen.update((o.kind, o.pod is not None) for o in objects)
     report.checks = [c.id for c in checks]
+    _note_selection(report, checks, options)
+    report.unconfigured = _unconfigured(checks, ctx)
     report.frameworks = tuple(options.frameworks or options.config.frameworks)
     report.k8s_version = options.version
     report.scanned = objects
     return report
+
+
+def _note_selection(report: Report, checks: list[BaseCheck], options: ScanOptions) -> None:
+    cfg = options.config
+    report.config_file = cfg.file
+    if not checks and cfg.disable and not options.checks:
+        msg = (f"{cfg.file}: checks.disable turns off every check that would run: nothing "
+               "was checked")
+        if msg not in report.warnings:
+            report.warnings.append(msg)
+
+
+def _unconfigured(checks: list[BaseCheck], ctx: Context) -> dict[str, str]:
+    out = {}
+    for c in checks:
+        why = c.unconfigured(ctx)
+        if why:
+            out[c.id] = why
+    return out
 
 
 def place_objects(objects: list[K8sObject], options: ScanOptions, report: Report | None,
@@ -475,6 +504,9 @@ def _scan_parallel(paths: list[str], options: ScanOptions, checks: list[BaseChec
     report.suppressed.sort(key=_sort_key)
     report.errors.sort(key=lambda e: (e.file, e.line or 0))
     report.checks = [c.id for c in checks]
+    _note_selection(report, checks, options)
+    report.unconfigured = _unconfigured(checks, Context(k8s_version=options.version,
+                                                        options=options.config.options))
     report.frameworks = tuple(options.frameworks or options.config.frameworks)
     report.k8s_version = options.version
     report.scanned = all_objects

@@ -65,8 +65,13 @@ class ObjectRef:
                 "namespace": self.namespace, "name": self.name}
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Finding:
+    """One problem of one object. Built by keyword (``BaseCheck.finding``
+    does it for checks). ``path`` names the offending field, or the field
+    that must be set when it is missing; ``present`` says which: when False,
+    ``line`` and ``column`` are those of the nearest existing parent."""
+
     check_id: str
     check_name: str
     severity: Severity
@@ -84,6 +89,7 @@ class Finding:
     doc_index: int = 0
     suppressed: str | None = None  # reason, when suppressed
     suppressed_by: str | None = None  # "annotation" or "config"
+    present: bool = True  # the field at ``path`` exists (else: located at its parent)
 
     @property
     def field_path(self) -> str:
@@ -99,6 +105,7 @@ class Finding:
             "line": self.line,
             "column": self.column,
             "fieldPath": path_text(self.path),
+            "fieldPresent": self.present,
             "message": self.message,
             "remediation": self.remediation,
             "frameworks": {k: list(v) for k, v in self.frameworks.items()},

@@ -113,27 +113,40 @@ class BaseCheck:
     # -- helpers for check() ------------------------------------------------
     def finding(self, obj: K8sObject, path: Path, message: str, *, value: Any = None,
                 remediation: str | None = None, edits: Iterable[Edit] = (),
-                severity: Severity | None = None) -> Finding:
-        line, col, _exact = obj.locate(path)
+                severity: Severity | None = None,
+                frameworks: dict | None = None) -> Finding:
+        """A finding of this check on ``obj`` at ``path``: the offending field,
+        or the field that must be set when it is missing (then located at its
+        nearest existing parent). ``frameworks`` narrows the check's framework
+        references to the controls this one finding fails (for a check whose
+        controls are per field)."""
+        line, col, exact = obj.locate(path)
         source = obj.source
         fix_safety = self.fix_safety
         return Finding(
-            self.id,
-            self.name,
-            severity if severity is not None else self.severity,
-            obj.ref(),
-            source.file,
-            line,
-            col,
-            path if path.__class__ is tuple else tuple(path),
-            message,
-            remediation if remediation is not None else self.remediation,
-            self.frameworks,
-            value,
-            fix_safety if edits or fix_safety == FixSafety.DISPLAY else None,
-            edits if edits.__class__ is tuple else tuple(edits),
-            source.doc_index,
+            check_id=self.id,
+            check_name=self.name,
+            severity=severity if severity is not None else self.severity,
+            object=obj.ref(),
+            file=source.file,
+            line=line,
+            column=col,
+            path=path if path.__class__ is tuple else tuple(path),
+            message=message,
+            remediation=remediation if remediation is not None else self.remediation,
+            frameworks=frameworks if frameworks is not None else self.frameworks,
+            value=value,
+            fix_safety=fix_safety if edits or fix_safety == FixSafety.DISPLAY else None,
+            edits=edits if edits.__class__ is tuple else tuple(edits),
+            doc_index=source.doc_index,
+            present=exact,
         )
+
+    def unconfigured(self, ctx: "Context") -> str | None:
+        """Why this check evaluates nothing with ``ctx``'s options (a check
+        that needs configuration), or None. A compliance control covered only
+        by such checks is "not evaluated", never "passed"."""
+        return None
 
     @classmethod
     def applies_to(cls, obj: K8sObject) -> bool:

@@ -1,9 +1,10 @@
 """Container hardening beyond the Pod Security Standards (CTR001..).
 
-Severity rubric (the same in every kubeward check module):
-  critical: direct host or cluster takeover; high: container escape or
-  credential exposure likely; medium: weakens defence in depth; low:
-  hardening / best practice; info: hygiene.
+A problem the Pod Security Standards describe is reported by the PSS check
+alone (capabilities not dropped, root, privilege escalation, seccomp, added
+capabilities); the retired CTR ids of those twins are aliases of the PSS
+checks (``kubeward.checks.aliases``). Severities follow the rubric in
+``kubeward/data/severity.yaml`` (docs/severity.md).
 
 Effective values follow Kubernetes: pod-level ``securityContext`` fields
 (runAsUser, runAsGroup, runAsNonRoot, seccompProfile, appArmorProfile) are
@@ -17,19 +18,10 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from kubeward.checks.base import Check, Edit, FixSafety, Severity
+from kubeward.checks.base import Check, Edit, Finding, FixSafety, Severity
 from kubeward.model.objects import ContainerView, K8sObject
 
-# Capabilities that hand a container a direct route out of its sandbox
-# (kernel modules, mounts, ptrace of host processes, raw devices, BPF, ...).
-DANGEROUS_CAPS = frozenset({
-    "ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_PTRACE", "SYS_RAWIO", "SYS_BOOT",
-    "DAC_READ_SEARCH", "NET_ADMIN", "BPF", "PERFMON", "MAC_ADMIN", "MAC_OVERRIDE",
-})
-
-_SECCOMP_OK = frozenset({"RuntimeDefault", "Localhost"})
-_LEGACY_SECCOMP_POD = "seccomp.security.alpha.kubernetes.io/pod"
-_LEGACY_SECCOMP_CTR = "container.seccomp.security.alpha.kubernetes.io/"
+_PROFILE_OK = frozenset({"RuntimeDefault", "Localhost"})
 _APPARMOR_ANN = "container.apparmor.security.beta.kubernetes.io/"
 
 
@@ -47,63 +39,53 @@ def _is_int(v: Any) -> bool:
     return type(v) is int
 
 
-def sc_parent(c: ContainerView) -> tuple:
-    """The container's securityContext path when it exists, else the container."""
-    return c.sc_path if isinstance(c.spec.get("securityContext"), dict) else c.path
-
-
-def field_or_parent(c: ContainerView, name: str) -> tuple:
-    """Path of a container-level securityContext field, or its nearest existing parent."""
-    if name in c.security_context:
-        return c.sc_path + (name,)
-    return sc_parent(c)
-
-
-def _legacy_seccomp_ok(value: Any) -> bool:
-    return isinstance(value, str) and (value in ("runtime/default", "docker/default")
-                                       or value.startswith("localhost/"))
+def _names(names: list[str]) -> str:
+    return ("container " if len(names) == 1 else "containers ") + ", ".join(
+        repr(n) for n in names)
 
 
 class ContainerCheck(Check):
-    """Template: a per-container test. Subclasses implement ``check_container``
-    and yield (path, container name, message, value, edits) tuples; tuples that
-    share a path (a pod-level field inherited by several containers) are merged
-    into one finding naming every container."""
+    """Template of a per-container check. Like every check, it yields
+    findings (``check``); subclasses implement ``check_container`` (one
+    container: findings about the container's own fields) and ``check_pod``
+    (the pod spec: for example a pod-level field that containers inherit,
+    reported once, naming the containers that inherit it; see
+    ``inherited``)."""
 
     workloads_only = True
     linux_only: bool = True
     #: container lists looked at
     lists: tuple[str, ...] = ("initContainers", "containers", "ephemeralContainers")
 
-    def check(self, obj: K8sObject, ctx) -> Iterator:
+    def check(self, obj: K8sObject, ctx) -> Iterator[Finding]:
         pod = obj.pod
         if self.linux_only and pod.os_name == "windows":
             return
-        merged: dict[tuple, list] = {}
-        order: list[tuple] = []
         for c in pod.containers:
-            if c.list_name not in self.lists:
-                continue
-            for path, message, value, edits in self.check_container(obj, c, ctx):
-                path = tuple(path)
-                if path not in merged:
-                    merged[path] = [message, value, list(edits), [c.name]]
-                    order.append(path)
-                else:
-                    merged[path][3].append(c.name)
-                    merged[path][2].extend(e for e in edits if e not in merged[path][2])
-        for path in order:
-            message, value, edits, names = merged[path]
-            if len(names) > 1:
-                message = message.replace(f"container {names[0]!r}:",
-                                          "containers " + ", ".join(repr(n) for n in names) + ":")
-            yield self.finding(obj, path, message, value=value, edits=edits)
+            if c.list_name in self.lists:
+                yield from self.check_container(obj, c, ctx)
         yield from self.check_pod(obj, ctx)
 
-    def check_container(self, obj: K8sObject, c: ContainerView, ctx) -> Iterator:
+    def containers(self, obj: K8sObject) -> list[ContainerView]:
+        return [c for c in obj.pod.containers if c.list_name in self.lists]
+
+    def inherited(self, obj: K8sObject, field: str) -> tuple[Any, tuple, list[str]]:
+        """(value, path, names): the pod-level ``securityContext.<field>``
+        and the containers that inherit it (set none themselves); names is
+        empty when the pod does not set the field or no container inherits
+        it."""
+        psc = obj.pod.security_context
+        value = psc.get(field)
+        if value is None:
+            return None, (), []
+        names = [c.name for c in self.containers(obj)
+                 if c.security_context.get(field) is None]
+        return value, obj.pod.sc_path + (field,), names
+
+    def check_container(self, obj: K8sObject, c: ContainerView, ctx) -> Iterator[Finding]:
         return iter(())
 
-    def check_pod(self, obj: K8sObject, ctx) -> Iterator:
+    def check_pod(self, obj: K8sObject, ctx) -> Iterator[Finding]:
         return iter(())
 
 
@@ -144,7 +126,7 @@ class ReadOnlyRootFilesystem(ContainerCheck):
 
     id = "CTR001"
     name = "Root filesystem is writable"
-    severity = Severity.MEDIUM
+    severity = Severity.LOW
     frameworks = {"nsa": ("pod-security/immutable-fs",)}
     fix_safety = FixSafety.UNSAFE
     remediation = ("Set securityContext.readOnlyRootFilesystem: true and mount emptyDir "
@@ -154,162 +136,10 @@ class ReadOnlyRootFilesystem(ContainerCheck):
         v = c.security_context.get("readOnlyRootFilesystem")
         if v is not True:
             what = "is not set" if v is None else f"is {_yaml(v)}"
-            yield (field_or_parent(c, "readOnlyRootFilesystem"),
-                   f"container {c.name!r}: securityContext.readOnlyRootFilesystem {what}",
-                   v, [Edit("set", c.sc_path + ("readOnlyRootFilesystem",), True)])
-
-
-class CapabilitiesNotDropped(ContainerCheck):
-    """
-    ## What it does
-    Reports containers that do not drop every Linux capability with
-    `securityContext.capabilities.drop: ["ALL"]`.
-
-    ## Why is this bad?
-    Container runtimes grant a default set of capabilities (such as `NET_RAW`,
-    `CHOWN`, `SETUID`, `DAC_OVERRIDE`) that few applications need and that
-    widen the kernel attack surface reachable from a compromised process.
-    Dropping `ALL` and adding back only what is needed is the least-privilege
-    baseline. (PSS restricted requires the same; this general hardening check
-    also covers pods that do not target the restricted level.)
-
-    ## Example
-    ```yaml
-    securityContext:
-      capabilities:
-        drop: ["NET_RAW"]
-    ```
-
-    ## Use instead
-    ```yaml
-    securityContext:
-      capabilities:
-        drop: ["ALL"]
-        add: ["NET_BIND_SERVICE"]
-    ```
-
-    ## Fix safety
-    Safe: appends `ALL` to `capabilities.drop` and keeps explicitly added
-    capabilities, which the runtime grants after dropping.
-    """
-
-    id = "CTR002"
-    name = "Capabilities not dropped"
-    severity = Severity.MEDIUM
-    frameworks = {"cis": ("5.2.10",), "nsa": ("pod-security/enforcement",)}
-    fix_safety = FixSafety.SAFE
-    remediation = 'Add securityContext.capabilities.drop: ["ALL"] and add back only what is needed.'
-
-    def check_container(self, obj, c, ctx):
-        caps = c.security_context.get("capabilities")
-        drop = caps.get("drop") if isinstance(caps, dict) else None
-        if isinstance(drop, list) and any(_cap(d) == "ALL" for d in drop):
-            return
-        if isinstance(caps, dict) and "drop" in caps:
-            path = c.sc_path + ("capabilities", "drop")
-        elif isinstance(caps, dict):
-            path = c.sc_path + ("capabilities",)
-        else:
-            path = field_or_parent(c, "capabilities")
-        edits = ([Edit("append", c.sc_path + ("capabilities", "drop"), "ALL")]
-                 if drop is None or isinstance(drop, list) else [])
-        yield (path, f'container {c.name!r}: capabilities not all dropped '
-                     f'(securityContext.capabilities.drop lacks "ALL")', drop, edits)
-
-
-class RunAsUserRoot(ContainerCheck):
-    """
-    ## What it does
-    Reports containers whose effective `runAsUser` (container value, or the
-    pod's when the container sets none) is `0`.
-
-    ## Why is this bad?
-    UID 0 in the container is UID 0 on the host kernel unless user namespaces
-    are in use. Any container escape, writable host mount or kernel bug is then
-    exploited as root.
-
-    ## Example
-    ```yaml
-    securityContext:
-      runAsUser: 0
-    ```
-
-    ## Use instead
-    ```yaml
-    securityContext:
-      runAsUser: 10001
-      runAsNonRoot: true
-    ```
-
-    ## Fix safety
-    Unsafe: sets the UID to 10001; files owned by root in the image may no
-    longer be readable or writable.
-    """
-
-    id = "CTR003"
-    name = "Runs as UID 0"
-    severity = Severity.MEDIUM
-    frameworks = {"cis": ("5.2.7",), "nsa": ("pod-security/non-root",)}
-    fix_safety = FixSafety.UNSAFE
-    remediation = "Run as a non-root UID (runAsUser >= 10000) and set runAsNonRoot: true."
-
-    def check_container(self, obj, c, ctx):
-        uid, path = c.effective("runAsUser")
-        if _is_int(uid) and uid == 0:
-            yield (path, f"container {c.name!r}: runAsUser is 0 (root)", 0,
-                   [Edit("set", path, 10001)])
-
-
-class MayRunAsRoot(ContainerCheck):
-    """
-    ## What it does
-    Reports containers that neither set `runAsNonRoot: true` nor a `runAsUser`
-    (at container or pod level), so the user comes from the image, which is
-    root for most images.
-
-    ## Why is this bad?
-    Without `runAsNonRoot: true` the kubelet starts the container as whatever
-    user the image declares; a rebuilt or replaced image can silently start
-    running as root.
-
-    ## Example
-    ```yaml
-    containers:
-      - name: app
-        image: registry.example.com/app:1.2.3
-    ```
-
-    ## Use instead
-    ```yaml
-    securityContext:
-      runAsNonRoot: true
-      runAsUser: 10001
-    ```
-
-    ## Fix safety
-    Unsafe: sets `runAsNonRoot: true` and `runAsUser: 10001`; an image that
-    needs root or owns its files as another UID may fail to start.
-    """
-
-    id = "CTR004"
-    name = "Container may run as root"
-    severity = Severity.MEDIUM
-    frameworks = {"cis": ("5.2.7",), "nsa": ("pod-security/non-root",)}
-    fix_safety = FixSafety.UNSAFE
-    remediation = "Set securityContext.runAsNonRoot: true and a non-root runAsUser."
-
-    def check_container(self, obj, c, ctx):
-        nonroot, npath = c.effective("runAsNonRoot")
-        uid, _ = c.effective("runAsUser")
-        if nonroot is True or uid is not None:
-            return
-        path = npath if npath is not None else sc_parent(c)
-        why = "runAsNonRoot is false" if nonroot is False else "runAsNonRoot is not set"
-        # fix where runAsNonRoot is set (pod or container), else on the container
-        base = npath[:-1] if npath is not None else c.sc_path
-        yield (path, f"container {c.name!r}: may run as root ({why} and no runAsUser is set)",
-               nonroot, [Edit("set", base + ("runAsNonRoot",), True),
-                         Edit("set", base + ("runAsUser",), 10001)])
+            path = c.sc_path + ("readOnlyRootFilesystem",)
+            yield self.finding(obj, path, f"container {c.name!r}: securityContext."
+                               f"readOnlyRootFilesystem {what}", value=v,
+                               edits=[Edit("set", path, True)])
 
 
 class RootGroup(ContainerCheck):
@@ -348,11 +178,16 @@ class RootGroup(ContainerCheck):
     remediation = "Use a non-zero runAsGroup, fsGroup and supplementalGroups."
 
     def check_container(self, obj, c, ctx):
-        gid, path = c.effective("runAsGroup")
+        gid = c.security_context.get("runAsGroup")
         if _is_int(gid) and gid == 0:
-            yield (path, f"container {c.name!r}: runAsGroup is 0 (root group)", 0, [])
+            yield self.finding(obj, c.sc_path + ("runAsGroup",),
+                               f"container {c.name!r}: runAsGroup is 0 (root group)", value=0)
 
     def check_pod(self, obj, ctx):
+        gid, path, names = self.inherited(obj, "runAsGroup")
+        if names and _is_int(gid) and gid == 0:
+            yield self.finding(obj, path, f"{_names(names)}: runAsGroup is 0 (root group, "
+                               "set for the pod)", value=0)
         psc = obj.pod.security_context
         if _is_int(psc.get("fsGroup")) and psc["fsGroup"] == 0:
             yield self.finding(obj, obj.pod.sc_path + ("fsGroup",),
@@ -403,8 +238,9 @@ class RunAsGroupUnset(ContainerCheck):
     def check_container(self, obj, c, ctx):
         gid, _ = c.effective("runAsGroup")
         if gid is None:
-            yield (sc_parent(c), f"container {c.name!r}: no runAsGroup (missing "
-                                 "securityContext.runAsGroup)", None, [])
+            yield self.finding(obj, c.sc_path + ("runAsGroup",),
+                               f"container {c.name!r}: no runAsGroup (missing "
+                               "securityContext.runAsGroup)")
 
 
 class _LowIdCheck(ContainerCheck):
@@ -414,12 +250,21 @@ class _LowIdCheck(ContainerCheck):
     label: str = ""
     options = {"minimum": 10000}
 
-    def check_container(self, obj, c, ctx):
+    def _low(self, v: Any, ctx) -> int | None:
         minimum = ctx.option(self.id, "minimum", self.options["minimum"])
-        v, path = c.effective(self.field)
-        if _is_int(v) and 0 < v < minimum:
-            yield (path, f"container {c.name!r}: low {self.label} "
-                         f"({self.field}: {v} < {minimum})", v, [])
+        return minimum if _is_int(v) and 0 < v < minimum else None
+
+    def check_container(self, obj, c, ctx):
+        v = c.security_context.get(self.field)
+        if (minimum := self._low(v, ctx)) is not None:
+            yield self.finding(obj, c.sc_path + (self.field,), f"container {c.name!r}: low "
+                               f"{self.label} ({self.field}: {v} < {minimum})", value=v)
+
+    def check_pod(self, obj, ctx):
+        v, path, names = self.inherited(obj, self.field)
+        if names and (minimum := self._low(v, ctx)) is not None:
+            yield self.finding(obj, path, f"{_names(names)}: low {self.label} ({self.field}: "
+                               f"{v} < {minimum}, set for the pod)", value=v)
 
 
 class LowUid(_LowIdCheck):
@@ -499,8 +344,8 @@ class NoSecurityContext(ContainerCheck):
     """
     ## What it does
     Reports containers that have no `securityContext` (or an empty one) in a
-    pod that has none either. Off by default: the specific checks (CTR002,
-    CTR004, CTR010, CTR013) already report each missing setting; enable it
+    pod that has none either. Off by default: the specific checks (PSS014,
+    PSS015, PSS017, PSS018) already report each missing setting; enable it
     (or use `--framework cis`) to track CIS 5.7.3 on its own.
 
     ## Why is this bad?
@@ -534,7 +379,7 @@ class NoSecurityContext(ContainerCheck):
     ```
 
     ## Fix safety
-    No automatic fix; the specific checks (CTR002, CTR004, CTR010, CTR013)
+    No automatic fix; the specific checks (PSS014, PSS015, PSS017, PSS018)
     carry their own fixes.
     """
 
@@ -549,80 +394,18 @@ class NoSecurityContext(ContainerCheck):
     def check_container(self, obj, c, ctx):
         if obj.pod.security_context or c.security_context:
             return
-        yield (field_or_parent(c, "securityContext"),
-               f"container {c.name!r}: no securityContext on the container or its pod", None, [])
-
-
-class SeccompNotSet(ContainerCheck):
-    """
-    ## What it does
-    Reports containers whose effective seccomp profile (container, else pod) is
-    not `RuntimeDefault` or `Localhost`. For target versions before 1.27 the
-    legacy `seccomp.security.alpha.kubernetes.io/pod` and
-    `container.seccomp.security.alpha.kubernetes.io/<name>` annotations count too.
-
-    ## Why is this bad?
-    Kubernetes runs containers `Unconfined` unless a profile is set (or the
-    kubelet's `--seccomp-default` is on), exposing every system call, including
-    those used by most kernel privilege-escalation exploits.
-
-    ## Example
-    ```yaml
-    spec:
-      containers:
-        - name: app
-          image: registry.example.com/app:1.2.3
-    ```
-
-    ## Use instead
-    ```yaml
-    spec:
-      securityContext:
-        seccompProfile:
-          type: RuntimeDefault
-    ```
-
-    ## Fix safety
-    Safe: sets `seccompProfile.type: RuntimeDefault`, which only blocks system
-    calls that conventional workloads do not make.
-    """
-
-    id = "CTR010"
-    name = "Seccomp profile not set"
-    severity = Severity.MEDIUM
-    frameworks = {"cis": ("5.7.2",), "nsa": ("pod-security/hardening",)}
-    fix_safety = FixSafety.SAFE
-    remediation = "Set securityContext.seccompProfile.type: RuntimeDefault (pod or container)."
-
-    def check_container(self, obj, c, ctx):
-        prof, path = c.effective("seccompProfile")
-        ptype = prof.get("type") if isinstance(prof, dict) else None
-        if ptype in _SECCOMP_OK:
-            return
-        if prof is None and ctx.k8s_version < (1, 27):
-            ann = obj.pod.annotations
-            if _legacy_seccomp_ok(ann.get(_LEGACY_SECCOMP_CTR + c.name)) or (
-                    _LEGACY_SECCOMP_CTR + c.name not in ann
-                    and _legacy_seccomp_ok(ann.get(_LEGACY_SECCOMP_POD))):
-                return
-        if path is not None:
-            target = path + ("type",)
-            where = target if isinstance(prof, dict) and "type" in prof else path
-            yield (where, f"container {c.name!r}: seccomp profile is {ptype!r} (not "
-                          "RuntimeDefault or Localhost)", ptype, [Edit("set", target, "RuntimeDefault")])
-        else:
-            yield (sc_parent(c), f"container {c.name!r}: no seccomp profile (missing "
-                                 "securityContext.seccompProfile)", None,
-                   [Edit("set", c.sc_path + ("seccompProfile", "type"), "RuntimeDefault")])
+        yield self.finding(obj, c.path + ("securityContext",),
+                           f"container {c.name!r}: no securityContext on the container or "
+                           "its pod")
 
 
 class AppArmorNotSet(ContainerCheck):
     """
     ## What it does
-    Reports containers with no effective AppArmor profile: neither
-    `appArmorProfile.type` `RuntimeDefault`/`Localhost` (container or pod) nor
-    a `container.apparmor.security.beta.kubernetes.io/<name>` annotation of
-    `runtime/default` or `localhost/...`. Off by default: AppArmor exists only
+    Reports containers with no AppArmor profile at all: no
+    `appArmorProfile` (container or pod) and no
+    `container.apparmor.security.beta.kubernetes.io/<name>` annotation. A
+    profile that disables AppArmor (`Unconfined`) is PSS006's finding. Off by default: AppArmor exists only
     on some node distributions, and runtimes apply their default profile there.
 
     ## Why is this bad?
@@ -632,16 +415,19 @@ class AppArmorNotSet(ContainerCheck):
 
     ## Example
     ```yaml
-    securityContext:
-      appArmorProfile:
-        type: Unconfined
+    containers:
+      - name: app
+        image: registry.example.com/app:1.2.3
     ```
 
     ## Use instead
     ```yaml
-    securityContext:
-      appArmorProfile:
-        type: RuntimeDefault
+    containers:
+      - name: app
+        image: registry.example.com/app:1.2.3
+        securityContext:
+          appArmorProfile:
+            type: RuntimeDefault
     ```
 
     ## Fix safety
@@ -656,22 +442,13 @@ class AppArmorNotSet(ContainerCheck):
     remediation = "Set securityContext.appArmorProfile.type: RuntimeDefault."
 
     def check_container(self, obj, c, ctx):
-        key = _APPARMOR_ANN + c.name
-        ann = obj.pod.annotations.get(key)
-        prof, path = c.effective("appArmorProfile")
-        ptype = prof.get("type") if isinstance(prof, dict) else None
-        if ptype in _SECCOMP_OK:
-            return
-        if ann is not None and prof is None:
-            if isinstance(ann, str) and (ann == "runtime/default" or ann.startswith("localhost/")):
-                return
-            yield (obj.pod.annotations_path + (key,),
-                   f"container {c.name!r}: AppArmor annotation is {ann!r}", ann, [])
-        elif path is not None:
-            yield (path, f"container {c.name!r}: AppArmor profile is {ptype!r}", ptype, [])
-        else:
-            yield (sc_parent(c), f"container {c.name!r}: no AppArmor profile (missing "
-                                 "securityContext.appArmorProfile)", None, [])
+        if obj.pod.annotations.get(_APPARMOR_ANN + c.name) is not None:
+            return  # a profile chosen by annotation; a bad one is PSS006's finding
+        prof, _ = c.effective("appArmorProfile")
+        if prof is None:
+            yield self.finding(obj, c.sc_path + ("appArmorProfile",),
+                               f"container {c.name!r}: no AppArmor profile (missing "
+                               "securityContext.appArmorProfile)")
 
 
 class PrivilegedPort(ContainerCheck):
@@ -716,113 +493,16 @@ class PrivilegedPort(ContainerCheck):
             return
         for i, p in enumerate(ports):
             if isinstance(p, dict) and _is_int(p.get("containerPort")) and 0 < p["containerPort"] < 1024:
-                yield (c.path + ("ports", i, "containerPort"),
-                       f"container {c.name!r}: privileged port {p['containerPort']}",
-                       p["containerPort"], [])
-
-
-class AllowPrivilegeEscalation(ContainerCheck):
-    """
-    ## What it does
-    Reports containers whose `securityContext.allowPrivilegeEscalation` is not
-    `false` (it defaults to true).
-
-    ## Why is this bad?
-    Without `no_new_privs`, setuid/setgid binaries and file capabilities in the
-    image let a process gain more privileges than it started with, including
-    root.
-
-    ## Example
-    ```yaml
-    securityContext:
-      runAsNonRoot: true
-    ```
-
-    ## Use instead
-    ```yaml
-    securityContext:
-      runAsNonRoot: true
-      allowPrivilegeEscalation: false
-    ```
-
-    ## Fix safety
-    Safe: sets `allowPrivilegeEscalation: false`; only setuid programs (such
-    as `sudo`), which conventional workloads do not use, stop working.
-    """
-
-    id = "CTR013"
-    name = "Privilege escalation allowed"
-    severity = Severity.MEDIUM
-    frameworks = {"cis": ("5.2.6",), "nsa": ("pod-security/enforcement",)}
-    fix_safety = FixSafety.SAFE
-    remediation = "Set securityContext.allowPrivilegeEscalation: false."
-
-    def check_container(self, obj, c, ctx):
-        v = c.security_context.get("allowPrivilegeEscalation")
-        if v is False:
-            return
-        what = "is not set" if v is None else f"is {_yaml(v)}"
-        yield (field_or_parent(c, "allowPrivilegeEscalation"),
-               f"container {c.name!r}: securityContext.allowPrivilegeEscalation {what}", v,
-               [Edit("set", c.sc_path + ("allowPrivilegeEscalation",), False)])
-
-
-class DangerousCapability(ContainerCheck):
-    """
-    ## What it does
-    Reports capabilities in `securityContext.capabilities.add` that allow
-    breaking out of the container: `ALL`, `SYS_ADMIN`, `SYS_MODULE`,
-    `SYS_PTRACE`, `SYS_RAWIO`, `SYS_BOOT`, `DAC_READ_SEARCH`, `NET_ADMIN`,
-    `BPF`, `PERFMON`, `MAC_ADMIN`, `MAC_OVERRIDE`. (Capabilities that harm
-    the node without an escape path, such as `SYS_TIME`, are left to the Pod
-    Security Standards checks.)
-
-    ## Why is this bad?
-    These capabilities give access to mounts, kernel modules, other processes'
-    memory, raw devices or the host's network and security configuration;
-    each has known container-escape techniques.
-
-    ## Example
-    ```yaml
-    securityContext:
-      capabilities:
-        add: ["SYS_ADMIN"]
-    ```
-
-    ## Use instead
-    ```yaml
-    securityContext:
-      capabilities:
-        drop: ["ALL"]
-    ```
-
-    ## Fix safety
-    No automatic fix: removing a capability the workload uses breaks it.
-    """
-
-    id = "CTR014"
-    name = "Dangerous capability added"
-    severity = Severity.HIGH
-    frameworks = {"cis": ("5.2.9",), "nsa": ("pod-security/enforcement",),
-                  "mitre": ("MS-TA9018",)}
-    remediation = "Remove the capability from capabilities.add."
-
-    def check_container(self, obj, c, ctx):
-        caps = c.security_context.get("capabilities")
-        add = caps.get("add") if isinstance(caps, dict) else None
-        if not isinstance(add, list):
-            return
-        for i, cap in enumerate(add):
-            if _cap(cap) in DANGEROUS_CAPS:
-                yield (c.sc_path + ("capabilities", "add", i),
-                       f"container {c.name!r}: adds capability {_cap(cap)}", cap, [])
+                yield self.finding(obj, c.path + ("ports", i, "containerPort"),
+                                   f"container {c.name!r}: privileged port "
+                                   f"{p['containerPort']}", value=p["containerPort"])
 
 
 class NetRawNotDropped(ContainerCheck):
     """
     ## What it does
     Reports containers that drop neither `NET_RAW` nor `ALL`. Off by default:
-    CTR002 (drop ALL) already covers it; enable it (or use `--framework cis`)
+    PSS018 (drop ALL) already covers it; enable it (or use `--framework cis`)
     to track CIS 5.2.8 on its own.
 
     ## Why is this bad?
@@ -862,16 +542,10 @@ class NetRawNotDropped(ContainerCheck):
         drop = caps.get("drop") if isinstance(caps, dict) else None
         if isinstance(drop, list) and any(_cap(d) in ("ALL", "NET_RAW") for d in drop):
             return
-        if isinstance(caps, dict) and "drop" in caps:
-            path = c.sc_path + ("capabilities", "drop")
-        elif isinstance(caps, dict):
-            path = c.sc_path + ("capabilities",)
-        else:
-            path = field_or_parent(c, "capabilities")
-        edits = ([Edit("append", c.sc_path + ("capabilities", "drop"), "NET_RAW")]
-                 if drop is None or isinstance(drop, list) else [])
-        yield (path, f"container {c.name!r}: NET_RAW kept (capabilities.drop lacks "
-                     '"NET_RAW" or "ALL")', drop, edits)
+        path = c.sc_path + ("capabilities", "drop")
+        edits = [Edit("append", path, "NET_RAW")] if drop is None or isinstance(drop, list) else []
+        yield self.finding(obj, path, f"container {c.name!r}: NET_RAW kept (capabilities.drop "
+                           'lacks "NET_RAW" or "ALL")', value=drop, edits=edits)
 
 
 class SharedProcessNamespace(ContainerCheck):
@@ -970,8 +644,7 @@ class HostUsers(ContainerCheck):
         if any(isinstance(v.get("hostPath"), dict) for _, v in obj.pod.volumes):
             return
         path = obj.pod.path + ("hostUsers",)
-        where = path if "hostUsers" in spec else obj.pod.path
         what = "hostUsers is true" if "hostUsers" in spec else "hostUsers is not set"
-        yield self.finding(obj, where, f"{obj.kind} {obj.name!r} runs in the host user "
+        yield self.finding(obj, path, f"{obj.kind} {obj.name!r} runs in the host user "
                                        f"namespace ({what})", value=spec.get("hostUsers"),
                            edits=[Edit("set", path, False)])

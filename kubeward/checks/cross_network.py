@@ -13,34 +13,49 @@ from kubeward.analysis.selectors import is_empty_selector, selector_matches
 from kubeward.checks.base import CrossCheck, FixSafety, Severity
 
 
+#: per direction: what an unisolated pod allows, and the controls it fails
+_OPEN = {net.INGRESS: "accept traffic from any pod and any address",
+         net.EGRESS: "may connect to any pod and any address"}
+_CONTROLS = {net.INGRESS: {"cis": ("5.3.2",), "nsa": ("network/network-policies",),
+                           "mitre": ("MS-TA9034",)},
+             net.EGRESS: {"cis": ("5.3.2",), "nsa": ("network/network-policies",),
+                          "mitre": ("MS-TA9033",)}}
+
+
 class _NotIsolated(CrossCheck):
-    direction = ""
+    directions: tuple[str, ...] = ()
 
     def check_all(self, objects, ctx):
         a = net.analyse(objects)
-        word = self.direction.lower()
         for w in a.workloads:
-            v = a.view(w, self.direction)
-            if v.isolated:
+            missing = [d for d in self.directions if not a.view(w, d).isolated]
+            if not missing:
                 continue
-            effect = (f"they {'accept traffic from' if word == 'ingress' else 'may connect to'} "
-                      "any pod and any address")
+            frameworks: dict[str, tuple] = {}
+            for d in missing:
+                for name, controls in _CONTROLS[d].items():
+                    frameworks[name] = tuple(dict.fromkeys(frameworks.get(name, ()) + controls))
+            effect = " and ".join(_OPEN[d] for d in missing)
             if w.host_network:
-                sel = (f"; {', '.join(v.ignored)} "
-                       f"{'select' if len(v.ignored) > 1 else 'selects'} it without effect"
-                       if v.ignored else "")
+                ignored = list(dict.fromkeys(p for d in missing for p in a.view(w, d).ignored))
+                sel = (f"; {', '.join(ignored)} "
+                       f"{'select' if len(ignored) > 1 else 'selects'} it without effect"
+                       if ignored else "")
                 yield self.finding(
-                    w.obj, w.obj.pod.metadata_path,
+                    w.obj, w.obj.pod.metadata_path + ("labels",),
                     f"{w.key}: its pods use hostNetwork, which NetworkPolicies do not govern"
-                    f"{sel}, so {effect}"
-                    f"{' on the ports they listen on' if word == 'ingress' else ''}",
+                    f"{sel}, so they " + " and ".join(
+                        _OPEN[d] + (" on the ports they listen on" if d == net.INGRESS else "")
+                        for d in missing),
+                    frameworks=frameworks,
                     remediation="Drop hostNetwork so NetworkPolicies apply, or restrict "
                                 "access to the node's ports with host firewall rules.")
                 continue
             yield self.finding(
-                w.obj, w.obj.pod.metadata_path,
-                f"{w.key}: no NetworkPolicy in the input selects its pods for {word}, so "
-                f"{effect}",
+                w.obj, w.obj.pod.metadata_path + ("labels",),
+                f"{w.key}: no NetworkPolicy in the input selects its pods for "
+                f"{' or '.join(d.lower() for d in missing)}, so they {effect}",
+                frameworks=frameworks,
                 remediation=f"{self.remediation} {generate_hint(w.obj.namespace)}")
 
 
@@ -50,17 +65,27 @@ def generate_hint(namespace: str | None) -> str:
             "default deny for ingress and egress plus DNS egress, ready to apply.")
 
 
-class IngressNotIsolated(_NotIsolated):
+class NotIsolated(_NotIsolated):
     """
     ## What it does
-    Reports workloads whose pods no NetworkPolicy isolates for ingress: no
-    policy of their namespace selects their pod labels with `Ingress` in its
-    `policyTypes` (explicit, or by default).
+    Reports workloads whose pods no NetworkPolicy isolates, for ingress,
+    egress or both (one finding naming the directions): no policy of their
+    namespace selects their pod labels with that direction in its
+    `policyTypes` (explicit, or by default: `Ingress` always, `Egress` when
+    the policy has egress rules). The finding names the pod template's
+    labels, which a policy must select. A pod with `hostNetwork: true` is
+    never isolated (NetworkPolicies do not govern the node's network
+    namespace): it is reported as open on the ports it listens on, naming
+    the policies that select it without effect. The former XNET002 (egress)
+    is an alias of this check.
 
     ## Why is this bad?
-    A pod that is not isolated accepts connections from every pod of every
-    namespace and from any address that can route to it. One compromised pod
-    anywhere in the cluster can then reach it.
+    A pod that is not isolated for ingress accepts connections from every
+    pod of every namespace and from any address that can route to it: one
+    compromised pod anywhere in the cluster can reach it. Unrestricted
+    egress lets a compromised pod reach the cloud metadata service, internal
+    databases, the kubelet, and the internet to exfiltrate data or fetch
+    tooling (severity medium: a missing layer of defence in depth).
 
     ## Example
     ```yaml
@@ -92,63 +117,14 @@ class IngressNotIsolated(_NotIsolated):
 
     id = "XNET001"
     workloads_only = True
-    name = "Workload not isolated for ingress"
+    name = "Workload not isolated by NetworkPolicies"
     severity = Severity.MEDIUM
-    direction = net.INGRESS
+    directions = (net.INGRESS, net.EGRESS)
     fix_safety = FixSafety.DISPLAY
     frameworks = {"cis": ("5.3.2",), "nsa": ("network/network-policies",),
-                  "mitre": ("MS-TA9034",)}
-    remediation = ("Add a NetworkPolicy that selects these pods with policyTypes Ingress "
-                   "(a namespace-wide default deny plus allow rules).")
-
-
-class EgressNotIsolated(_NotIsolated):
-    """
-    ## What it does
-    Reports workloads whose pods no NetworkPolicy isolates for egress: no
-    policy of their namespace selects their pod labels with `Egress` in its
-    `policyTypes` (explicit, or implied by egress rules).
-
-    ## Why is this bad?
-    Unrestricted egress lets a compromised pod reach the cloud metadata
-    service, internal databases, the kubelet, and the internet to exfiltrate
-    data or fetch tooling.
-
-    ## Example
-    ```yaml
-    apiVersion: networking.k8s.io/v1
-    kind: NetworkPolicy
-    metadata: {name: ingress-only, namespace: shop}
-    spec:
-      podSelector: {}
-      policyTypes: ["Ingress"]
-    ```
-
-    ## Use instead
-    ```yaml
-    apiVersion: networking.k8s.io/v1
-    kind: NetworkPolicy
-    metadata: {name: default-deny, namespace: shop}
-    spec:
-      podSelector: {}
-      policyTypes: ["Ingress", "Egress"]
-    ```
-
-    ## Fix safety
-    Display-only: `kubeward fix` prints the `kubeward generate netpol
-    --namespace NS` command that writes a default-deny policy with the DNS
-    allowance; the destinations the workload needs are yours to allow.
-    """
-
-    id = "XNET002"
-    workloads_only = True
-    name = "Workload not isolated for egress"
-    severity = Severity.LOW
-    direction = net.EGRESS
-    fix_safety = FixSafety.DISPLAY
-    frameworks = {"nsa": ("network/network-policies",), "mitre": ("MS-TA9033",)}
-    remediation = ("Add a NetworkPolicy that selects these pods with policyTypes Egress, "
-                   "allowing only the destinations they need (and DNS).")
+                  "mitre": ("MS-TA9034", "MS-TA9033")}
+    remediation = ("Add NetworkPolicies that select these pods for Ingress and Egress "
+                   "(a namespace-wide default deny plus allow rules, and DNS egress).")
 
 
 def _is_default_deny(p: net.Policy, direction: str) -> bool:
@@ -163,7 +139,7 @@ class NamespaceWithoutDefaultDeny(CrossCheck):
     (empty `podSelector`, the direction in `policyTypes`, no rules for it),
     for ingress, egress or both. The finding is on the Namespace object when
     it is in the input, otherwise on the first workload of the namespace.
-    Off by default: XNET001 and XNET002 report the same gap per workload.
+    Off by default: XNET001 reports the same gap per workload.
 
     ## Why is this bad?
     Without a namespace-wide default deny every new workload starts out
@@ -278,7 +254,7 @@ class OneDirectionOnly(CrossCheck):
     ## What it does
     Reports NetworkPolicies that restrict only one direction (only `Ingress`
     or only `Egress` in `policyTypes`) for pods that no other policy isolates
-    in the other direction. Off by default (XNET001/XNET002 cover the
+    in the other direction. Off by default (XNET001 covers the
     workloads).
 
     ## Why is this bad?
@@ -412,7 +388,9 @@ class ExposedAndPowerful(CrossCheck):
             if not risks:
                 continue
             vias = "; ".join(e.via for e in exp[:3])
+            # the pod labels: what joins the exposure (a Service, an Ingress) to the
+            # risk (privileges, a powerful identity), each also a finding of its own field
             yield self.finding(
-                w.obj, risks[0][0],
+                w.obj, w.obj.pod.metadata_path + ("labels",),
                 f"{w.key} is reachable from outside the cluster ({vias}) and "
                 + "; ".join(r for _, r in risks))

@@ -61,6 +61,8 @@ class WorkloadCanEscalate(CrossCheck):
             steps = esc.path(rbac.Subject("ServiceAccount", sa, ns))
             if not steps:
                 continue
+            if path == w.pod.path:  # the default ServiceAccount: the field that selects it
+                path = path + ("serviceAccountName",)
             chain = " => ".join(s.text for s in steps)
             via = steps[0].via[0] if steps[0].via else ""
             yield self.finding(

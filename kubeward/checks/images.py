@@ -160,7 +160,7 @@ class LatestTag(ImageCheck):
 
     id = "IMG001"
     name = "Image uses latest or no tag"
-    severity = Severity.MEDIUM
+    severity = Severity.LOW
     frameworks = {"nsa": ("pod-security/secure-images",), "mitre": ("MS-TA9002",)}
     remediation = "Pin a version tag (or a digest) in the image reference."
 
@@ -299,9 +299,8 @@ class PullPolicyNotAlways(ImageCheck):
         if effective == "Always":
             return
         path = c.path + ("imagePullPolicy",)
-        where = path if policy is not None else c.path
         what = repr(policy) if policy is not None else "not set (IfNotPresent)"
-        yield self.finding(obj, where, f"container {c.name!r}: imagePullPolicy is {what}",
+        yield self.finding(obj, path, f"container {c.name!r}: imagePullPolicy is {what}",
                            value=policy, edits=[Edit("set", path, "Always")])
 
 
@@ -345,6 +344,11 @@ class RegistryNotAllowed(ImageCheck):
                   "mitre": ("MS-TA9002",)}
     remediation = "Pull images only from the allowed registries (mirror others there)."
 
+    def unconfigured(self, ctx):
+        if not ctx.option(self.id, "allowedRegistries", self.options["allowedRegistries"]):
+            return f"{self.id} has no allowedRegistries"
+        return None
+
     def check(self, obj, ctx):
         allowed = ctx.option(self.id, "allowedRegistries", self.options["allowedRegistries"])
         if not allowed:
@@ -357,7 +361,7 @@ class RegistryNotAllowed(ImageCheck):
     def check_image(self, obj, c, image, ref, ctx):
         path = c.path + ("image",)
         if ref is None:
-            yield self.finding(obj, path if "image" in c.spec else c.path,
+            yield self.finding(obj, path,
                                f"container {c.name!r}: image {image!r} is not a valid image "
                                "reference, so its registry cannot be checked", value=image)
         elif not registry_allowed(ref, self._allowed):

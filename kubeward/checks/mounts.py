@@ -1,28 +1,26 @@
-"""Dangerous volume mounts (MNT001..).
+"""Dangerous volume mounts (MNT005..), and the classification of host paths.
 
-Severity rubric (the same in every kubeward check module):
-  critical: direct host or cluster takeover; high: container escape or
-  credential exposure likely; medium: weakens defence in depth; low:
-  hardening / best practice; info: hygiene.
+A hostPath volume is one problem with one finding: PSS004's, whose severity
+and message come from the class of the path (:func:`classify`). The former
+per-class checks MNT001 (container runtime socket), MNT002 (host root),
+MNT003 (sensitive host directory) and MNT004 (host credentials) are aliases
+of PSS004 (``kubeward.checks.aliases``). Severities follow the rubric in
+``kubeward/data/severity.yaml``.
 
 hostPath paths are normalised before matching: ``..`` and ``.`` segments,
 repeated and trailing slashes are resolved (``/var/run/../run/`` is
 ``/run``), and ``/var/run`` is treated as ``/run`` (a symlink on every
-current distribution). Each hostPath volume gets at most one "sensitive
-path" finding, from the most severe matching class, in this order: host
-root (MNT002), container runtime socket (MNT001), credentials (MNT004),
-sensitive host directory (MNT003). A path matches a class when it is one of
-the class's paths, an ancestor of one (mounting ``/var/lib`` exposes
-``/var/lib/kubelet``), or, where noted, below one. Findings point at
-``...volumes[i].hostPath.path`` and name the containers that mount it.
+current distribution). A path gets the most severe matching class, in
+this order: host root, container runtime socket, credentials, sensitive
+host directory. A path matches a class when it is one of the class's
+paths, an ancestor of one (mounting ``/var/lib`` exposes
+``/var/lib/kubelet``), or, where noted, below one.
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
-from typing import Iterator
-
 from kubeward.checks.base import Check, Edit, FixSafety, Severity
 from kubeward.model.objects import K8sObject
 
@@ -111,7 +109,7 @@ def classify(path: str) -> str | None:
     return got
 
 
-def _mounts_of(obj: K8sObject) -> dict[str, list]:
+def mounts_of(obj: K8sObject) -> dict[str, list]:
     """volume name -> [(container, mount index, mount)] over every container."""
     out: dict[str, list] = {}
     for c in obj.pod.containers:
@@ -129,206 +127,6 @@ def _host_path_volumes(obj: K8sObject):
         hp = vol.get("hostPath")
         if isinstance(hp, dict):
             yield path, vol, hp
-
-
-class HostPathClassCheck(Check):
-    """Template: a hostPath volume whose normalised path falls in ``category``."""
-
-    workloads_only = True
-    category: str = ""
-
-    def check(self, obj, ctx) -> Iterator:
-        mounts = None
-        for vpath, vol, hp in _host_path_volumes(obj):
-            raw = hp.get("path")
-            norm = normalise(raw)
-            if norm is None or classify(norm) != self.category:
-                continue
-            if mounts is None:
-                mounts = _mounts_of(obj)
-            users = mounts.get(vol.get("name"), [])
-            names = list(dict.fromkeys(c.name for c, _, _ in users))
-            who = ("mounted by container" + ("s " if len(names) > 1 else " ")
-                   + ", ".join(repr(n) for n in names)) if names else "not mounted by any container"
-            shown = raw if norm == raw else f"{raw} ({norm})"
-            yield self.finding(obj, vpath + ("hostPath", "path"),
-                               f"hostPath volume {vol.get('name')!r} exposes "
-                               f"{LABELS[self.category]}: {shown}; {who}", value=raw)
-
-
-class RuntimeSocketMount(HostPathClassCheck):
-    """
-    ## What it does
-    Reports hostPath volumes of a container runtime socket (Docker, containerd,
-    CRI-O, cri-dockerd, Podman) or a directory holding one, such as
-    `/var/run/docker.sock`, `/run/containerd` or `/var/run`.
-
-    ## Why is this bad?
-    Whoever can talk to the runtime socket can start a privileged container
-    with the host filesystem mounted: that is root on the node, and from there
-    the credentials of every pod on it. `readOnly: true` does not help; a
-    socket is used by connecting to it, not by writing the file.
-
-    ## Example
-    ```yaml
-    volumes:
-      - name: docker
-        hostPath:
-          path: /var/run/docker.sock
-    ```
-
-    ## Use instead
-    ```yaml
-    # Build images with a daemonless builder (BuildKit rootless, kaniko)
-    # and talk to the Kubernetes API instead of the runtime.
-    volumes:
-      - name: cache
-        emptyDir: {}
-    ```
-
-    ## Fix safety
-    No automatic fix: the workload's design depends on the socket.
-    """
-
-    id = "MNT001"
-    name = "Container runtime socket mounted"
-    severity = Severity.CRITICAL
-    category = RUNTIME
-    frameworks = {"cis": ("5.2.12",), "nsa": ("pod-security/enforcement",),
-                  "mitre": ("MS-TA9008", "MS-TA9013")}
-    remediation = "Remove the hostPath volume of the runtime socket."
-
-
-class HostRootMount(HostPathClassCheck):
-    """
-    ## What it does
-    Reports hostPath volumes of the host's root directory `/` (after
-    normalisation, so `/.` and `/var/..` count too).
-
-    ## Why is this bad?
-    The whole node filesystem, including kubelet credentials, every pod's
-    secrets, SSH keys and the runtime socket, is inside the container. Even
-    read-only it discloses everything; writable, it is root on the node.
-
-    ## Example
-    ```yaml
-    volumes:
-      - name: host
-        hostPath:
-          path: /
-    ```
-
-    ## Use instead
-    ```yaml
-    volumes:
-      - name: logs
-        hostPath:
-          path: /var/log/app
-          type: Directory
-    ```
-
-    ## Fix safety
-    No automatic fix: only the workload's owner knows which directory it needs.
-    """
-
-    id = "MNT002"
-    name = "Host root filesystem mounted"
-    severity = Severity.CRITICAL
-    category = ROOT
-    frameworks = {"cis": ("5.2.12",), "nsa": ("pod-security/enforcement",),
-                  "mitre": ("MS-TA9013",)}
-    remediation = "Mount only the specific host directory the workload needs, read-only."
-
-
-class SensitiveHostDirMount(HostPathClassCheck):
-    """
-    ## What it does
-    Reports hostPath volumes of sensitive host directories or their ancestors:
-    `/etc`, `/proc`, `/sys`, `/dev`, `/boot`, `/root`, `/home`, `/usr`, `/bin`,
-    `/sbin`, `/lib`, `/var/lib/kubelet`, `/var/lib/docker`,
-    `/var/lib/containerd`, `/var/lib/containers` (so `/var` and `/var/lib`
-    count), and anything below `/proc`, `/root`, `/home`, `/boot`,
-    `/var/lib/kubelet`, `/var/lib/containerd`, `/var/lib/containers`,
-    `/sys/kernel`, `/sys/firmware`, `/dev/mem`, `/dev/kmem`, `/dev/port`.
-    Narrow subdirectories such as `/etc/ssl/certs` or `/var/log` are not
-    reported.
-
-    ## Why is this bad?
-    These directories hold host configuration, kernel interfaces, other pods'
-    volumes and the container images: reading them leaks secrets, writing
-    them (or the kernel knobs under `/proc` and `/sys`) takes over the node.
-
-    ## Example
-    ```yaml
-    volumes:
-      - name: kubelet
-        hostPath:
-          path: /var/lib/kubelet
-    ```
-
-    ## Use instead
-    ```yaml
-    volumes:
-      - name: certs
-        hostPath:
-          path: /etc/ssl/certs
-          type: Directory
-    ```
-
-    ## Fix safety
-    No automatic fix: only the workload's owner knows which directory it needs.
-    """
-
-    id = "MNT003"
-    name = "Sensitive host directory mounted"
-    severity = Severity.HIGH
-    category = SENSITIVE
-    frameworks = {"cis": ("5.2.12",), "nsa": ("pod-security/enforcement",),
-                  "mitre": ("MS-TA9013",)}
-    remediation = "Mount only the specific, non-sensitive host path the workload needs, read-only."
-
-
-class CredentialMount(HostPathClassCheck):
-    """
-    ## What it does
-    Reports hostPath volumes of host credential stores: `/etc/kubernetes`
-    (kubeconfigs, PKI, cloud provider config), `/var/lib/kubelet/pki`,
-    `/var/lib/kubelet/kubeconfig`, `/var/lib/etcd`, `/etc/rancher`,
-    `/var/lib/rancher/k3s/server`, `/var/lib/cloud`, `/var/lib/waagent`,
-    `/etc/ssh`, `/etc/shadow`, `/etc/gshadow`, and the `.aws`, `.kube`,
-    `.docker`, `.ssh`, `.azure` and `.config/gcloud` directories of `/root`
-    and `/home/*`, or anything below them.
-
-    ## Why is this bad?
-    These files hold cluster-admin or node client certificates, cloud
-    provider keys (`azure.json`, instance credentials) and SSH keys; a pod
-    that can read them can act as the node or the cloud account.
-
-    ## Example
-    ```yaml
-    volumes:
-      - name: pki
-        hostPath:
-          path: /etc/kubernetes/pki
-    ```
-
-    ## Use instead
-    ```yaml
-    # Use a ServiceAccount with a narrow Role, or workload identity for
-    # cloud access, instead of the node's credentials.
-    serviceAccountName: app
-    ```
-
-    ## Fix safety
-    No automatic fix: the workload needs another identity.
-    """
-
-    id = "MNT004"
-    name = "Host credentials mounted"
-    severity = Severity.HIGH
-    category = CREDENTIALS
-    frameworks = {"cis": ("5.2.12",), "nsa": ("pod-security/enforcement",)}
-    remediation = "Give the workload its own identity instead of mounting node credentials."
 
 
 class WritableHostPath(Check):
@@ -383,8 +181,7 @@ class WritableHostPath(Check):
                 if not isinstance(m, dict) or m.get("name") not in host or m.get("readOnly") is True:
                     continue
                 mpath = c.path + ("volumeMounts", i)
-                where = mpath + ("readOnly",) if "readOnly" in m else mpath
-                yield self.finding(obj, where,
+                yield self.finding(obj, mpath + ("readOnly",),
                                    f"container {c.name!r} mounts hostPath {host[m['name']]!r} "
                                    f"(volume {m['name']!r}) writable (readOnly is not true)",
                                    value=m.get("readOnly"),

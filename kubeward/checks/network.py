@@ -341,52 +341,6 @@ class ExternalIPs(Check):
                                value=[str(i) for i in ips])
 
 
-class ContainerHostPort(Check):
-    """
-    ## What it does
-    Reports container ports that set `hostPort` (a non-zero value), for
-    every container of every workload, whatever the Pod Security level.
-
-    ## Why is this bad?
-    A host port binds the node's address: the pod is reachable from outside
-    the cluster network, bypasses NetworkPolicies enforced on the pod
-    network by many CNIs, and limits scheduling to one such pod per node.
-
-    ## Example
-    ```yaml
-    ports:
-      - containerPort: 8080
-        hostPort: 80
-    ```
-
-    ## Use instead
-    ```yaml
-    ports:
-      - containerPort: 8080
-    # exposed through a Service
-    ```
-
-    ## Fix safety
-    No automatic fix: clients that connect to the node port would break.
-    """
-
-    id = "NET004"
-    name = "Container uses a host port"
-    severity = Severity.MEDIUM
-    workloads_only = True
-    frameworks = {"cis": ("5.2.13",), "nsa": NSA + ("pod-security/enforcement",),
-                  "mitre": ("MS-TA9005",)}
-    remediation = "Remove hostPort and expose the port through a Service."
-
-    def check(self, obj, ctx):
-        for c in obj.pod.containers:
-            for i, p in enumerate(_l(c.spec.get("ports"))):
-                hp = _d(p).get("hostPort")
-                if hp not in (None, 0, "0"):
-                    yield self.finding(obj, c.path + ("ports", i, "hostPort"),
-                                       f"container {c.name!r} binds host port {hp}", value=hp)
-
-
 # ---------------------------------------------------------------------------
 # Ingress
 
@@ -447,7 +401,7 @@ class IngressWithoutTLS(Check):
     def check(self, obj, ctx):
         spec = _d(obj.raw.get("spec"))
         if not _l(spec.get("tls")):
-            yield self.finding(obj, ("spec",),
+            yield self.finding(obj, ("spec", "tls"),
                                f"Ingress {obj.name!r} has no tls section: it serves plain HTTP")
 
 

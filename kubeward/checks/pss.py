@@ -56,8 +56,9 @@ dropping ALL capabilities, non-core volume types) is LOW.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
+from kubeward.checks import mounts
 from kubeward.checks.base import (Check, Context, Edit, FixSafety, Severity,
                                   describe_value)
 from kubeward.paths import format_path
@@ -85,6 +86,13 @@ BASELINE_CAPABILITIES = frozenset({
     "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
 })
 RESTRICTED_ADD_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
+#: Capabilities with known container-escape techniques (kernel modules,
+#: mounts, ptrace of host processes, raw devices, BPF, ...): named in the
+#: message of PSS003 (which reports every capability beyond Baseline).
+ESCAPE_CAPABILITIES = frozenset({
+    "ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_PTRACE", "SYS_RAWIO", "SYS_BOOT",
+    "DAC_READ_SEARCH", "NET_ADMIN", "BPF", "PERFMON", "MAC_ADMIN", "MAC_OVERRIDE",
+})
 
 SELINUX_TYPES_1_0 = frozenset({"", "container_t", "container_init_t", "container_kvm_t"})
 SELINUX_TYPES_1_31 = SELINUX_TYPES_1_0 | {"container_engine_t"}
@@ -104,6 +112,9 @@ SYSCTLS_1_37 = SYSCTLS_1_32 | {"net.ipv4.tcp_slow_start_after_idle",
 #: (minimum version, allowed sysctls), newest first
 SYSCTL_VARIANTS = (((1, 37), SYSCTLS_1_37), ((1, 32), SYSCTLS_1_32), ((1, 29), SYSCTLS_1_29),
                    ((1, 27), SYSCTLS_1_27), ((1, 0), SYSCTLS_1_0))
+
+#: host path classes (kubeward.checks.mounts) that make a hostPath critical
+CRITICAL_HOST_PATHS = frozenset({mounts.ROOT, mounts.RUNTIME})
 
 SECCOMP_TYPES = frozenset({"RuntimeDefault", "Localhost"})
 APPARMOR_TYPES = frozenset({"RuntimeDefault", "Localhost"})
@@ -128,6 +139,9 @@ PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 LIFECYCLE_HANDLERS = ("postStart", "preStop")
 HOST_HANDLERS = ("httpGet", "tcpSocket")
 HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
+#: the CIS control of each host namespace field (a control fails only
+#: through findings of its own field)
+HOST_NAMESPACE_CIS = {"hostPID": "5.2.3", "hostIPC": "5.2.4", "hostNetwork": "5.2.5"}
 
 # NSA/CISA Kubernetes Hardening Guide recommendations (kubeward/data/frameworks/nsa.yaml)
 NSA = ("pod-security/enforcement",)
@@ -150,20 +164,9 @@ def _is_zero(v: Any) -> bool:
     return type(v) is int and v == 0
 
 
-def nearest(obj, path: tuple) -> tuple:
-    """The longest prefix of ``path`` that exists in the object (where a
-    missing field is reported)."""
-    cur: Any = obj.raw
-    for i, part in enumerate(path):
-        if isinstance(part, int):
-            if isinstance(cur, list) and 0 <= part < len(cur):
-                cur = cur[part]
-                continue
-        elif isinstance(cur, dict) and part in cur:
-            cur = cur[part]
-            continue
-        return tuple(path[:i])
-    return tuple(path)
+def _cap(name: Any) -> str:
+    text = str(name).strip().upper()
+    return text[4:] if text.startswith("CAP_") else text
 
 
 def _is_windows(pod) -> bool:
@@ -197,7 +200,9 @@ def _rel(c, path: tuple) -> str:
 
 
 class PSSCheck(Check):
-    """Template of every PSS check: workloads only, version resolved once."""
+    """Template of every PSS check: workloads only; ``check`` reads the
+    policy version and its variant (resolved once per version) with
+    ``policy``."""
 
     workloads_only = True
     #: PSA check id (control id in the pss frameworks)
@@ -220,21 +225,19 @@ class PSSCheck(Check):
         fw.update(extra)
         return fw
 
-    def check(self, obj, ctx: Context) -> Iterator:
+    def policy(self, ctx: Context) -> tuple[tuple[int, int], Any] | None:
+        """(policy version, variant) for ``ctx``, or None when the control
+        does not exist at that version (then ``check`` reports nothing)."""
         version = policy_version(ctx)
         if version < self.since:
-            return
-        variant = self.variant(version)
-        yield from self.evaluate(obj, obj.pod, version, variant)
+            return None
+        return version, self.variant(version)
 
     @classmethod
     @lru_cache(maxsize=None)
     def variant(cls, version: tuple[int, int]) -> Any:
         """What differs by version (a value set, flags); cached per version."""
         return None
-
-    def evaluate(self, obj, pod, version, variant) -> Iterator:  # pragma: no cover
-        raise NotImplementedError
 
 
 # ---------------------------------------------------------------------------
@@ -287,14 +290,20 @@ class HostNamespaces(PSSCheck):
     fix_safety = FixSafety.UNSAFE
     remediation = "Remove hostNetwork, hostPID and hostIPC or set them to false."
 
-    def evaluate(self, obj, pod, version, variant):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, variant = policy
+        pod = obj.pod
         for field in HOST_NAMESPACES:
             value = pod.spec.get(field)
             if value is True:
                 path = pod.path + (field,)
                 yield self.finding(obj, path, f"pod sets {field}: true (shares the node's "
                                    f"{field[4:].upper() if field != 'hostNetwork' else 'network'} "
-                                   "namespace)", value=True, edits=[Edit("set", path, False)])
+                                   "namespace)", value=True, edits=[Edit("set", path, False)],
+                                   frameworks={**self.frameworks,
+                                               "cis": (HOST_NAMESPACE_CIS[field],)})
 
 
 class Privileged(PSSCheck):
@@ -342,7 +351,11 @@ class Privileged(PSSCheck):
     fix_safety = FixSafety.UNSAFE
     remediation = "Remove securityContext.privileged or set it to false."
 
-    def evaluate(self, obj, pod, version, variant):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, variant = policy
+        pod = obj.pod
         for c in pod.containers:
             if c.security_context.get("privileged") is True:
                 path = c.sc_path + ("privileged",)
@@ -359,7 +372,9 @@ class CapabilitiesBaseline(PSSCheck):
     `DAC_OVERRIDE`, `FOWNER`, `FSETID`, `KILL`, `MKNOD`, `NET_BIND_SERVICE`,
     `SETFCAP`, `SETGID`, `SETPCAP`, `SETUID`, `SYS_CHROOT`; case-sensitive),
     PSA control `capabilities_baseline`, all policy versions. One finding
-    per offending list item.
+    per offending list item; the message says when the capability has known
+    container-escape techniques (`SYS_ADMIN`, `SYS_PTRACE`, `NET_ADMIN`,
+    ...). The former CTR014 is an alias of this check.
 
     ## Why is this bad?
     Capabilities such as `SYS_ADMIN`, `SYS_PTRACE`, `NET_ADMIN`, `NET_RAW`
@@ -391,17 +406,33 @@ class CapabilitiesBaseline(PSSCheck):
     severity = Severity.HIGH
     control = "capabilities_baseline"
     frameworks = PSSCheck.pss_frameworks("capabilities_baseline", cis=("5.2.8", "5.2.9"),
-                                         nsa=NSA)
+                                         nsa=NSA, mitre=("MS-TA9018",))
     remediation = "Add only capabilities from the Baseline list; drop ALL and add back what is needed."
 
-    def evaluate(self, obj, pod, version, variant):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, variant = policy
+        pod = obj.pod
         for c in pod.containers:
             caps = _d(c.security_context.get("capabilities"))
             for j, cap in enumerate(_l(caps.get("add"))):
                 if cap not in BASELINE_CAPABILITIES:
                     yield self.finding(obj, c.sc_path + ("capabilities", "add", j),
                                        f"{_cname(c)} adds capability {_fmt(cap)}, which the "
-                                       "Baseline profile forbids", value=cap)
+                                       "Baseline profile forbids"
+                                       + ("; it allows breaking out of the container"
+                                          if _cap(cap) in ESCAPE_CAPABILITIES else ""),
+                                       value=cap, frameworks=self._controls(cap))
+
+    def _controls(self, cap) -> dict:
+        """CIS 5.2.8 is NET_RAW's control, 5.2.9 every added capability's;
+        MITRE's privileged-container technique only for escape capabilities."""
+        name = _cap(cap)
+        fw = {**self.frameworks, "cis": ("5.2.8", "5.2.9") if name == "NET_RAW" else ("5.2.9",)}
+        if name not in ESCAPE_CAPABILITIES:
+            fw.pop("mitre")
+        return fw
 
 
 class HostPathVolumes(PSSCheck):
@@ -409,12 +440,22 @@ class HostPathVolumes(PSSCheck):
     ## What it does
     Reports every `hostPath` volume (PSA control `hostPathVolumes`, Baseline,
     all policy versions; in Restricted PSA reports it through
-    `restrictedVolumes`, here it stays this check).
+    `restrictedVolumes`, here it stays this check), once, naming what the
+    path exposes and the containers that mount it. The host path is
+    normalised (`..`, repeated slashes, `/var/run` is `/run`) and
+    classified: the host root filesystem or a container runtime socket
+    (`docker.sock`, containerd, CRI-O, ...; severity critical), host
+    credentials (`/etc/kubernetes`, kubelet PKI, cloud and SSH keys) or a
+    sensitive host directory (`/etc`, `/proc`, `/sys`, `/var/lib/kubelet`,
+    ...; high), any other path (high). The former checks MNT001-MNT004
+    are aliases of this one.
 
     ## Why is this bad?
     A hostPath volume exposes the node's filesystem to the container:
     `/var/run/docker.sock`, `/etc`, kubelet credentials or `/` itself turn a
-    compromised container into a compromised node (severity high).
+    compromised container into a compromised node (severity high; critical
+    for the host root and runtime sockets, which are the node with no
+    further step).
 
     ## Example
     ```yaml
@@ -442,24 +483,46 @@ class HostPathVolumes(PSSCheck):
     severity = Severity.HIGH
     control = "hostPathVolumes"
     frameworks = PSSCheck.pss_frameworks("hostPathVolumes", cis=("5.2.12",), nsa=NSA,
-                                         mitre=("MS-TA9013",))
+                                         mitre=("MS-TA9008", "MS-TA9013"))
     remediation = "Use a PersistentVolumeClaim, ConfigMap, Secret or emptyDir instead of hostPath."
 
-    def evaluate(self, obj, pod, version, variant):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, variant = policy
+        pod = obj.pod
+        users = None
         for path, vol in pod.volumes:
             hp = vol.get("hostPath")
-            if hp is not None:
-                where = _d(hp).get("path")
-                yield self.finding(obj, path + ("hostPath",),
-                                   f"volume {_fmt(vol.get('name'))} mounts host path "
-                                   f"{_fmt(where)}", value=where)
+            if hp is None:
+                continue
+            if users is None:
+                users = mounts.mounts_of(obj)
+            where = _d(hp).get("path")
+            norm = mounts.normalise(where)
+            cls = mounts.classify(norm) if norm is not None else None
+            names = list(dict.fromkeys(c.name for c, _, _ in users.get(vol.get("name"), [])))
+            who = (("mounted by container" + ("s " if len(names) > 1 else " ")
+                    + ", ".join(repr(n) for n in names)) if names
+                   else "not mounted by any container")
+            shown = _fmt(where) if norm in (None, where) else f"{_fmt(where)} ({norm})"
+            exposes = f", which exposes {mounts.LABELS[cls]}" if cls else ""
+            fw = self.frameworks
+            if cls != mounts.RUNTIME:  # MS-TA9008: the runtime socket
+                fw = {**fw, "mitre": ("MS-TA9013",)}
+            yield self.finding(obj, path + ("hostPath",),
+                               f"volume {_fmt(vol.get('name'))} mounts host path {shown}"
+                               f"{exposes}; {who}", value=where, frameworks=fw,
+                               severity=Severity.CRITICAL if cls in CRITICAL_HOST_PATHS
+                               else None)
 
 
 class HostPorts(PSSCheck):
     """
     ## What it does
     Reports every container port with a non-zero `hostPort` (PSA control
-    `hostPorts`, Baseline, all policy versions).
+    `hostPorts`, Baseline, all policy versions). The former NET004 is an
+    alias of this check.
 
     ## Why is this bad?
     A host port binds directly on the node's network interfaces, bypassing
@@ -488,10 +551,15 @@ class HostPorts(PSSCheck):
     name = "Host port"
     severity = Severity.MEDIUM
     control = "hostPorts"
-    frameworks = PSSCheck.pss_frameworks("hostPorts", cis=("5.2.13",), nsa=NSA)
+    frameworks = PSSCheck.pss_frameworks("hostPorts", cis=("5.2.13",),
+                                         nsa=NSA + ("network/exposure",), mitre=("MS-TA9005",))
     remediation = "Remove hostPort; expose the port with a Service."
 
-    def evaluate(self, obj, pod, version, variant):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, variant = policy
+        pod = obj.pod
         for c in pod.containers:
             for j, port in enumerate(_l(c.spec.get("ports"))):
                 hp = _d(port).get("hostPort")
@@ -540,7 +608,11 @@ class AppArmorProfile(PSSCheck):
     frameworks = PSSCheck.pss_frameworks("appArmorProfile", nsa=NSA_HARDENING)
     remediation = "Use AppArmor type RuntimeDefault or Localhost (or no setting)."
 
-    def evaluate(self, obj, pod, version, variant):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, variant = policy
+        pod = obj.pod
         yield from self._field(obj, pod.security_context, pod.sc_path, "pod")
         for c in pod.containers:
             yield from self._field(obj, c.security_context, c.sc_path, _cname(c))
@@ -559,7 +631,7 @@ class AppArmorProfile(PSSCheck):
             return
         t = _d(prof).get("type")
         if t not in APPARMOR_TYPES:
-            path = nearest(obj, sc_path + ("appArmorProfile", "type"))
+            path = sc_path + ("appArmorProfile", "type")
             yield self.finding(obj, path, f"{who} sets appArmorProfile.type to {_fmt(t)}"
                                if t is not None else f"{who} sets appArmorProfile without a type",
                                value=t)
@@ -608,7 +680,11 @@ class SELinuxOptions(PSSCheck):
     def variant(cls, version):
         return SELINUX_TYPES_1_31 if version >= (1, 31) else SELINUX_TYPES_1_0
 
-    def evaluate(self, obj, pod, version, allowed):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, allowed = policy
+        pod = obj.pod
         yield from self._opts(obj, pod.security_context, pod.sc_path, "pod", allowed)
         for c in pod.containers:
             yield from self._opts(obj, c.security_context, c.sc_path, _cname(c), allowed)
@@ -670,7 +746,11 @@ class ProcMount(PSSCheck):
     def variant(cls, version):
         return version >= (1, 35)  # user-namespace pods exempt
 
-    def evaluate(self, obj, pod, version, relax_userns):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, relax_userns = policy
+        pod = obj.pod
         if relax_userns and _user_namespace(pod):
             return
         yield from _proc_mount_findings(self, obj, pod)
@@ -731,7 +811,11 @@ class SeccompBaseline(PSSCheck):
     def variant(cls, version):
         return version >= (1, 19)  # fields instead of annotations
 
-    def evaluate(self, obj, pod, version, fields):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, fields = policy
+        pod = obj.pod
         if fields:
             yield from _seccomp_explicit(self, obj, pod.security_context, pod.sc_path, "pod")
             for c in pod.containers:
@@ -758,7 +842,7 @@ def _seccomp_explicit(check, obj, sc, sc_path, who):
         return
     t = _d(prof).get("type")
     if t not in SECCOMP_TYPES:
-        path = nearest(obj, sc_path + ("seccompProfile", "type"))
+        path = sc_path + ("seccompProfile", "type")
         yield check.finding(obj, path, f"{who} sets seccompProfile.type to {_fmt(t)}"
                             if t is not None else f"{who} sets seccompProfile without a type",
                             value=t)
@@ -814,11 +898,15 @@ class Sysctls(PSSCheck):
     def variant(cls, version):
         return next(s for v, s in SYSCTL_VARIANTS if version >= v)
 
-    def evaluate(self, obj, pod, version, allowed):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, allowed = policy
+        pod = obj.pod
         for i, item in enumerate(_l(pod.security_context.get("sysctls"))):
             name = _d(item).get("name")
             if (name if name is not None else "") not in allowed:
-                path = nearest(obj, pod.sc_path + ("sysctls", i, "name"))
+                path = pod.sc_path + ("sysctls", i, "name")
                 yield self.finding(obj, path, f"pod sets sysctl {_fmt(name)}, which is not "
                                    f"safe at policy version {version[0]}.{version[1]}",
                                    value=name)
@@ -862,7 +950,11 @@ class WindowsHostProcess(PSSCheck):
                                          mitre=("MS-TA9018",))
     remediation = "Remove windowsOptions.hostProcess or set it to false."
 
-    def evaluate(self, obj, pod, version, variant):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, variant = policy
+        pod = obj.pod
         if _d(pod.security_context.get("windowsOptions")).get("hostProcess") is True:
             yield self.finding(obj, pod.sc_path + ("windowsOptions", "hostProcess"),
                                "pod sets windowsOptions.hostProcess: true", value=True)
@@ -916,7 +1008,11 @@ class HostProbesAndLifecycle(PSSCheck):
     frameworks = PSSCheck.pss_frameworks("hostProbesAndHostLifecycle", nsa=NSA)
     remediation = "Remove the host field; probes and hooks then target the pod's own IP."
 
-    def evaluate(self, obj, pod, version, variant):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, variant = policy
+        pod = obj.pod
         for c in pod.containers:
             spec = c.spec
             for probe in PROBES:
@@ -983,7 +1079,11 @@ class RestrictedVolumes(PSSCheck):
     frameworks = PSSCheck.pss_frameworks("restrictedVolumes", restricted_only=True, nsa=NSA)
     remediation = "Use a PersistentVolumeClaim (or configMap, secret, emptyDir, projected, csi, ephemeral)."
 
-    def evaluate(self, obj, pod, version, variant):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, variant = policy
+        pod = obj.pod
         for path, vol in pod.volumes:
             if any(vol.get(k) is not None for k in RESTRICTED_ALLOWED_VOLUMES):
                 continue
@@ -1001,7 +1101,8 @@ class AllowPrivilegeEscalation(PSSCheck):
     `securityContext.allowPrivilegeEscalation: false` (PSA control
     `allowPrivilegeEscalation`, Restricted, from policy 1.8; from 1.25 pods
     with `spec.os.name: windows` are exempt). Where the field is missing the
-    finding points at the container's securityContext (or the container).
+    finding names it, located at its nearest existing parent. The former
+    CTR013 is an alias of this check.
 
     ## Why is this bad?
     Without `no_new_privs` a process can gain privileges through setuid
@@ -1045,7 +1146,11 @@ class AllowPrivilegeEscalation(PSSCheck):
     def variant(cls, version):
         return version >= (1, 25)  # windows pods exempt
 
-    def evaluate(self, obj, pod, version, windows_exempt):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, windows_exempt = policy
+        pod = obj.pod
         if windows_exempt and _is_windows(pod):
             return
         for c in pod.containers:
@@ -1059,7 +1164,7 @@ class AllowPrivilegeEscalation(PSSCheck):
                 "SYS_ADMIN" not in _l(caps.get("add"))
             edits = [Edit("set", target, False)] if fixable else []
             if v is None:
-                yield self.finding(obj, nearest(obj, target),
+                yield self.finding(obj, target,
                                    f"{_cname(c)} does not set "
                                    "securityContext.allowPrivilegeEscalation: false", edits=edits)
             else:
@@ -1073,9 +1178,10 @@ class RunAsNonRoot(PSSCheck):
     Requires `runAsNonRoot: true` (PSA control `runAsNonRoot`, Restricted):
     reports the pod or a container that sets it to `false`, and every
     container that leaves it unset when the pod level does not set it
-    (the finding then points at the container's securityContext, or the
-    container). From policy 1.35 pods with `spec.hostUsers: false` (user
-    namespaces) are exempt.
+    (the finding then names the container's
+    `securityContext.runAsNonRoot`, located at its nearest existing
+    parent). From policy 1.35 pods with `spec.hostUsers: false` (user
+    namespaces) are exempt. The former CTR004 is an alias of this check.
 
     ## Why is this bad?
     A process running as UID 0 is root for every file and kernel interface
@@ -1120,7 +1226,11 @@ class RunAsNonRoot(PSSCheck):
     def variant(cls, version):
         return version >= (1, 35)
 
-    def evaluate(self, obj, pod, version, relax_userns):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, relax_userns = policy
+        pod = obj.pod
         if relax_userns and _user_namespace(pod):
             return
         pod_value = pod.security_context.get("runAsNonRoot")
@@ -1134,7 +1244,7 @@ class RunAsNonRoot(PSSCheck):
             path = c.sc_path + ("runAsNonRoot",)
             if v is None:
                 if pod_value is None:
-                    yield self.finding(obj, nearest(obj, path),
+                    yield self.finding(obj, path,
                                        f"neither the pod nor {_cname(c)} sets "
                                        "securityContext.runAsNonRoot: true",
                                        edits=[Edit("set", pod_fix, True)])
@@ -1148,7 +1258,8 @@ class RunAsUser(PSSCheck):
     ## What it does
     Reports `runAsUser: 0` at pod or container level (PSA control
     `runAsUser`, Restricted, from policy 1.23; from 1.35 pods with
-    `spec.hostUsers: false` are exempt). An unset runAsUser is allowed.
+    `spec.hostUsers: false` are exempt). An unset runAsUser is allowed. The
+    former CTR003 is an alias of this check.
 
     ## Why is this bad?
     It asks explicitly for root (severity medium, see PSS015).
@@ -1166,7 +1277,8 @@ class RunAsUser(PSSCheck):
     ```
 
     ## Fix safety
-    No automatic fix: the right UID depends on the image.
+    Unsafe: sets the UID to 10001 (the fix of the former CTR003); files
+    owned by root in the image may no longer be readable or writable.
     """
 
     id = "PSS016"
@@ -1176,6 +1288,7 @@ class RunAsUser(PSSCheck):
     since = (1, 23)
     frameworks = PSSCheck.pss_frameworks("runAsUser", restricted_only=True, cis=("5.2.7",),
                                          nsa=NSA_NONROOT)
+    fix_safety = FixSafety.UNSAFE
     remediation = "Set runAsUser to a non-zero UID (or leave it to the image)."
 
     @classmethod
@@ -1183,16 +1296,22 @@ class RunAsUser(PSSCheck):
     def variant(cls, version):
         return version >= (1, 35)
 
-    def evaluate(self, obj, pod, version, relax_userns):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, relax_userns = policy
+        pod = obj.pod
         if relax_userns and _user_namespace(pod):
             return
         if _is_zero(pod.security_context.get("runAsUser")):
-            yield self.finding(obj, pod.sc_path + ("runAsUser",), "pod sets runAsUser: 0",
-                               value=0)
+            path = pod.sc_path + ("runAsUser",)
+            yield self.finding(obj, path, "pod sets runAsUser: 0", value=0,
+                               edits=[Edit("set", path, 10001)])
         for c in pod.containers:
             if _is_zero(c.security_context.get("runAsUser")):
-                yield self.finding(obj, c.sc_path + ("runAsUser",),
-                                   f"{_cname(c)} sets runAsUser: 0", value=0)
+                path = c.sc_path + ("runAsUser",)
+                yield self.finding(obj, path, f"{_cname(c)} sets runAsUser: 0", value=0,
+                                   edits=[Edit("set", path, 10001)])
 
 
 class SeccompRestricted(PSSCheck):
@@ -1202,14 +1321,18 @@ class SeccompRestricted(PSSCheck):
     Restricted, from policy 1.19; from 1.25 Windows pods are exempt): every
     container must have `seccompProfile.type` `RuntimeDefault` or
     `Localhost`, its own or inherited from the pod. When the pod level sets
-    no profile and some container sets none either, reports one finding at
-    the pod's securityContext (or the pod spec) naming those containers. A
+    no profile and some container sets none either, reports one finding,
+    naming `spec.securityContext.seccompProfile` (where the fix sets it,
+    once for every container) and those containers. A
     profile set to a forbidden value is reported by PSS009, which both
     profiles include.
 
     ## Why is this bad?
     Without a profile the runtime may run the container unconfined, with
-    every system call available (severity low: a missing hardening).
+    every system call available, including the rarely used ones behind most
+    kernel container escapes (severity medium: it removes a layer of defence
+    that normally stops an attack). The former CTR010 is an alias of this
+    check.
 
     ## Example
     ```yaml
@@ -1237,7 +1360,7 @@ class SeccompRestricted(PSSCheck):
 
     id = "PSS017"
     name = "No seccomp profile"
-    severity = Severity.LOW
+    severity = Severity.MEDIUM
     control = "seccompProfile_restricted"
     since = (1, 19)
     frameworks = PSSCheck.pss_frameworks("seccompProfile_restricted", restricted_only=True,
@@ -1250,7 +1373,11 @@ class SeccompRestricted(PSSCheck):
     def variant(cls, version):
         return version >= (1, 25)
 
-    def evaluate(self, obj, pod, version, windows_exempt):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, windows_exempt = policy
+        pod = obj.pod
         if windows_exempt and _is_windows(pod):
             return
         if pod.security_context.get("seccompProfile") is not None:
@@ -1259,7 +1386,7 @@ class SeccompRestricted(PSSCheck):
                    if c.security_context.get("seccompProfile") is None]
         if missing:
             target = pod.sc_path + ("seccompProfile",)
-            yield self.finding(obj, nearest(obj, target),
+            yield self.finding(obj, target,
                                "pod sets no securityContext.seccompProfile and "
                                f"{', '.join(missing)} {'sets' if len(missing) == 1 else 'set'} "
                                "none either", value=missing,
@@ -1273,9 +1400,10 @@ class CapabilitiesRestricted(PSSCheck):
     most `NET_BIND_SERVICE` (PSA control `capabilities_restricted`,
     Restricted, from policy 1.22; from 1.25 Windows pods are exempt).
     Reports a container whose `securityContext.capabilities.drop` lacks
-    `ALL` (pointing at `drop`, or the nearest existing parent) and each
+    `ALL` (the finding names `drop`, located at its nearest existing parent when it is missing) and each
     added Baseline capability other than `NET_BIND_SERVICE` (capabilities
-    outside the Baseline list are reported by PSS003).
+    outside the Baseline list are reported by PSS003). The former CTR002 is
+    an alias of this check.
 
     ## Why is this bad?
     The runtime's default set still includes capabilities such as
@@ -1316,23 +1444,29 @@ class CapabilitiesRestricted(PSSCheck):
     def variant(cls, version):
         return version >= (1, 25)
 
-    def evaluate(self, obj, pod, version, windows_exempt):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, windows_exempt = policy
+        pod = obj.pod
         if windows_exempt and _is_windows(pod):
             return
         for c in pod.containers:
             caps = _d(c.security_context.get("capabilities"))
             drop = c.sc_path + ("capabilities", "drop")
             if "ALL" not in _l(caps.get("drop")):
-                yield self.finding(obj, nearest(obj, drop),
+                yield self.finding(obj, drop,
                                    f"{_cname(c)} does not drop ALL capabilities "
                                    "(securityContext.capabilities.drop)",
-                                   value=caps.get("drop"), edits=[Edit("append", drop, "ALL")])
+                                   value=caps.get("drop"), edits=[Edit("append", drop, "ALL")],
+                                   frameworks={**self.frameworks, "cis": ("5.2.10",)})
             for j, cap in enumerate(_l(caps.get("add"))):
                 if cap in BASELINE_CAPABILITIES and cap not in RESTRICTED_ADD_CAPABILITIES:
                     yield self.finding(obj, c.sc_path + ("capabilities", "add", j),
                                        f"{_cname(c)} adds capability {_fmt(cap)}; the "
                                        "Restricted profile allows only NET_BIND_SERVICE",
-                                       value=cap)
+                                       value=cap, frameworks={**self.frameworks,
+                                                              "cis": ("5.2.9",)})
 
 
 class ProcMountRestricted(PSSCheck):
@@ -1379,7 +1513,11 @@ class ProcMountRestricted(PSSCheck):
     frameworks = PSSCheck.pss_frameworks("procMount_restricted", restricted_only=True, nsa=NSA)
     remediation = "Remove securityContext.procMount or set it to Default."
 
-    def evaluate(self, obj, pod, version, variant):
+    def check(self, obj, ctx):
+        if (policy := self.policy(ctx)) is None:
+            return
+        version, variant = policy
+        pod = obj.pod
         if _user_namespace(pod):  # otherwise PSS008 reports it
             yield from _proc_mount_findings(self, obj, pod)
 
@@ -1457,7 +1595,7 @@ class NamespaceEnforcement(Check):
                       if PSA_LABEL + m in labels]
             extra = (f"; it only sets {' and '.join(others)}, which never rejects a pod"
                      if others else "")
-            yield self.finding(obj, nearest(obj, labels_path),
+            yield self.finding(obj, labels_path + (PSA_LABEL + "enforce",),
                                f"namespace {obj.name!r} has no {PSA_LABEL}enforce label{extra}",
                                edits=edits)
         elif enforce == "privileged":

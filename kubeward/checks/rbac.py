@@ -13,9 +13,10 @@ Severity rubric (the same in every kubeward check module):
 Rule matching follows the Kubernetes RBAC authorizer: a rule grants
 (apiGroup, resource, verb) when its ``apiGroups`` holds the group or ``*``,
 its ``resources`` holds the resource, ``resource/subresource``, ``*`` or
-``*/subresource``, and its ``verbs`` holds the verb or ``*``. A wildcard
-therefore grants every capability below, and each dangerous capability is
-reported once per rule, at the entry that grants it.
+``*/subresource``, and its ``verbs`` holds the verb or ``*``. A rule holding
+a wildcard is one finding (RBAC001) listing every dangerous capability it
+grants; the capability checks report the rules that name the permission,
+once per rule, at the entry that grants it.
 
 ``resourceNames``: a rule restricted to named objects only applies to
 requests that carry a name. It never authorizes ``create`` of a top-level
@@ -110,48 +111,39 @@ def rules_of(obj) -> list[Rule]:
 # wildcards
 
 
-class WildcardTemplate(Check):
-    """Template: a ``*`` in one field of a rule."""
-
-    kinds = ROLE_KINDS
-    field: str = ""
-    frameworks = {"cis": ("5.1.3",), "nsa": NSA, "mitre": ("MS-TA9019",)}
-    remediation = "List the exact apiGroups, resources and verbs the subject needs."
-
-    def check(self, obj, ctx):
-        for rule in rules_of(obj):
-            if not rule.resources or not rule.verbs:
-                continue  # grants nothing on resources (or only nonResourceURLs)
-            values = getattr(rule, self.field)
-            for i, v in enumerate(values):
-                if v == "*":
-                    sev = self.severity
-                    extra = ""
-                    if rule.names:
-                        sev = _lower(sev)
-                        extra = f" (limited to resourceNames {', '.join(rule.names)})"
-                    yield self.finding(
-                        obj, rule.path + (self.yaml_field, i),
-                        f"rules[{rule.index}] allows every {self.noun} ({self.yaml_field}: "
-                        f"[\"*\"]){extra}", value="*", severity=sev)
-                    break
+def has_wildcard(rule: Rule) -> bool:
+    """A ``*`` in the rule's apiGroups, resources (``*`` or ``*/sub``) or verbs."""
+    return ("*" in rule.verbs or "*" in rule.groups
+            or any(r == "*" or r.startswith("*/") for r in rule.resources))
 
 
-class WildcardVerbs(WildcardTemplate):
+class WildcardRule(Check):
     """
     ## What it does
-    Reports Role and ClusterRole rules whose `verbs` contain `*`.
+    Reports each Role and ClusterRole rule holding a wildcard (`*` in
+    `verbs`, `resources` or `apiGroups`, or `*/subresource`) once, listing
+    the dangerous permissions of the checks RBAC004-RBAC020 that the rule
+    grants (read Secrets, create Pods, exec, impersonate, ...). A rule with a
+    wildcard is reported by this check alone; those checks report the rules
+    that name the permission explicitly. The former RBAC002 (wildcard
+    resource) and RBAC003 (wildcard API group) are aliases of this check.
+
+    Severity: critical when the rule grants every verb on every resource
+    (`verbs: ["*"]` and `resources: ["*"]`: cluster-admin in its scope);
+    otherwise the most severe permission it grants, at least medium (a
+    wildcard also grants whatever a later CRD or API version adds). One
+    level lower for a rule restricted by `resourceNames`.
 
     ## Why is this bad?
-    `*` grants every verb, today's and future ones, including `escalate`,
-    `bind`, `impersonate`, `deletecollection` and any verb a custom
-    resource defines. It is almost never what the subject needs.
+    `*` grants every verb, resource or API group, today's and future ones,
+    including `escalate`, `bind`, `impersonate`, Secrets, `pods/exec` and any
+    custom resource. It is almost never what the subject needs.
 
     ## Example
     ```yaml
     rules:
-      - apiGroups: ["apps"]
-        resources: ["deployments"]
+      - apiGroups: ["*"]
+        resources: ["*"]
         verbs: ["*"]
     ```
 
@@ -164,90 +156,79 @@ class WildcardVerbs(WildcardTemplate):
     ```
 
     ## Fix safety
-    No automatic fix: only the owner knows which verbs are needed.
+    No automatic fix: only the owner knows which permissions are needed.
     """
 
     id = "RBAC001"
-    name = "Wildcard verb in an RBAC rule"
-    severity = Severity.HIGH
-    field = "verbs"
-    yaml_field = "verbs"
-    noun = "verb"
+    name = "Wildcard in an RBAC rule"
+    severity = Severity.CRITICAL
+    kinds = ROLE_KINDS
+    frameworks = {"cis": ("5.1.3",), "nsa": NSA, "mitre": ("MS-TA9019",)}
+    remediation = "List the exact apiGroups, resources and verbs the subject needs."
 
+    _capabilities: list | None = None
 
-class WildcardResources(WildcardTemplate):
-    """
-    ## What it does
-    Reports Role and ClusterRole rules whose `resources` contain `*`.
+    @classmethod
+    def capabilities(cls) -> list:
+        """One instance of every permission check (RBAC004-RBAC020), in id order."""
+        if cls._capabilities is None:
+            found, todo = [], list(CapabilityTemplate.__subclasses__())
+            while todo:
+                sub = todo.pop()
+                todo.extend(sub.__subclasses__())
+                if sub.__dict__.get("id"):
+                    found.append(sub)
+            cls._capabilities = [c() for c in sorted(found, key=lambda c: c.id)]
+        return cls._capabilities
 
-    ## Why is this bad?
-    `*` covers every resource of the listed API groups, including Secrets,
-    subresources such as `pods/exec`, and resources added later by CRDs.
+    def check(self, obj, ctx):
+        cluster = obj.kind == "ClusterRole"
+        for rule in rules_of(obj):
+            if not rule.resources or not rule.verbs or not has_wildcard(rule):
+                continue  # grants nothing on resources (or only nonResourceURLs)
+            yield self.report(obj, rule, cluster, ctx)
 
-    ## Example
-    ```yaml
-    rules:
-      - apiGroups: [""]
-        resources: ["*"]
-        verbs: ["get", "list"]
-    ```
-
-    ## Use instead
-    ```yaml
-    rules:
-      - apiGroups: [""]
-        resources: ["configmaps", "services"]
-        verbs: ["get", "list"]
-    ```
-
-    ## Fix safety
-    No automatic fix.
-    """
-
-    id = "RBAC002"
-    name = "Wildcard resource in an RBAC rule"
-    severity = Severity.HIGH
-    field = "resources"
-    yaml_field = "resources"
-    noun = "resource"
-
-
-class WildcardApiGroups(WildcardTemplate):
-    """
-    ## What it does
-    Reports Role and ClusterRole rules whose `apiGroups` contain `*`.
-
-    ## Why is this bad?
-    `*` matches every API group, present and future: a rule meant for
-    `deployments` in `apps` also grants any CRD of any group that happens
-    to use the same resource name.
-
-    ## Example
-    ```yaml
-    rules:
-      - apiGroups: ["*"]
-        resources: ["deployments"]
-        verbs: ["get"]
-    ```
-
-    ## Use instead
-    ```yaml
-    rules:
-      - apiGroups: ["apps"]
-        resources: ["deployments"]
-        verbs: ["get"]
-    ```
-
-    ## Fix safety
-    No automatic fix.
-    """
-
-    id = "RBAC003"
-    name = "Wildcard API group in an RBAC rule"
-    severity = Severity.MEDIUM
-    field = "groups"
-    yaml_field = "apiGroups"
-    noun = "API group"
+    def report(self, obj, rule: Rule, cluster: bool, ctx):
+        wild = [(f, next(i for i, v in enumerate(getattr(rule, attr))
+                         if v == "*" or (f == "resources" and v.startswith("*/"))))
+                for f, attr in (("verbs", "verbs"), ("resources", "resources"),
+                                ("apiGroups", "groups"))
+                if any(v == "*" or (f == "resources" and v.startswith("*/"))
+                       for v in getattr(rule, attr))]
+        field, index = wild[0]
+        granted, frameworks = [], {k: list(v) for k, v in self.frameworks.items()}
+        sev = Severity.MEDIUM
+        for cap in self.capabilities():
+            if cap.matches(rule, cluster, ctx)[0]:
+                granted.append(f"{cap.what} ({cap.id})")
+                sev = max(sev, cap.severity)
+                for name, controls in cap.frameworks.items():
+                    have = frameworks.setdefault(name, [])
+                    have.extend(c for c in controls if c not in have)
+        everything = "*" in rule.verbs and "*" in rule.resources
+        if everything:
+            sev = Severity.CRITICAL
+        extra = ""
+        if rule.names:
+            sev = _lower(sev)
+            extra = f"; limited to resourceNames {', '.join(rule.names)}"
+        where = ", ".join(f'{f}: ["{getattr(rule, a)[i]}"]' for (f, i), a in
+                          ((w, {"verbs": "verbs", "resources": "resources",
+                                "apiGroups": "groups"}[w[0]]) for w in wild))
+        what = ("every verb on every resource" + (" of every API group" if "*" in rule.groups
+                                                  else "") + " (cluster-admin in its scope)"
+                if everything else "")
+        grants = (f"it grants {what}{'; including ' if what and granted else ''}"
+                  if what else "it grants ")
+        if granted:
+            grants += ", ".join(granted)
+        elif not what:
+            grants += ("none of the permissions kubeward lists as dangerous today, but "
+                       "whatever a later resource or verb adds")
+        return self.finding(obj, rule.path + (field, index),
+                            f"rules[{rule.index}] uses a wildcard ({where}): {grants}{extra}",
+                            value=[g.rsplit(" (", 1)[0] for g in granted], severity=sev,
+                            frameworks={k: tuple(v) for k, v in frameworks.items()})
 
 
 # ---------------------------------------------------------------------------
@@ -296,6 +277,8 @@ class CapabilityTemplate(Check):
     def check(self, obj, ctx):
         cluster = obj.kind == "ClusterRole"
         for rule in rules_of(obj):
+            if has_wildcard(rule):
+                continue  # one finding for the whole rule: RBAC001's
             found, ri, vi = self.matches(rule, cluster, ctx)
             if not found:
                 continue
@@ -839,7 +822,7 @@ class ApproveCSR(CapabilityTemplate):
         signer = False
         for rule in rules:
             found, ri, vi = self.matches(rule, True, ctx)
-            if found:
+            if found and not has_wildcard(rule):  # a wildcard rule is RBAC001's finding
                 approvers.append((rule, found, ri, vi))
             for group, resource, verbs in self.signer_grant:
                 if rule.group_index(group) is not None and \

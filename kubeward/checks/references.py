@@ -95,7 +95,7 @@ class ServiceSelectsNothing(CrossCheck):
     id = "REF001"
     kinds = frozenset({"Service"})
     name = "Service selector matches no workload"
-    severity = Severity.LOW
+    severity = Severity.INFO
     remediation = "Make spec.selector match the pod template labels of the intended workload."
 
     def check_all(self, objects, ctx):
@@ -154,7 +154,7 @@ class IngressBackendMissing(CrossCheck):
     id = "REF002"
     kinds = frozenset({"Ingress"})
     name = "Ingress backend Service missing or port not exposed"
-    severity = Severity.MEDIUM
+    severity = Severity.INFO
     remediation = "Point the backend at an existing Service and one of its ports."
 
     def check_all(self, objects, ctx):
@@ -233,7 +233,7 @@ class TargetMissing(CrossCheck):
     id = "REF003"
     kinds = frozenset({"HorizontalPodAutoscaler", "PodDisruptionBudget"})
     name = "HPA or PDB target missing"
-    severity = Severity.LOW
+    severity = Severity.INFO
     remediation = "Point scaleTargetRef / selector at the intended workload."
 
     def check_all(self, objects, ctx):
@@ -314,7 +314,7 @@ class PDBBlocksDisruption(CrossCheck):
     id = "REF004"
     kinds = frozenset({"PodDisruptionBudget"})
     name = "PodDisruptionBudget allows no disruption"
-    severity = Severity.MEDIUM
+    severity = Severity.LOW
     remediation = "Allow at least one pod to be evicted (maxUnavailable >= 1)."
 
     def check_all(self, objects, ctx):
@@ -502,7 +502,7 @@ class WorkloadReferenceMissing(CrossCheck):
 
     id = "REF006"
     name = "Workload references a missing ServiceAccount, Secret or ConfigMap"
-    severity = Severity.MEDIUM
+    severity = Severity.INFO
     workloads_only = True
     remediation = "Create the referenced object or fix the name."
     options = {"assume_complete": False}

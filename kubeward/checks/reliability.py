@@ -68,8 +68,7 @@ def effective_replicas(obj: K8sObject, ctx) -> tuple[int, str]:
 
 
 def _replicas_path(obj: K8sObject) -> tuple:
-    spec = obj.raw.get("spec")
-    return ("spec", "replicas") if isinstance(spec, dict) and "replicas" in spec else ("spec",)
+    return ("spec", "replicas")
 
 
 class ProbeCheck(Check):
@@ -85,7 +84,8 @@ class ProbeCheck(Check):
             if c.list_name != "containers":
                 continue
             if not isinstance(c.spec.get(self.probe), dict):
-                yield self.finding(obj, c.path, f"container {c.name!r} has no {self.probe}")
+                yield self.finding(obj, c.path + (self.probe,),
+                                   f"container {c.name!r} has no {self.probe}")
 
 
 class LivenessProbe(ProbeCheck):
@@ -125,7 +125,7 @@ class LivenessProbe(ProbeCheck):
 
     id = "REL001"
     name = "Liveness probe missing"
-    severity = Severity.LOW
+    severity = Severity.INFO
     default_enabled = False
     probe = "livenessProbe"
     remediation = "Add a livenessProbe that fails only when the process must be restarted."
@@ -171,7 +171,7 @@ class ReadinessProbe(ProbeCheck):
 
     id = "REL002"
     name = "Readiness probe missing"
-    severity = Severity.LOW
+    severity = Severity.INFO
     default_enabled = False
     probe = "readinessProbe"
     remediation = "Add a readinessProbe."
@@ -211,7 +211,7 @@ class SingleReplica(CrossCheck):
 
     id = "REL003"
     name = "Single replica"
-    severity = Severity.LOW
+    severity = Severity.INFO
     default_enabled = False
     kinds = REPLICATED_KINDS
     remediation = "Run at least two replicas (three for quorum-based systems)."
@@ -269,7 +269,7 @@ class MissingPodDisruptionBudget(CrossCheck):
 
     id = "REL004"
     name = "PodDisruptionBudget missing"
-    severity = Severity.LOW
+    severity = Severity.INFO
     kinds = REPLICATED_KINDS
     remediation = "Add a PodDisruptionBudget selecting the workload's pods."
 
@@ -341,7 +341,7 @@ class NoSpreading(CrossCheck):
 
     id = "REL005"
     name = "Replicas not spread"
-    severity = Severity.LOW
+    severity = Severity.INFO
     kinds = REPLICATED_KINDS
     remediation = "Add topologySpreadConstraints or a podAntiAffinity for the workload's pods."
 
@@ -355,7 +355,7 @@ class NoSpreading(CrossCheck):
                 continue
             if spreads_own_pods(obj, ns_labels):
                 continue
-            yield self.finding(obj, obj.pod.path,
+            yield self.finding(obj, obj.pod.path + ("topologySpreadConstraints",),
                                f"{obj.kind} {obj.name!r} has {n} replicas but no podAntiAffinity "
                                "term or topologySpreadConstraint that selects its own pods")
 
@@ -451,7 +451,7 @@ class NoPriorityClass(Check):
 
     def check(self, obj, ctx):
         if not obj.pod.spec.get("priorityClassName"):
-            yield self.finding(obj, obj.pod.path,
+            yield self.finding(obj, obj.pod.path + ("priorityClassName",),
                                f"{obj.kind} {obj.name!r} sets no priorityClassName")
 
 
@@ -487,7 +487,7 @@ class NakedPod(Check):
 
     id = "REL007"
     name = "Naked Pod"
-    severity = Severity.LOW
+    severity = Severity.INFO
     kinds = frozenset({"Pod"})
     remediation = "Create the Pod through a Deployment, StatefulSet, DaemonSet or Job."
 
@@ -497,53 +497,3 @@ class NakedPod(Check):
                                f"Pod {obj.name!r} has no controller (no metadata.ownerReferences)")
 
 
-class PdbBlocksEviction(Check):
-    """
-    ## What it does
-    Reports PodDisruptionBudgets that allow no voluntary disruption at all:
-    `maxUnavailable: 0` (or `0%`) or `minAvailable: 100%`.
-
-    ## Why is this bad?
-    Such a budget blocks every node drain: cluster upgrades and node
-    security patching hang until someone deletes the budget or the pods by
-    hand.
-
-    ## Example
-    ```yaml
-    apiVersion: policy/v1
-    kind: PodDisruptionBudget
-    spec:
-      maxUnavailable: 0
-    ```
-
-    ## Use instead
-    ```yaml
-    apiVersion: policy/v1
-    kind: PodDisruptionBudget
-    spec:
-      maxUnavailable: 1
-    ```
-
-    ## Fix safety
-    No automatic fix: the acceptable disruption depends on the service.
-    """
-
-    id = "REL008"
-    name = "PodDisruptionBudget allows no disruption"
-    severity = Severity.LOW
-    kinds = frozenset({"PodDisruptionBudget"})
-    remediation = "Allow at least one pod to be disrupted (maxUnavailable: 1)."
-
-    def check(self, obj, ctx):
-        spec = obj.raw.get("spec")
-        if not isinstance(spec, dict):
-            return
-        mu, ma = spec.get("maxUnavailable"), spec.get("minAvailable")
-        if (_is_int(mu) and mu == 0) or (isinstance(mu, str) and mu.strip() in ("0", "0%")):
-            yield self.finding(obj, ("spec", "maxUnavailable"),
-                               f"PodDisruptionBudget {obj.name!r} has maxUnavailable {mu!r}: no pod "
-                               "can ever be evicted", value=mu)
-        elif isinstance(ma, str) and ma.strip() == "100%":
-            yield self.finding(obj, ("spec", "minAvailable"),
-                               f"PodDisruptionBudget {obj.name!r} has minAvailable 100%: no pod "
-                               "can ever be evicted", value=ma)

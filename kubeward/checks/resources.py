@@ -95,13 +95,7 @@ class ResourceCheck(CrossCheck):
                         continue
                     if bound == "requests" and r in _keys(res.get("limits")):
                         continue
-                if res is None:
-                    path = c.path
-                elif isinstance(res.get(bound), dict):
-                    path = c.path + ("resources", bound)
-                else:
-                    path = c.path + ("resources",)
-                yield self.finding(obj, path,
+                yield self.finding(obj, c.path + ("resources", bound, r),
                                    f"container {c.name!r} has no {r} {singular} "
                                    f"(missing resources.{bound}.{r}"
                                    f"{'' if d is None else '; no LimitRange default'})")
@@ -273,7 +267,7 @@ class MemoryLimit(ResourceCheck):
 
     id = "RES004"
     name = "Memory limit missing"
-    severity = Severity.MEDIUM
+    severity = Severity.LOW
     resource, bound = "memory", "limits"
     frameworks = {"nsa": ("network/resource-policies",), "mitre": ("MS-TA9040", "MS-TA9039")}
     remediation = _RL.format(r="memory", ex="256Mi")

@@ -10,6 +10,7 @@ import click
 
 def check_info(cls) -> dict:
     from kubeward.checks import crosswalk
+    from kubeward.checks.aliases import aliases_of
 
     kinds = sorted(cls.kinds) if cls.kinds else (["<any workload>"] if cls.workloads_only else ["<any>"])
     return {
@@ -24,6 +25,7 @@ def check_info(cls) -> dict:
         "equivalents": [m.as_dict() for m in crosswalk.for_check(cls.id)],
         "remediation": cls.remediation,
         "crossResource": hasattr(cls, "check_all"),
+        "aliases": list(aliases_of(cls.id)),
     }
 
 
@@ -39,6 +41,15 @@ def checks(output, framework, tool):
     from kubeward.checks.base import registry
 
     reg = registry()
+    if framework is not None:
+        from kubeward.engine import FRAMEWORK_ALIASES, known_frameworks
+
+        framework = FRAMEWORK_ALIASES.get(framework, framework)
+        known = known_frameworks()
+        if framework not in known:
+            click.echo(f"kubeward: error: unknown framework {framework!r} (known: "
+                       f"{', '.join(sorted(known))})", err=True)
+            sys.exit(2)
     if tool:
         return _by_tool(tool, reg, output)
     infos = [check_info(reg[cid]) for cid in sorted(reg)
@@ -77,13 +88,19 @@ def explain(check_id):
     """Print a check's full documentation."""
     from kubeward.checks.base import registry
 
+    from kubeward.checks.aliases import ALIASES
+
     reg = registry()
-    cls = reg.get(check_id.upper())
+    old = check_id.upper()
+    cls = reg.get(ALIASES.get(old, old))
     if cls is None:
         click.echo(f"kubeward: error: unknown check id {check_id!r} (see `kubeward checks`)",
                    err=True)
         sys.exit(2)
     i = check_info(cls)
+    if old in ALIASES:
+        click.echo(f"{old} is a retired id: its problem is reported by {cls.id}, which it "
+                   "still selects and suppresses.\n")
     click.echo(f"{cls.id}: {cls.name}")
     click.echo(f"severity: {i['severity']}   on by default: {'yes' if cls.default_enabled else 'no'}"
                f"   fix: {cls.fix_safety or 'none'}")

@@ -53,6 +53,23 @@ def fail(message: str) -> NoReturn:
     sys.exit(EXIT_ERROR)
 
 
+def warn(message: str) -> None:
+    click.echo(f"kubeward: warning: {message}", err=True)
+
+
+def warn_version(version, where: str) -> None:
+    """A target version outside what kubeward knows is a warning (it is still used)."""
+    if version is None:
+        return
+    from kubeward.checks.pss import NEWEST, OLDEST
+
+    if not OLDEST <= tuple(version) <= NEWEST:
+        warn(f"{where} {version[0]}.{version[1]} is outside the Kubernetes versions kubeward "
+             f"knows ({OLDEST[0]}.{OLDEST[1]} to {NEWEST[0]}.{NEWEST[1]}): Pod Security "
+             f"checks evaluate it as {NEWEST[0]}.{NEWEST[1]}, and API versions removed after "
+             "that are not known")
+
+
 def build_options(*, config_path, frameworks, k8s_version, checks, skip_checks, jobs=1,
                   complete=False, **_ignored):
     """ScanOptions from CLI values; usage problems exit 2 with one line."""
@@ -66,7 +83,12 @@ def build_options(*, config_path, frameworks, k8s_version, checks, skip_checks, 
         fail(f"{config_path}: config file not found")
     if path:
         try:
-            cfg = load_config(path, known_ids=set(registry()))
+            from kubeward.checks.aliases import ALIASES, canonical
+
+            reg = registry()
+            cfg = load_config(path, known_ids=set(reg) | set(ALIASES),
+                              known_options={cid: set(reg[canonical(cid)].options)
+                                             for cid in set(reg) | set(ALIASES)})
         except ConfigError as e:
             click.echo(e.one_line(), err=True)
             sys.exit(EXIT_ERROR)
@@ -76,6 +98,8 @@ def build_options(*, config_path, frameworks, k8s_version, checks, skip_checks, 
             version = parse_version(k8s_version)
         except ValueError as e:
             fail(str(e))
+    warn_version(version or cfg.k8s_version, "--k8s-version" if version else
+                 f"{cfg.file}: k8sVersion")
     return ScanOptions(frameworks=tuple(frameworks), k8s_version=version,
                        checks=tuple(c.upper() for c in checks),
                        skip_checks=tuple(c.upper() for c in skip_checks),
@@ -122,6 +146,8 @@ def emit_report(report, outputs, *, fail_on=None, show_suppressed=False, color=N
         click.echo(e.one_line(), err=True)
     for n in report.notes:
         click.echo(f"kubeward: note: {n}", err=True)
+    for m in getattr(report, "warnings", ()):
+        warn(m)
     threshold = Severity.parse(fail_on or (config.fail_on.label if config and config.fail_on
                                            else DEFAULT_FAIL_ON))
     for fmt, target in parse_outputs(outputs):

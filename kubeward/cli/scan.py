@@ -88,6 +88,7 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
     with progress(paths, enabled=jobs == 1) as on_file:
         report = run_scan(paths, options, on_file=on_file) if paths else _empty(options)
     report.errors[:0] = pre_errors
+    _warn_empty_inputs(paths, report)
     if changed_since:
         report.notes.append(f"--changed-since {changed_since}: scanned {len(paths)} changed "
                             f"input{'s' if len(paths) != 1 else ''}")
@@ -121,6 +122,27 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
     if write_baseline_path and code == 1:
         code = 0  # recording a baseline accepts today's findings
     sys.exit(code)
+
+
+def _warn_empty_inputs(paths, report) -> None:
+    """A path that holds no manifest is said on standard error (a typo in a
+    path or an empty folder must not pass as "no findings")."""
+    import os
+
+    from kubeward.cli.common import warn
+    from kubeward.loading.files import EXTENSIONS, iter_files
+
+    empty = False
+    for p in paths:
+        if p == "-" or not os.path.isdir(p):
+            continue
+        if not any(True for _ in iter_files([p], [])):
+            empty = True
+            warn(f"{p}: no manifest here (no {', '.join('*' + e for e in EXTENSIONS)} file, "
+                 "no Helm chart or kustomization)")
+    if paths and not empty and not report.objects and not report.errors:
+        warn(f"no Kubernetes object found in {', '.join(paths)} (documents need apiVersion "
+             "and kind)")
 
 
 def _repo_dir(paths) -> str:

@@ -1,7 +1,7 @@
 """The JSON report. Schema (versioned by ``schemaVersion``, documented in
 docs/json-schema.md and kubeward/data/report.schema.json)::
 
-    {"schemaVersion": "1.0", "tool": {...}, "findings": [...], "errors": [...],
+    {"schemaVersion": "2.0", "tool": {...}, "findings": [...], "errors": [...],
      "suppressed": [...], "notes": [...], "summary": {...}}
 
 ``render`` writes the same bytes as ``dumps(report_dict(...))`` but streams

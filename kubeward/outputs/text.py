@@ -188,6 +188,9 @@ def _render(report, out, ctx) -> None:
     for n in report.notes:
         w.line((f"note: {n}", "yellow"))
     _summary_table(w, report)
+    config = getattr(report, "config_file", None)
+    w.line((f"{len(report.checks)} check{'s' if len(report.checks) != 1 else ''} ran; config: "
+            f"{config or 'none (defaults)'}", "dim"))
     s = report.summary()
     sev = ", ".join(f"{n} {k}" for k, n in s["findingsBySeverity"].items() if n)
     w.line((f"{s['findings']} finding{'s' if s['findings'] != 1 else ''}"

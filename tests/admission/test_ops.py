@@ -210,7 +210,8 @@ def test_config_schema_rejects_unknown_admission_keys(tmp_path):
     f.write_text("admission:\n  enforce: high\n  enforse: low\n")
     with pytest.raises(ConfigError) as exc:
         load_config(str(f))
-    assert exc.value.one_line() == f"{f}:1: config error: admission: unknown key ('enforse' was unexpected)"
+    assert exc.value.one_line() == (f"{f}:3: config error: admission: unknown key 'enforse' "
+                                    "(did you mean 'enforce'?)")
     f.write_text("admission:\n  mutate: [safe, PSS017]\n  exemptUsers: [ci]\n")
     assert load_config(str(f)).admission == {"mutate": ["safe", "PSS017"], "exemptUsers": ["ci"]}
 

@@ -28,10 +28,12 @@ def test_create_privileged_pod_is_denied_with_id_path_and_fix(client):
     # default warn (medium) and audit (low) come along
     assert resp["warnings"] == [
         f"kubeward PSS002 (critical) spec.containers[0].securityContext.privileged: {PRIV_MSG}",
-        'kubeward PSS014 (medium) spec.containers[0].securityContext: container "app" does not '
-        "set securityContext.allowPrivilegeEscalation: false",
-        'kubeward PSS015 (medium) spec.containers[0].securityContext: neither the pod nor '
-        'container "app" sets securityContext.runAsNonRoot: true',
+        'kubeward PSS014 (medium) spec.containers[0].securityContext.allowPrivilegeEscalation: '
+        'container "app" does not set securityContext.allowPrivilegeEscalation: false',
+        'kubeward PSS015 (medium) spec.containers[0].securityContext.runAsNonRoot: neither the '
+        'pod nor container "app" sets securityContext.runAsNonRoot: true',
+        "kubeward PSS017 (medium) spec.securityContext.seccompProfile: pod sets no "
+        'securityContext.seccompProfile and container "app" sets none either',
     ]
     assert sorted(resp["auditAnnotations"]) == ["PSS002", "PSS014", "PSS015", "PSS017", "PSS018",
                                                 "level"]
@@ -100,10 +102,10 @@ def test_enforce_framework_label(client):
     assert lines[0] == ("kubeward: Pod team-restricted/web violates 'pss-restricted' (enforce), "
                         "4 findings:")
     assert [ln.split()[1:3] for ln in lines[1:]] == [
-        ["PSS014", "spec.containers[0]:"],
-        ["PSS015", "spec.containers[0]:"],
-        ["PSS017", "spec:"],
-        ["PSS018", "spec.containers[0]:"],
+        ["PSS014", "spec.containers[0].securityContext.allowPrivilegeEscalation:"],
+        ["PSS015", "spec.containers[0].securityContext.runAsNonRoot:"],
+        ["PSS017", "spec.securityContext.seccompProfile:"],
+        ["PSS018", "spec.containers[0].securityContext.capabilities.drop:"],
     ]
     assert all(" Fix: " in ln for ln in lines[1:])
     # the same pod passes the config default (enforce: high) elsewhere

@@ -208,7 +208,7 @@ spec:
     assert not report.errors
     # only coredns (kube-system, no policy) is reported; nothing in shop
     assert sorted((f.check_id, f.object.namespace) for f in report.findings) == [
-        ("XNET001", "kube-system"), ("XNET002", "kube-system"), ("XNET003", "kube-system")]
+        ("XNET001", "kube-system"), ("XNET003", "kube-system")]
     a = NetworkAnalysis(load_paths([str(pol), str(app)]).objects)
     web, dns = a.workloads
     assert a.view(web, INGRESS).isolated and a.view(web, EGRESS).isolated
@@ -231,7 +231,7 @@ def test_hardened_example_has_no_cross_findings():
     assert not report.errors
     assert [f for f in report.findings if f.check_id.startswith(MINE)] == []
     assert {c for c in report.checks if c.startswith(MINE)} == {
-        "XNET001", "XNET002", "XNET004", "XNET006", "XRBAC001", "XRBAC004",
+        "XNET001", "XNET004", "XNET006", "XRBAC001", "XRBAC004",
         "REF001", "REF002", "REF003", "REF004", "REF005", "REF006"}
 
 

@@ -16,7 +16,7 @@ from kubeward.loading.files import load_paths
 from kubeward.model import K8sObject
 
 CHECKS = Path(__file__).resolve().parents[1] / "checks"
-IDS = ("XNET001", "XNET002", "XNET003", "XNET004", "XNET005", "XNET006", "XRBAC001",
+IDS = ("XNET001", "XNET003", "XNET004", "XNET005", "XNET006", "XRBAC001",
        "XRBAC002", "XRBAC003", "REF001", "REF002", "REF003", "REF004", "REF005", "REF006")
 WEIRD = [None, "x", 5, [], {}, [None], [1, "a"], {"a": None}, True, -1, "*", [{"k": []}]]
 

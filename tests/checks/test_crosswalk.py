@@ -64,15 +64,16 @@ def test_wrong_mappings_named_in_the_issue_are_corrected():
     assert set(rel("kubescape", "C-0055").values()) == {"related"}
     assert rel("kubescape", "C-0021") == {"NET012": "related"}
     assert rel("checkov", "CKV_K8S_23")["PSS015"] == "broader"
-    assert rel("checkov", "CKV_K8S_23")["CTR004"] == "narrower"
+    # CTR004 and CTR003 are retired into PSS015 and PSS016 (issue 13: one problem, one finding)
+    assert rel("checkov", "CKV_K8S_23")["PSS016"] == "related"
     assert rel("checkov", "CKV_K8S_41") == {"SEC008": "broader"}
-    assert "RBAC003" in rel("checkov", "CKV_K8S_49")
+    assert "RBAC001" in rel("checkov", "CKV_K8S_49")  # RBAC003 is RBAC001 now
     assert "SEC008" in rel("kubescape", "C-0189")
     assert "SEC012" in rel("kubescape", "C-0012")
     assert set(rel("kube-score", "pod-probes").values()) == {"related"}
-    assert rel("polaris", "linuxHardening")["CTR010"] == "related"
-    # insecureCapabilities is about dropped capabilities, not added ones
-    assert rel("polaris", "insecureCapabilities") == {"CTR002": "broader"}
+    assert rel("polaris", "linuxHardening")["PSS017"] == "related"  # CTR010 is PSS017 now
+    # insecureCapabilities is about dropped capabilities, not added ones (CTR002: PSS018)
+    assert rel("polaris", "insecureCapabilities") == {"PSS018": "broader"}
 
 
 def test_trivy_ids_in_either_spelling():

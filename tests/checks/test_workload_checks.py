@@ -139,15 +139,19 @@ spec:
 
 
 def test_fix_edits_and_safety(tmp_path):
+    # retired ids (CTR002, CTR010, CTR013) select the checks that report their problem
     r = _scan(POD, tmp_path, ("CTR001", "CTR002", "CTR010", "CTR013", "IMG003", "RES004"))
     by = {f.check_id: f for f in r.findings}
+    assert set(by) == {"CTR001", "PSS018", "PSS017", "PSS014", "IMG003", "RES004"}
     c = ("spec", "containers", 0)
-    assert by["CTR002"].fix_safety == FixSafety.SAFE
-    assert [(e.op, e.path, e.value) for e in by["CTR002"].edits] == [
+    assert by["PSS018"].fix_safety == FixSafety.SAFE
+    assert [(e.op, e.path, e.value) for e in by["PSS018"].edits] == [
         ("append", c + ("securityContext", "capabilities", "drop"), "ALL")]
-    assert by["CTR013"].fix_safety == FixSafety.SAFE
-    assert by["CTR013"].edits[0].path == c + ("securityContext", "allowPrivilegeEscalation")
-    assert by["CTR010"].edits[0].value == "RuntimeDefault"
+    assert by["PSS014"].fix_safety == FixSafety.SAFE
+    assert by["PSS014"].edits[0].path == c + ("securityContext", "allowPrivilegeEscalation")
+    # seccomp is set once, at pod level (never at both pod and container level)
+    assert [(e.path, e.value) for e in by["PSS017"].edits] == [
+        (("spec", "securityContext", "seccompProfile"), {"type": "RuntimeDefault"})]
     assert by["CTR001"].fix_safety == FixSafety.UNSAFE
     assert by["IMG003"].fix_safety == FixSafety.SAFE
     assert by["IMG003"].edits[0].value == "Always"
@@ -168,10 +172,12 @@ def test_hardened_example_passes_default_checks():
 
 
 def test_insecure_example_fails_many_checks():
-    r = scan([str(ROOT / "examples" / "insecure-app")], ScanOptions(checks=_mine(True)))
+    r = scan([str(ROOT / "examples" / "insecure-app")],
+             ScanOptions(checks=_mine(True) + ("PSS003", "PSS004", "PSS014", "PSS015", "PSS017",
+                                                "PSS018")))
     assert not r.errors
     ids = {f.check_id for f in r.findings}
-    assert {"CTR001", "CTR002", "CTR004", "CTR010", "CTR013", "CTR014", "IMG001", "MNT001",
+    assert {"CTR001", "PSS018", "PSS015", "PSS017", "PSS014", "PSS003", "IMG001", "PSS004",
             "MNT005", "RES004"} <= ids
 
 

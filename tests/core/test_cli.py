@@ -86,7 +86,7 @@ def test_exit_codes_and_json_shape(tmp_path, demo_check, monkeypatch):
     r = run(["scan", "--check", "TST901", "-o", "json", "bad.yaml", "good.yaml"])
     assert r.exit_code == 1
     data = json.loads(r.stdout)
-    assert data["schemaVersion"] == "1.0"
+    assert data["schemaVersion"] == "2.0"
     (f,) = data["findings"]
     assert (f["checkId"], f["fieldPath"], f["file"], f["line"], f["column"]) == (
         "TST901", "spec.template.spec.hostPID", "bad.yaml", 9, 7)
@@ -183,7 +183,7 @@ def test_config_disable_severity_exemptions_and_expiry(tmp_path, demo_check, mon
 
 
 @pytest.mark.parametrize("config,line,fragment", [
-    ("checks:\n  enabel: [X]\n", 1, "unknown key ('enabel' was unexpected)"),
+    ("checks:\n  enabel: [X]\n", 2, "checks: unknown key 'enabel' (did you mean 'enable'?)"),
     ("failOn: extreme\n", 1, "failOn: 'extreme' is not one of"),
     ("checks:\n  disable:\n    - PSS999\n    - ZZZ111\n", 3, "checks.disable[0]: unknown check id 'PSS999'"),
     ("exemptions:\n  - checks: [SUP001]\n", 2, "'reason' is a required property"),

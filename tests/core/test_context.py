@@ -54,8 +54,7 @@ def test_single_file_without_context_sees_no_neighbours(split_app):
     data = json.loads(r.stdout)
     assert r.exit_code == 1
     assert _ids(data) == [("REL004", "spec.replicas", 9),
-                          ("XNET001", "spec.template.metadata", 14),
-                          ("XNET002", "spec.template.metadata", 14)]
+                          ("XNET001", "spec.template.metadata.labels", 15)]
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])

@@ -56,10 +56,13 @@ def test_non_string_keys_become_text():
 
 
 def _finding(i: int, message: str = "m") -> Finding:
-    return Finding("TST001", "Test", Severity.HIGH, ObjectRef("v1", "Pod", f"p{i}", "ns"),
-                   "f.yaml", i + 1, 3, ("spec", "containers", i % 3, "image"), message,
-                   "fix it", {"cis": ("1.2",)}, None, "safe",
-                   (Edit("set", ("metadata", "annotations", "a.b/c"), {"k": [1, "é"]}),), 0)
+    return Finding(check_id="TST001", check_name="Test", severity=Severity.HIGH,
+                   object=ObjectRef("v1", "Pod", f"p{i}", "ns"), file="f.yaml", line=i + 1,
+                   column=3, path=("spec", "containers", i % 3, "image"), message=message,
+                   remediation="fix it", frameworks={"cis": ("1.2",)}, value=None,
+                   fix_safety="safe",
+                   edits=(Edit("set", ("metadata", "annotations", "a.b/c"), {"k": [1, "é"]}),),
+                   doc_index=0)
 
 
 @pytest.mark.parametrize("count", [0, 1, 999, 1000, 1001, 2500])

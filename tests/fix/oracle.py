@@ -129,14 +129,16 @@ def expected_data(old: str, edits_by_doc: dict, is_json: bool = False) -> list:
 
 def applied_edits(run) -> dict:
     """file -> {doc index: [edits of the applied findings, in order]} of a FixRun,
-    with List item paths already prefixed."""
+    with List item paths already prefixed. Fixes of every round count: a fix
+    offered only once another is applied (allowPrivilegeEscalation: false
+    once privileged: true is fixed) is applied in a later round."""
     from kubeward.fix.run import _obj_index, _prefixed
 
     index = _obj_index(run.before)
     out: dict = {}
     for ff in run.files:
-        applied = {id(f) for f in ff.applied}
-        for f in run.before.findings:
-            if id(f) in applied:
-                out.setdefault(ff.path, {}).setdefault(f.doc_index, []).extend(_prefixed(f, index))
+        first = {id(f) for f in run.before.findings}
+        applied = sorted(ff.applied, key=lambda f: id(f) not in first)  # stable: rounds in order
+        for f in applied:
+            out.setdefault(ff.path, {}).setdefault(f.doc_index, []).extend(_prefixed(f, index))
     return out

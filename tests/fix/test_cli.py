@@ -76,21 +76,22 @@ def test_safe_fixes_in_place_keep_mode_and_report(deploy, tmp_path):
     clean = tmp_path / "clean.yaml"
     clean.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
     clean_stat = clean.stat()
-    code, out, err = invoke(str(tmp_path), "--check", "PSS002", "--check", "CTR013")
+    # CTR002 is a retired id: it selects PSS018, which reports (and fixes) its problem
+    code, out, err = invoke(str(tmp_path), "--check", "PSS002", "--check", "CTR002")
     assert code == 1  # PSS002 (unsafe) remains
     text = deploy.read_text()
-    assert text == DEPLOY + "          allowPrivilegeEscalation: false\n"
+    assert text == DEPLOY + "          capabilities:\n            drop:\n            - ALL\n"
     assert stat.S_IMODE(deploy.stat().st_mode) == 0o640
     assert clean.stat().st_mtime_ns == clean_stat.st_mtime_ns
     assert sorted(os.listdir(tmp_path)) == ["clean.yaml", "deploy.yaml"]  # no temp files left
-    assert f"fixed CTR013 {SC} (safe)" in err
+    assert f"fixed PSS018 {SC}.capabilities.drop (safe)" in err
     assert f"unsafe fix not applied PSS002 {SC}.privileged (use --unsafe-fixes)" in err
     assert "PSS002" in out  # the report of what remains
-    code, out, err = invoke(str(tmp_path), "--check", "PSS002", "--check", "CTR013",
+    code, out, err = invoke(str(tmp_path), "--check", "PSS002", "--check", "CTR002",
                             "--unsafe-fixes")
     assert code == 0
     assert "privileged: false" in deploy.read_text()
-    code, _out, err = invoke(str(tmp_path), "--check", "PSS002", "--check", "CTR013",
+    code, _out, err = invoke(str(tmp_path), "--check", "PSS002", "--check", "CTR002",
                              "--unsafe-fixes")
     assert code == 0 and "fixed 0 findings in 0 files" in err
 

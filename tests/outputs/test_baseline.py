@@ -12,8 +12,9 @@ from kubeward.findings import Finding, ObjectRef, Severity
 
 
 def _finding(line=1, file="a.yaml", kind="Deployment", api="apps/v1", path=("spec",), cid="PSS002"):
-    return Finding(cid, "n", Severity.HIGH, ObjectRef(api, kind, "web", "shop"), file, line, 1,
-                   path, "msg")
+    return Finding(check_id=cid, check_name="n", severity=Severity.HIGH,
+                   object=ObjectRef(api, kind, "web", "shop"), file=file, line=line, column=1,
+                   path=path, message="msg")
 
 
 def test_fingerprint_parts():
