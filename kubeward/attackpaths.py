@@ -50,29 +50,27 @@ ENTRY_CHECKS: dict[str, tuple[str, ...]] = {
     "LoadBalancer": ("NET002", "NET012"),
     "NodePort": ("NET001", "NET012"),
     "Ingress": ("NET005", "NET006", "NET007"),
-    "hostPort": ("NET004", "PSS005"),
+    "hostPort": ("PSS005",),
     "hostNetwork": ("PSS001",),
     "image": ("IMG001", "IMG002", "IMG005"),
 }
 
-#: foothold checks, strongest first -> what the escape is
+#: foothold checks -> what the escape is (the most severe finding wins, then
+#: this order; the step's text adds the finding's message)
 FOOTHOLD: dict[str, str] = {
-    "PSS002": "privileged container: every device and capability of the node",
-    "PSS011": "Windows HostProcess container: a process on the node",
-    "MNT001": "container runtime socket mounted: start a privileged container on the node",
-    "MNT002": "host root filesystem mounted: read and write the node's files",
-    "MNT007": "bidirectional mount propagation: mounts reach the node",
-    "CTR014": "dangerous capability added: kernel-level escape primitives",
-    "MNT004": "host credentials mounted: the node's keys and kubelet credentials",
-    "MNT003": "sensitive host directory mounted",
-    "MNT005": "writable hostPath mount: write to the node's filesystem",
-    "PSS001": "host namespace shared (hostPID/hostIPC): the node's processes",
+    "PSS002": "privileged container",
+    "PSS011": "Windows HostProcess container",
+    "PSS004": "host path mounted",
+    "PSS003": "capability that allows breaking out",
+    "MNT007": "bidirectional mount propagation",
+    "MNT005": "writable host mount",
+    "PSS001": "host namespace shared",
 }
 
 #: the pod's token is mounted
 TOKEN_CHECKS: tuple[str, ...] = ("SEC007",)
 #: checks on RBAC role rules and bindings that flag an escalation step
-RBAC_CHECKS: tuple[str, ...] = (*(f"RBAC{i:03d}" for i in range(1, 24)), "XRBAC004")
+RBAC_CHECKS: tuple[str, ...] = (*(f"RBAC{i:03d}" for i in (1, *range(4, 24))), "XRBAC004")
 
 #: impact -> weight
 IMPACT = {"cluster-admin": 60, "node": 50, "secrets": 40}
@@ -314,10 +312,10 @@ class Builder:
             f.check_id == "PSS001" and f.field_path.endswith("hostNetwork"))]
         if not hits:
             return None
-        hits.sort(key=lambda f: (order.index(f.check_id), f.line))
+        hits.sort(key=lambda f: (-f.severity, order.index(f.check_id), f.line))
         best = hits[0]
         others = [f"{f.check_id} {f.field_path}" for f in hits[1:]]
-        return _step("foothold", f"{FOOTHOLD[best.check_id]} ({best.field_path})", w.obj,
+        return _step("foothold", f"{FOOTHOLD[best.check_id]}: {best.message}", w.obj,
                      best.path, [self.f.ref(best)], None,
                      best.remediation, others)
 

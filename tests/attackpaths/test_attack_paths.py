@@ -208,7 +208,7 @@ def test_foothold_and_secrets_paths_ranked_by_score(tmp_path):
     node, sec = data["paths"]
     assert [(s["stage"], s["field"], [x["checkId"] for x in s["findings"]])
             for s in node["steps"]] == [
-        ("entry", "spec.template.spec.containers[0].ports[0].hostPort", ["NET004", "PSS005"]),
+        ("entry", "spec.template.spec.containers[0].ports[0].hostPort", ["PSS005"]),
         ("foothold", "spec.template.spec.containers[0].securityContext.privileged", ["PSS002"]),
         ("impact", "spec.template.spec", [])]
     assert node["steps"][2]["analysis"] == "node takeover through the foothold"
