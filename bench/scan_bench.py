@@ -1,6 +1,10 @@
 """Scan speed benchmark.
 
-Generates N realistic manifests (deterministic from --seed), then times
+Generates N manifests (deterministic from --seed) of one of two shapes:
+``--shape realistic`` (the default: ``bench/realistic.py``, a multi-team
+cluster with RBAC, NetworkPolicies, cluster-wide bindings to groups) or
+``--shape homogeneous`` (the earlier corpus: five documents per file, few
+RBAC objects and policies, 50 namespaces), then times
   1. `kubeward scan` of the folder (a fresh process, start-up included),
   2. a plain PyYAML C-loader parse of the same files (a fresh process),
   3. `kubeward scan` of one small file (start-up included),
@@ -8,7 +12,7 @@ and prints documents per second, the ratio of (1) to (2) (by wall time, the
 best of --repeat runs, and by CPU time, which a busy machine disturbs less)
 and peak memory.
 
-    python bench/scan_bench.py --docs 10000 --seed 1 [--jobs 1] [--repeat 3]
+    python bench/scan_bench.py --docs 10000 --seed 1 [--shape homogeneous] [--jobs 1] [--repeat 3]
 
 Targets (docs/benchmarks.md): ratio <= 2.0; 10,000 documents < 5 s on one
 core; one small file < 0.5 s.
@@ -166,16 +170,23 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=10000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--jobs", type=int, default=0, help="kubeward --jobs (0: automatic)")
+    ap.add_argument("--shape", choices=("realistic", "homogeneous"), default="realistic")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     folder = tempfile.mkdtemp(prefix="kubeward-bench-")
     try:
-        n = generate(folder, args.docs, args.seed)
+        if args.shape == "realistic":
+            sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+            from realistic import generate as generate_realistic
+            n = generate_realistic(folder, args.docs, args.seed)
+        else:
+            n = generate(folder, args.docs, args.seed)
         scan_cmd = [sys.executable, "-m", "kubeward", "scan", "-o", "json", "--jobs", str(args.jobs), folder]
         parse_cmd = [sys.executable, "-c", PARSE, folder]
-        small = os.path.join(folder, "m00000.yaml")
+        small = os.path.join(folder, "m00000.yaml") if args.shape == "homogeneous" else \
+            os.path.join(folder, "team-000", "namespace.yaml")
         small_cmd = [sys.executable, "-m", "kubeward", "scan", "-o", "json", small]
         scan_t, parse_t, small_t = [], [], []
         scan_cpu, parse_cpu = [], []
@@ -197,7 +208,9 @@ def main() -> int:
         best_scan, best_parse, best_small = min(scan_t), min(parse_t), min(small_t)
         result = {
             "documents": n,
-            "files": len(os.listdir(folder)),
+            "shape": args.shape,
+            "seed": args.seed,
+            "files": sum(len(fs) for _, _, fs in os.walk(folder)),
             "objectsScanned": report["summary"]["objectsScanned"],
             "findings": report["summary"]["findings"],
             "checksRun": report["summary"]["checksRun"],

@@ -17,7 +17,7 @@ from typing import Iterable
 from kubeward.gcpause import gc_paused
 from kubeward.checks.aliases import canonical, canonical_ids
 from kubeward.checks.base import (DEFAULT_K8S_VERSION, BaseCheck, Context, CrossCheck,
-                                  registry)
+                                  CrossContext, registry)
 from kubeward.config import Config
 from kubeward.findings import Finding, LoadError, Severity
 from kubeward.model import K8sObject
@@ -185,19 +185,24 @@ def _internal_error(check: BaseCheck, obj: K8sObject | None, exc: Exception) -> 
 def run_checks(objects: list[K8sObject], checks: list[BaseCheck], ctx: Context,
                errors: list[LoadError], context: list[K8sObject] = ()
                ) -> list[tuple[Finding, K8sObject | None]]:
-    """Per-object checks over ``objects``; cross checks over ``objects``
-    and ``context`` together, keeping only findings on ``objects``."""
+    """Per-object checks over ``objects`` (with a context that holds no
+    objects); cross checks over ``objects`` and ``context`` together (with
+    ``ctx``, which must then be a CrossContext holding both), keeping only
+    findings on ``objects``."""
     out: list[tuple[Finding, K8sObject | None]] = []
     dispatch = _Dispatcher(checks)
+    octx = ctx.per_object() if isinstance(ctx, CrossContext) else ctx
     for obj in objects:
         for check in dispatch.for_object(obj):
             try:
-                for f in check.check(obj, ctx):
+                for f in check.check(obj, octx):
                     out.append((f, obj))
             except Exception as exc:  # a bug in a check must not hide other results
                 errors.append(_internal_error(check, obj, exc))
     cross = [c for c in checks if isinstance(c, CrossCheck)]
     if cross:
+        if not isinstance(ctx, CrossContext):
+            raise TypeError("cross checks need a CrossContext")
         keyed = {_obj_key(o.source.file, o.source.doc_index, o.kind, o.namespace, o.name): o
                  for o in objects}
         everything = [*objects, *context] if context else objects
@@ -305,8 +310,8 @@ def scan_objects(objects: list[K8sObject], options: ScanOptions,
     if checks is None:
         checks = select_checks(options)
     everything = [*objects, *context] if context else objects
-    ctx = Context(k8s_version=options.version, options=options.config.options,
-                  objects=everything, complete=options.complete)
+    ctx = CrossContext(k8s_version=options.version, options=options.config.options,
+                       objects=everything, complete=options.complete)
     pairs = run_checks(objects, checks, ctx, report.errors, context=context)
     apply_policy(pairs, options, report)
     report.findings.sort(key=_sort_key)
@@ -392,19 +397,61 @@ def _freeze_at_exit() -> None:
         _exit_freeze_registered = True
 
 
+#: ``--jobs 0`` (auto): below this many bytes of input files one process
+#: scans; from it, one worker per CPU core (at most ``AUTO_JOBS_MAX``). A
+#: worker pool costs process start-up and sending the loaded objects back for
+#: the cross checks, which a few thousand documents do not repay.
+AUTO_JOBS_MIN_BYTES = 1_500_000
+AUTO_JOBS_MAX = 8
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def auto_jobs(files: list[str]) -> int:
+    """The worker count ``--jobs 0`` picks for ``files``."""
+    cpus = min(cpu_count(), AUTO_JOBS_MAX)
+    if cpus < 2:
+        return 1
+    total = 0
+    for f in files:
+        try:
+            total += os.path.getsize(f) if os.path.isfile(f) else AUTO_JOBS_MIN_BYTES
+        except OSError:
+            continue
+        if total >= AUTO_JOBS_MIN_BYTES:
+            return cpus
+    return 1
+
+
 def scan(paths: Iterable[str], options: ScanOptions | None = None,
          on_file=None) -> Report:
     """Load ``paths`` (files, directories, ``-``) and scan them. ``on_file``
-    (a callable taking the path) is called after each file is loaded.
+    (a callable taking the path) is called after each file is loaded (one
+    process only). ``options.jobs``: worker processes, 0 for automatic.
     ``options.context_paths`` are loaded too, for cross-resource checks only."""
-    from kubeward.loading.files import load_paths
+    from kubeward.loading.files import iter_files, load_paths
 
     options = options or ScanOptions()
     checks = select_checks(options)  # usage errors surface before any input is read
     paths = list(paths)
-    if options.jobs > 1 and "-" not in paths:
+    jobs = options.jobs
+    files: list[str] | None = None
+    walk_errors: list[LoadError] = []
+    if "-" in paths:
+        jobs = 1
+    elif jobs == 0:
+        files = list(iter_files(paths, walk_errors))
+        jobs = auto_jobs(files)
+    if jobs > 1:
+        if files is None:
+            files = list(iter_files(paths, walk_errors))
         with gc_paused():
-            report = _scan_parallel(paths, options, checks)
+            report = _scan_parallel(paths, files, walk_errors, options, checks, jobs)
             if len(report.scanned) >= _EXIT_FREEZE_OBJECTS:
                 _freeze_at_exit()
             finish_notes(report, options)
@@ -452,37 +499,74 @@ def _load_context(paths: list[str], options: ScanOptions, report: Report) -> lis
     return loaded.objects
 
 
-def _scan_parallel(paths: list[str], options: ScanOptions, checks: list[BaseCheck]) -> Report:
-    """Per-object checks in worker processes, file by file; checks that need
-    every object at once run afterwards in this process."""
-    from concurrent.futures import ProcessPoolExecutor
+def _chunks(files: list[str], n: int) -> list[list[str]]:
+    """``files`` cut into at most ``n`` runs of about equal size in bytes,
+    in order (so the objects of the runs, put together, are in the order one
+    process loads them)."""
+    sizes = []
+    for f in files:
+        try:
+            sizes.append(os.path.getsize(f) if os.path.isfile(f) else 0)
+        except OSError:
+            sizes.append(0)
+    total = sum(sizes) or 1
+    out: list[list[str]] = [[]]
+    acc = 0
+    for f, size in zip(files, sizes):
+        if acc >= total * len(out) / n and len(out) < n:
+            out.append([])
+        out[-1].append(f)
+        acc += size
+    return [c for c in out if c]
 
-    from kubeward.loading.files import LoadResult, iter_files, load_paths
 
-    errors: list[LoadError] = []
-    files = list(iter_files(paths, errors))
+def _scan_parallel(paths: list[str], files: list[str], errors: list[LoadError],
+                   options: ScanOptions, checks: list[BaseCheck], jobs: int) -> Report:
+    """Each worker process loads a run of files and, when there are cross
+    checks, first sends its objects here; then it checks them object by
+    object while this process runs the cross checks over every object (in
+    the order one process would have loaded them). The report equals that
+    of one process."""
+    import multiprocessing
+
     has_cross = any(isinstance(c, CrossCheck) for c in checks)
-    chunks = [files[i::options.jobs] for i in range(options.jobs)]
+    chunks = _chunks(files, jobs)
     report = Report(errors=errors)
-    all_objects = []
+    all_objects: list[K8sObject] = []
     cross_pairs: list = []
-    with ProcessPoolExecutor(max_workers=options.jobs) as pool:
-        futures = [pool.submit(_worker, (c, options)) for c in chunks if c]
+    mp = multiprocessing.get_context("fork")
+    procs, conns = [], []
+    try:
+        for chunk in chunks:
+            here, there = mp.Pipe(duplex=False)
+            p = mp.Process(target=_worker, args=(chunk, options, has_cross, there), daemon=True)
+            p.start()
+            there.close()
+            procs.append(p)
+            conns.append(here)
         context = _load_context(paths, options, report)
-        if has_cross:  # meanwhile, here: every object for the cross checks
-            loaded: LoadResult = load_paths(files, options.render_options)
-            all_objects = loaded.objects
+        if has_cross:
+            for conn in conns:
+                all_objects.extend(_receive(conn))
+            # placed here with the CRD scopes of every object, as one process does
             place_objects(all_objects, options, None, context)
-            ctx = Context(k8s_version=options.version, options=options.config.options,
-                          objects=[*all_objects, *context], complete=options.complete)
+            ctx = CrossContext(k8s_version=options.version, options=options.config.options,
+                               objects=[*all_objects, *context], complete=options.complete)
             cross_pairs = run_checks(all_objects,
-                                     [c for c in checks if isinstance(c, CrossCheck)], ctx,
-                                     report.errors, context=context)
+                                     [c for c in checks if isinstance(c, CrossCheck)],
+                                     ctx, report.errors, context=context)
         else:
             place_objects([], options, None, context)
         report.identities.extend(_identities_of(context, scanned=False))
         report.context_objects = len(context)
-        parts = [f.result() for f in futures]
+        parts: list[Report] = [_receive(conn) for conn in conns]
+    finally:
+        for conn in conns:
+            conn.close()
+        for p in procs:
+            p.join(timeout=5)
+            if p.is_alive():  # pragma: no cover - a worker that hangs
+                p.kill()
     for part in parts:
         for name in ("findings", "suppressed", "errors", "notes"):
             getattr(report, name).extend(getattr(part, name))
@@ -494,11 +578,11 @@ def _scan_parallel(paths: list[str], options: ScanOptions, checks: list[BaseChec
         report.skipped_documents += part.skipped_documents
         report.empty_documents += part.empty_documents
     if has_cross:
-        cross_only = ScanOptions(**{**options.__dict__, "jobs": 1})
         sub = Report()
-        apply_policy(cross_pairs, cross_only, sub)
+        apply_policy(cross_pairs, options, sub)
         report.findings.extend(sub.findings)
         report.suppressed.extend(sub.suppressed)
+        report.notes.extend(sub.notes)
     report.notes = list(dict.fromkeys(report.notes))
     report.findings.sort(key=_sort_key)
     report.suppressed.sort(key=_sort_key)
@@ -513,22 +597,55 @@ def _scan_parallel(paths: list[str], options: ScanOptions, checks: list[BaseChec
     return report
 
 
-def _worker(arg) -> Report:
-    files, options = arg
-    from kubeward.loading.files import load_paths
+def _receive(conn):
+    """The next message of a worker; its failure raised here."""
+    import pickle
+    try:
+        kind, payload = pickle.loads(conn.recv_bytes())
+    except EOFError:
+        raise RuntimeError("a --jobs worker process died (out of memory?); "
+                           "run with --jobs 1") from None
+    if kind == "error":
+        raise RuntimeError(f"a --jobs worker failed: {payload}")
+    return payload
 
-    gc.disable()  # a worker process lives for one chunk: see gc_paused
-    loaded = load_paths(files, options.render_options)
-    report = Report(errors=loaded.errors, files=loaded.files,
-                    skipped_documents=loaded.skipped_documents,
-                    empty_documents=loaded.empty_documents)
-    place_objects(loaded.objects, options, report)
-    report.identities = _identities_of(loaded.objects)
-    checks = [c for c in select_checks(options) if not isinstance(c, CrossCheck)]
-    ctx = Context(k8s_version=options.version, options=options.config.options,
-                  objects=loaded.objects, complete=options.complete)
-    pairs = run_checks(loaded.objects, checks, ctx, report.errors)
-    apply_policy(pairs, options, report)
-    report.objects = len(loaded.objects)
-    report.kinds_seen.update((o.kind, o.pod is not None) for o in loaded.objects)
-    return report
+
+
+def _worker(files: list[str], options: ScanOptions, send_objects: bool, conn) -> None:
+    """Load ``files``; send the objects (for the cross checks, before they
+    are placed in ``--namespace``) when asked, then the report of the
+    per-object checks."""
+    import pickle
+
+    def send(kind, payload):
+        conn.send_bytes(pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL))
+
+    try:
+        from kubeward.loading.files import load_paths
+
+        gc.disable()  # a worker process lives for one chunk: see gc_paused
+        loaded = load_paths(files, options.render_options)
+        if send_objects:
+            send("objects", loaded.objects)
+        report = Report(errors=loaded.errors, files=loaded.files,
+                        skipped_documents=loaded.skipped_documents,
+                        empty_documents=loaded.empty_documents)
+        place_objects(loaded.objects, options, report)
+        report.identities = _identities_of(loaded.objects)
+        checks = [c for c in select_checks(options) if not isinstance(c, CrossCheck)]
+        ctx = Context(k8s_version=options.version, options=options.config.options,
+                      complete=options.complete)
+        pairs = run_checks(loaded.objects, checks, ctx, report.errors)
+        apply_policy(pairs, options, report)
+        report.objects = len(loaded.objects)
+        report.kinds_seen.update((o.kind, o.pod is not None) for o in loaded.objects)
+        send("report", report)
+    except BaseException as exc:  # reported by the parent, which raises
+        import traceback
+        try:
+            send("error", "".join(traceback.format_exception_only(type(exc), exc)).strip())
+        except Exception:  # pragma: no cover - the pipe is gone
+            pass
+    finally:
+        conn.close()
+        os._exit(0)  # no interpreter shutdown (GC of the whole heap, atexit of the parent)

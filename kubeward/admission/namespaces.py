@@ -164,6 +164,11 @@ class WatchedNamespaces:
         return self._ready.wait(timeout)
 
     @property
+    def version(self) -> int:
+        """Bumped on every change of the context objects."""
+        return self._version
+
+    @property
     def has_context(self) -> bool:
         return bool(self.context_kinds)
 
@@ -267,10 +272,10 @@ class WatchedNamespaces:
             self._labels = table  # one assignment: readers see old or new, never half
         if self._state is not None:
             with self._lock:
-                for key in self._state.keys_of(res):
-                    self._state.entries.pop(key, None)
-                for item in fresh:
-                    self._state.upsert(res, item)
+                staged = self._state.fork(res)
+            seen = {staged.upsert(res, item)[0] for item in fresh}
+            with self._lock:
+                self._state.replace_resource(res, staged, seen)
                 self._version += 1
         self.relists += 1
         self._mark_listed(res)

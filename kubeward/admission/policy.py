@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubeward.checks.base import BaseCheck, Context, CrossCheck, registry
+from kubeward.checks.base import BaseCheck, Context, CrossCheck, CrossContext, registry
 from kubeward.engine import FRAMEWORK_ALIASES, Report, ScanOptions, UsageError, apply_policy, \
     known_frameworks, select_checks
 from kubeward.findings import Finding, FixSafety, Severity
@@ -127,6 +127,8 @@ class AdmissionPolicy:
         reg = registry()
         self._cross = sorted(cid for cid, cls in reg.items() if issubclass(cls, CrossCheck))
         self._dispatch: dict[tuple, tuple[list, list]] = {}
+        #: (cluster view version, namespace) -> RBAC analysis of its context
+        self._rbac_bases: dict[tuple, tuple] = {}
         self.set_namespaces(namespaces)
         # every per-object check instance, once
         self.instances: dict[str, BaseCheck] = {}
@@ -158,13 +160,16 @@ class AdmissionPolicy:
         self._exempt_ns = _globs(ns_globs)
         self._exempt_users = _globs(adm.get("exemptUsers", ()))
         self._exempt_groups = _globs(adm.get("exemptGroups", ()))
-        # mutation: "safe" = every check whose fix is safe
+        # mutation: "safe" = every check on by default (as in scan) whose fix
+        # is safe; a check named explicitly mutates even when off by default
         mutate = adm.get("mutate", DEFAULT_MUTATE)
         ids: set[str] = set()
+        explicit: set[str] = set()
         for item in mutate:
             if item == "safe":
                 ids |= {cid for cid, cls in reg.items()
-                        if cls.fix_safety == FixSafety.SAFE and not issubclass(cls, CrossCheck)}
+                        if cid in self._base_ids and cls.fix_safety == FixSafety.SAFE
+                        and not issubclass(cls, CrossCheck)}
             elif item not in reg:
                 raise UsageError(f"admission.mutate: unknown check id {item!r}")
             elif issubclass(reg[item], CrossCheck):
@@ -174,7 +179,10 @@ class AdmissionPolicy:
                 raise UsageError(f"admission.mutate: {item} has no automatic fix")
             else:
                 ids.add(item)
+                explicit.add(item)
         self.mutate_ids = frozenset(ids)
+        #: named in ``admission.mutate``: mutate whenever a mode is on
+        self.mutate_explicit = frozenset(explicit)
         self._instantiate(self.mutate_ids)
         self.mutate_level = Level("mutate", self.mutate_ids)
 
@@ -307,7 +315,7 @@ class AdmissionPolicy:
         if not checks and not cross:
             return []
         opts = self.options
-        ctx = Context(k8s_version=opts.version, options=opts.config.options, objects=[obj])
+        ctx = Context(k8s_version=opts.version, options=opts.config.options)
         pairs = []
         for check in checks:
             try:
@@ -322,8 +330,12 @@ class AdmissionPolicy:
             objects = [o for o in self.namespaces.context(obj.namespace)
                        if (o.kind, o.namespace, o.name) != key]
             objects.append(obj)
-            xctx = Context(k8s_version=opts.version, options=opts.config.options,
-                           objects=objects, complete=False)
+            xctx = CrossContext(k8s_version=opts.version, options=opts.config.options,
+                                objects=objects, complete=False)
+            if obj.pod is not None:
+                shared = self._rbac_with(obj, objects)
+                if shared is not None:
+                    xctx.memo("analysis.rbac", lambda: shared)
             for check in cross:
                 try:
                     for f in check.check_all(objects, xctx):
@@ -338,6 +350,27 @@ class AdmissionPolicy:
         apply_policy(pairs, opts, report)
         return report.findings
 
+    def _rbac_with(self, obj: K8sObject, objects: list) -> tuple | None:
+        """The RBAC analysis of ``objects`` (the context of ``obj``'s
+        namespace plus ``obj``, a workload), sharing one escalation graph per
+        namespace and cluster-view version across reviews
+        (:func:`kubeward.analysis.rbac.with_workload`); None when it cannot."""
+        from kubeward.analysis import rbac
+
+        version = getattr(self.namespaces, "version", None)
+        if version is None:
+            return None
+        key = (version, obj.namespace)
+        base = self._rbac_bases.get(key)
+        if base is None:
+            if any(k[0] != version for k in self._rbac_bases):
+                self._rbac_bases.clear()  # the view changed: start again
+            if len(self._rbac_bases) >= 256:
+                self._rbac_bases.clear()
+            base = self._rbac_bases[key] = rbac.analyse(
+                list(self.namespaces.context(obj.namespace)))
+        return rbac.with_workload(base, objects, obj)
+
     def validate(self, review: Any) -> Decision:
         """The /validate answer."""
         req, d = self._start(review)
@@ -351,22 +384,8 @@ class AdmissionPolicy:
         if d.exempt:
             d.response["auditAnnotations"] = {"exempt": d.exempt}
             return d
-        labels = self._labels(obj, d.namespace)
-        levels = {}
         warnings: list[str] = []
-        for mode in MODES:
-            level = None
-            if labels:
-                value = labels.get(LABEL_PREFIX + mode)
-                if value is not None:
-                    level = self.level(value)
-                    if level is None:
-                        warnings.append(f"kubeward: namespace {d.namespace} label "
-                                        f"{LABEL_PREFIX}{mode}={_short(value)} names no framework "
-                                        f"or severity; using the default "
-                                        f"{self.defaults[mode].name!r}")
-            levels[mode] = level or self.defaults[mode]
-        d.levels = {m: lv.name for m, lv in levels.items()}
+        levels = self._levels_of(obj, d, warnings)
         e, w, a = levels["enforce"], levels["warn"], levels["audit"]
         findings = self._run(obj, (e, w, a), d)
         for mode, level in levels.items():
@@ -392,6 +411,26 @@ class AdmissionPolicy:
             resp["auditAnnotations"] = _audit(audited, a.name)
         return d
 
+    def _levels_of(self, obj: K8sObject, d: Decision, warnings: list[str]) -> dict:
+        """mode -> Level for the request's namespace (labels, then config
+        defaults); bad label values add a warning and use the default."""
+        labels = self._labels(obj, d.namespace)
+        levels = {}
+        for mode in MODES:
+            level = None
+            if labels:
+                value = labels.get(LABEL_PREFIX + mode)
+                if value is not None:
+                    level = self.level(value)
+                    if level is None:
+                        warnings.append(f"kubeward: namespace {d.namespace} label "
+                                        f"{LABEL_PREFIX}{mode}={_short(value)} names no framework "
+                                        f"or severity; using the default "
+                                        f"{self.defaults[mode].name!r}")
+            levels[mode] = level or self.defaults[mode]
+        d.levels = {m: lv.name for m, lv in levels.items()}
+        return levels
+
     def mutate(self, review: Any) -> Decision:
         """The /mutate answer: a JSON Patch of the fixes the config allows."""
         from kubeward.fix.jsonpatch import EditError, to_json_patch
@@ -409,18 +448,38 @@ class AdmissionPolicy:
         d.exempt = self._exempt(req, d.namespace)
         if d.exempt:
             return d
+        warnings: list[str] = []
+        levels = self._levels_of(obj, d, warnings)
+        if all(lv is OFF for lv in levels.values()):
+            # the namespace opted out of every mode: /validate allows anything
+            # there, so /mutate changes nothing either
+            d.skipped = "all modes none"
+            return d
         findings = self._run(obj, (self.mutate_level,), d)
-        edits: list = []
+        groups: list = []
+        trial: list = []
         for f in findings:
             if not f.edits or f.fix_safety == FixSafety.DISPLAY:
                 continue
+            if f.check_id not in self.mutate_explicit and \
+                    not any(lv.selects(f) for lv in levels.values()):
+                continue  # not enabled for this namespace
             try:
-                to_json_patch(obj.raw, [*edits, *f.edits])
+                to_json_patch(obj.raw, [*trial, *f.edits])
             except EditError:
                 continue
+            trial.extend(f.edits)
+            groups.append((f, f.edits))
+        from kubeward.fix.validity import select_valid
+
+        sel = select_valid(obj.raw, groups, version=self.options.version)
+        edits: list = []
+        for f in sel.accepted:
             edits.extend(f.edits)
             if f.check_id not in d.patched:
                 d.patched.append(f.check_id)
+        held = [f"kubeward: not mutated {f.check_id} {_path_text(f.path)}: {reason}"
+                for f, reason in sel.held]
         if edits:
             patch = to_json_patch(obj.raw, edits)
             if patch:
@@ -428,11 +487,15 @@ class AdmissionPolicy:
                 d.response["patch"] = base64.b64encode(
                     json.dumps(patch, separators=(",", ":")).encode()).decode()
                 d.response["auditAnnotations"] = {"mutated": ",".join(d.patched)}
-                d.response["warnings"] = [
+                warnings.append(
                     f"kubeward: changed {obj.kind} {obj.name}: {', '.join(d.patched)} "
-                    "(fixes applied by the mutating webhook)"]
+                    "(fixes applied by the mutating webhook)")
             else:
                 d.patched = []
+        warnings += [w if len(w) <= MAX_WARNING_CHARS else w[:MAX_WARNING_CHARS - 3] + "..."
+                     for w in held[:MAX_LISTED]]
+        if warnings:
+            d.response["warnings"] = warnings
         return d
 
     def _labels(self, obj: K8sObject, namespace: str) -> dict | None:

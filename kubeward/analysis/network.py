@@ -484,6 +484,7 @@ class NetworkAnalysis:
         self._views: dict[tuple[int, str], DirectionView] = {}
         self._policies_for: dict[int, list[Policy]] = {}
         self._selected: dict[int, list[Workload]] = {}
+        self._pol_index: dict[tuple, list[int]] | None = None
         self._exposure: dict[int, list[Exposure]] | None = None
 
     # -- namespaces ---------------------------------------------------------
@@ -521,19 +522,52 @@ class NetworkAnalysis:
 
     # -- selection ----------------------------------------------------------
     def selected_by(self, policy: Policy) -> list[Workload]:
-        key = id(policy)
-        if key not in self._selected:
-            self._selected[key] = [w for w in self.by_namespace.get(policy.namespace, ())
-                                   if selector_matches(policy.pod_selector, w.labels)]
-        return self._selected[key]
+        """Workloads ``policy`` selects, in input order (for every policy at
+        once, from ``policies_for``: each workload is matched against the
+        policies of its namespace only)."""
+        if not self._selected:
+            for p in self.policies:
+                self._selected[id(p)] = []
+            for w in self.workloads:
+                for p in self.policies_for(w):
+                    self._selected[id(p)].append(w)
+        return self._selected.get(id(policy), [])
 
     def policies_for(self, w: Workload) -> list[Policy]:
+        """Policies of ``w``'s namespace selecting its pods, in input order.
+        Candidates come from an index of the policies by one of their
+        ``matchLabels`` pairs (a policy without one is always a candidate),
+        so a workload is not tested against every policy of a large
+        namespace; the selector itself decides."""
         got = self._policies_for.get(w.index)  # once per workload, not per direction
         if got is None:
+            if self._pol_index is None:
+                self._pol_index = self._index_policies()
+            idx = self._pol_index
+            cands = set(idx.get((w.namespace, None, None), ()))
+            for k, v in w.labels.items():
+                cands.update(idx.get((w.namespace, k, v), ()))
+            pols = self.policies
             got = self._policies_for[w.index] = [
-                p for p in self.policies_by_namespace.get(w.namespace, ())
-                if selector_matches(p.pod_selector, w.labels)]
+                pols[i] for i in sorted(cands)
+                if selector_matches(pols[i].pod_selector, w.labels)]
         return list(got)
+
+    def _index_policies(self) -> dict[tuple, list[int]]:
+        """(namespace, label, value) -> positions of the policies whose
+        ``matchLabels`` ask for that pair (the first one, a necessary
+        condition); (namespace, None, None) -> every other policy."""
+        idx: dict[tuple, list[int]] = {}
+        for i, p in enumerate(self.policies):
+            sel = p.pod_selector
+            ml = sel.get("matchLabels") if isinstance(sel, dict) else None
+            key: tuple = (p.namespace, None, None)
+            if isinstance(ml, dict) and ml:
+                k, v = next(iter(ml.items()))
+                if isinstance(k, str):
+                    key = (p.namespace, k, str(v))
+            idx.setdefault(key, []).append(i)
+        return idx
 
     def view(self, w: Workload, direction: str) -> DirectionView:
         key = (w.index, direction)
@@ -564,6 +598,21 @@ class NetworkAnalysis:
         sets = [self._label_index.get((ns, str(k), str(v)), set()) for k, v in selector.items()]
         hit = set.intersection(*sets) if sets else set()
         return [self.workloads[i] for i in sorted(hit)]
+
+    def workloads_selected(self, ns: str, selector: Any) -> list[Workload]:
+        """Workloads of ``ns`` a LabelSelector selects (``selector_matches``),
+        in input order; the candidates of a selector with ``matchLabels``
+        come from the label index."""
+        ml = selector.get("matchLabels") if isinstance(selector, dict) else None
+        if isinstance(ml, dict) and ml:
+            k, v = next(iter(ml.items()))
+            if not isinstance(k, str):
+                return []
+            cands = [self.workloads[i]
+                     for i in sorted(self._label_index.get((ns, k, str(v)), ()))]
+        else:
+            cands = self.by_namespace.get(ns, [])
+        return [w for w in cands if selector_matches(selector, w.labels)]
 
     def custom_owner_matches(self, ns: str, matches) -> bool:
         """True when a custom resource of ``ns`` (an operator's object that
@@ -799,15 +848,11 @@ def _owner_labels(o: K8sObject) -> list[dict]:
     return out
 
 
-_CACHE: list[tuple[list, NetworkAnalysis]] = []
-
-
 def analyse(objects: list[K8sObject]) -> NetworkAnalysis:
-    """The analysis of ``objects``, computed once per list (checks share it)."""
-    for objs, a in _CACHE:
-        if objs is objects:
-            return a
-    a = NetworkAnalysis(objects)
-    _CACHE.append((objects, a))
-    del _CACHE[:-4]
-    return a
+    """The network analysis of ``objects``."""
+    return NetworkAnalysis(objects)
+
+
+def of_context(ctx) -> NetworkAnalysis:
+    """``analyse`` of a check context's objects, once per scan (checks share it)."""
+    return ctx.memo("analysis.network", lambda: analyse(ctx.objects))

@@ -595,18 +595,27 @@ class _Perms:
 
     def __init__(self, scoped: list[tuple[str | None, Grant]]):
         self.scoped = scoped
+        # the grants valid in a namespace (cluster-wide ones and those bound
+        # there), in their original order: built once per namespace asked
+        self._cluster = [g for scope, g in scoped if scope is None]
+        self._in_ns: dict[str, list[Grant]] = {}
+        self._bound = {s for s, _ in scoped if s is not None}
+
+    def _grants(self, ns: str | None) -> list[Grant]:
+        if ns is None or ns not in self._bound:
+            return self._cluster
+        got = self._in_ns.get(ns)
+        if got is None:
+            got = self._in_ns[ns] = [g for scope, g in self.scoped
+                                     if scope is None or scope == ns]
+        return got
 
     def allows(self, verb: str, group: str, resource: str, sub: str = "",
                ns: str | None = None, name: str = "") -> list[Grant]:
         """Grants allowing the request in namespace ``ns`` (None: cluster-wide,
         i.e. only ClusterRoleBinding grants, valid in every namespace)."""
-        out = []
-        for scope, g in self.scoped:
-            if scope is not None and scope != ns:
-                continue
-            if g.rule.allows_resource(verb, group, resource, sub, name):
-                out.append(g)
-        return out
+        return [g for g in self._grants(ns)
+                if g.rule.allows_resource(verb, group, resource, sub, name)]
 
     def any_verb(self, verbs, group, resource, sub="", ns=None, name="") -> list[Grant]:
         for v in verbs:
@@ -616,7 +625,15 @@ class _Perms:
         return []
 
     def namespaces(self) -> set[str]:
-        return {s for s, _ in self.scoped if s is not None}
+        return set(self._bound)
+
+    def could(self, verbs, group: str, resource: str, sub: str = "",
+              ns: str | None = None) -> bool:
+        """Whether a grant valid in ``ns`` (None: a cluster-wide one) allows
+        one of ``verbs`` on ``resource`` for some object name."""
+        return any(g.rule.allows_resource(v, group, resource, sub, n)
+                   for g in self._grants(ns) for v in verbs
+                   for n in (g.rule.resource_names or ("",)))
 
 
 #: every resource (``resource`` or ``resource/subresource``) that
@@ -634,6 +651,25 @@ def _namespace_relevant(rule: Rule) -> bool:
                for r in rule.resources)
 
 
+def _cluster_gives_namespace_edges(p: _Perms) -> bool:
+    """Whether the cluster-wide grants of ``p`` alone allow any request
+    ``EscalationAnalysis._namespace_edges`` makes (names not looked at):
+    otherwise a namespace where ``p`` holds no grant of its own gives no edge."""
+    c = p.could
+    write = ("create", "update", "patch")
+    read = ("get", "list", "watch")
+    return (c(("create",), "", "pods")
+            or any(c(write, grp, res) for grp, res in _WORKLOAD_RESOURCES)
+            or c(("create",), "", "pods", "exec")
+            or c(read, "", "secrets")
+            or c(("create",), "", "serviceaccounts", "token")
+            or c(("impersonate",), "", "serviceaccounts")
+            or (c(("create",), RBAC_GROUP, "rolebindings")
+                and c(("bind",), RBAC_GROUP, "clusterroles"))
+            or (c(("escalate",), RBAC_GROUP, "roles")
+                and c(("update", "patch"), RBAC_GROUP, "roles")))
+
+
 def _via(grants: list[Grant]) -> list[str]:
     return list(dict.fromkeys(g.describe() for g in grants))[:3]
 
@@ -649,6 +685,7 @@ class EscalationAnalysis:
             if s.namespace:
                 ns.add(s.namespace)
         self.namespaces = sorted(ns)
+        self._namespace_set = frozenset(ns)
         self.sas_by_ns: dict[str, list[str]] = {}
         for s in model.subjects():
             if s.kind == "ServiceAccount":
@@ -660,6 +697,13 @@ class EscalationAnalysis:
         self.users = sorted({s.name for s in model.subjects() if s.kind == "User"})
         self._edges: dict[tuple, list[tuple[Step, tuple]]] = {}
         self._paths: dict[tuple, list[Step] | None] = {}
+        #: nodes whose edges are known, predecessors of each node, and the
+        #: distance to the goal of those that reach it
+        self._closure: set[tuple] = set()
+        self._rev: dict[tuple, list[tuple]] = {}
+        self._dist: dict[tuple, int] = {GOAL: 0}
+        #: edges of the graph built so far (the algorithmic-shape test reads it)
+        self.visited_edges = 0
 
     # nodes: ("subject", Subject) | ("nsadmin", ns) | GOAL
     @staticmethod
@@ -748,11 +792,14 @@ class EscalationAnalysis:
         # per-namespace primitives --------------------------------------------
         # a namespace where no grant the namespace primitives ask about
         # applies (none cluster-wide, none bound there) gives no edge: skip it
-        if any(scope is None and _namespace_relevant(g.rule) for scope, g in p.scoped):
+        # a namespace where the node holds no grant of its own gives an edge
+        # only through cluster-wide grants: when none of those can (whatever
+        # the names), only the namespaces it is bound in are visited
+        if any(scope is None and _namespace_relevant(g.rule) for scope, g in p.scoped) \
+                and _cluster_gives_namespace_edges(p):
             spaces = self.namespaces
         else:
-            bound = p.namespaces()
-            spaces = [ns for ns in self.namespaces if ns in bound]
+            spaces = sorted(p.namespaces() & self._namespace_set)
         for ns in spaces:
             self._namespace_edges(p, ns, node, to, goal, pv)
         self._edges[node] = out
@@ -794,12 +841,15 @@ class EscalationAnalysis:
             for sa in sas:
                 to(f"can create and read Secrets in namespace {ns}, so can mint a token "
                    f"Secret for ServiceAccount {ns}/{sa}", gc + gr, self._sa(ns, sa))
-        for sa in sas:
-            if g := p.allows("create", "", "serviceaccounts", "token", ns=ns, name=sa):
-                to(f"can create tokens for ServiceAccount {ns}/{sa} (serviceaccounts/token)",
-                   g, self._sa(ns, sa))
-            if g := p.allows("impersonate", "", "serviceaccounts", ns=ns, name=sa):
-                to(f"can impersonate ServiceAccount {ns}/{sa}", g, self._sa(ns, sa))
+        # asked per ServiceAccount only when some grant may allow it for a name
+        if p.could(("create",), "", "serviceaccounts", "token", ns) or \
+                p.could(("impersonate",), "", "serviceaccounts", "", ns):
+            for sa in sas:
+                if g := p.allows("create", "", "serviceaccounts", "token", ns=ns, name=sa):
+                    to(f"can create tokens for ServiceAccount {ns}/{sa} "
+                       "(serviceaccounts/token)", g, self._sa(ns, sa))
+                if g := p.allows("impersonate", "", "serviceaccounts", ns=ns, name=sa):
+                    to(f"can impersonate ServiceAccount {ns}/{sa}", g, self._sa(ns, sa))
         if node != ("nsadmin", ns):
             g1 = p.allows("create", RBAC_GROUP, "rolebindings", ns=ns)
             g2 = p.allows("bind", RBAC_GROUP, "clusterroles", ns=ns, name="cluster-admin")
@@ -814,38 +864,85 @@ class EscalationAnalysis:
                        "permission to a Role bound to it", g3 + g4, ("nsadmin", ns))
 
     def path(self, subject: Subject) -> list[Step] | None:
-        """The shortest chain of steps from ``subject`` to cluster admin."""
+        """The shortest chain of steps from ``subject`` to cluster admin: of
+        the shortest chains, the one a breadth-first search from ``subject``
+        that tries each node's edges in order finds first.
+
+        Every node's distance to the goal is computed once (``_solve``), for
+        the part of the graph reachable from the subjects asked about so
+        far; a chain is then read off by taking, at each node, its first
+        edge to a node one step closer. That is the chain the forward search
+        finds (both are the shortest chain whose list of edge positions is
+        smallest in lexicographic order), without a search per subject:
+        subjects that share a part of the graph share its work."""
         start = ("subject", subject)
         if start in self._paths:
             return self._paths[start]
         if MASTERS in subject.groups:
             return [Step(f"is in the group {MASTERS}, which bypasses RBAC", [],
                          "cluster-admin")]
-        parent: dict[tuple, tuple[tuple, Step] | None] = {start: None}
-        queue = deque([start])
-        found = None
-        while queue and found is None:
-            node = queue.popleft()
-            for step, nxt in self.edges(node):
-                if nxt in parent:
-                    continue
-                parent[nxt] = (node, step)
-                if nxt == GOAL:
-                    found = nxt
-                    break
-                queue.append(nxt)
-        if found is None:
-            self._paths[start] = None
-            return None
-        steps: list[Step] = []
-        cur = found
-        while parent[cur] is not None:
-            prev, step = parent[cur]
-            steps.append(step)
-            cur = prev
-        steps.reverse()
+        if start not in self._closure:
+            self._solve(start)
+        dist = self._dist
+        d = dist.get(start)
+        steps: list[Step] | None = None
+        if d is not None:
+            steps = []
+            node = start
+            while node != GOAL:
+                d -= 1
+                for step, nxt in self.edges(node):
+                    if dist.get(nxt) == d:
+                        steps.append(step)
+                        node = nxt
+                        break
         self._paths[start] = steps
         return steps
+
+    def _solve(self, start: tuple) -> None:
+        """Add the nodes reachable from ``start`` that are not in the graph
+        yet (their edges are computed once, ever) and their distances to the
+        goal. Nodes already in the graph keep theirs: everything they reach
+        was already there. The new nodes get theirs from a backward
+        breadth-first search that starts at the known nodes they lead to, in
+        order of distance."""
+        closure, rev, dist = self._closure, self._rev, self._dist
+        new = [start]
+        closure.add(start)
+        known: set[tuple] = set()  # nodes with a distance that new nodes lead to
+        i = 0
+        while i < len(new):
+            node = new[i]
+            i += 1
+            for _step, nxt in self.edges(node):
+                rev.setdefault(nxt, []).append(node)
+                self.visited_edges += 1
+                if nxt in closure:
+                    continue
+                if nxt == GOAL:
+                    known.add(nxt)
+                    continue
+                closure.add(nxt)
+                new.append(nxt)
+        for node in new:  # edges into the graph that was there before
+            for _step, nxt in self.edges(node):
+                if nxt in dist and nxt not in known and nxt != GOAL:
+                    known.add(nxt)
+        fresh = set(new)
+        seeds = sorted(known, key=lambda n: dist[n])
+        queue: deque = deque()
+        j = 0
+        while queue or j < len(seeds):
+            if j < len(seeds) and (not queue or dist[seeds[j]] <= dist[queue[0]]):
+                node = seeds[j]
+                j += 1
+            else:
+                node = queue.popleft()
+            d = dist[node] + 1
+            for prev in rev.get(node, ()):
+                if prev in fresh and prev not in dist:
+                    dist[prev] = d
+                    queue.append(prev)
 
     def report(self) -> list[dict]:
         out = []
@@ -857,15 +954,38 @@ class EscalationAnalysis:
         return out
 
 
-_CACHE: list[tuple[list, RBACModel, EscalationAnalysis]] = []
-
-
 def analyse(objects: list[K8sObject]) -> tuple[RBACModel, EscalationAnalysis]:
-    for objs, m, e in _CACHE:
-        if objs is objects:
-            return m, e
+    """The RBAC model of ``objects`` and its escalation analysis."""
     m = RBACModel(objects)
-    e = EscalationAnalysis(m)
-    _CACHE.append((objects, m, e))
-    del _CACHE[:-4]
-    return m, e
+    return m, EscalationAnalysis(m)
+
+
+def with_workload(base: tuple[RBACModel, EscalationAnalysis], objects: list[K8sObject],
+                  workload: K8sObject) -> tuple[RBACModel, EscalationAnalysis] | None:
+    """The analysis of ``objects``, which are the objects ``base`` was built
+    from plus ``workload``, sharing ``base``'s escalation graph (its edges
+    and distances, so each ServiceAccount's chain is searched once, not once
+    per admission review). None when that would not be exact: ``base`` holds
+    workloads, or ``workload`` is not one, or its namespace is new to
+    ``base``. Otherwise the workload only adds edges *into* its own
+    ServiceAccount (pods to exec into, an account to run pods as), which no
+    shortest chain *from* that account uses, so the chains asked about are
+    those of a fresh analysis."""
+    m, esc = base
+    if m.workloads or workload.pod is None or workload.kind == "PodTemplate":
+        return None
+    ns, _, _ = workload_service_account(workload)
+    if ns not in esc._namespace_set:
+        return None
+    import copy
+
+    om = copy.copy(m)
+    om.objects = objects
+    om.workloads = [workload]
+    om.notes = list(m.notes)
+    return om, esc
+
+
+def of_context(ctx) -> tuple[RBACModel, EscalationAnalysis]:
+    """``analyse`` of a check context's objects, once per scan (checks share it)."""
+    return ctx.memo("analysis.rbac", lambda: analyse(ctx.objects))

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable, Iterator
+from typing import Any, Callable, ClassVar, Hashable, Iterable, Iterator
 
 from kubeward.findings import Edit, Finding, FixSafety, Severity  # noqa: F401  (re-exported)
 from kubeward.model import K8sObject
@@ -60,28 +60,54 @@ DEFAULT_K8S_VERSION = (1, 35)
 
 @dataclass
 class Context:
-    """What a check may know besides the object: the target Kubernetes
-    version, per-check options from the config, and (for cross checks and
-    checks that consult neighbours, such as LimitRange defaults) every
-    object of the scan."""
+    """What a per-object check may know besides the object: the target
+    Kubernetes version, per-check options from the config, whether the input
+    is the whole cluster, and a memo for values computed once per scan.
+
+    It holds no objects: under ``--jobs`` a worker sees only its own files,
+    so a check that needs its neighbours is a :class:`CrossCheck` (which
+    gets a :class:`CrossContext`)."""
 
     k8s_version: tuple[int, int] = DEFAULT_K8S_VERSION
     options: dict = field(default_factory=dict)  # check id -> {option: value}
-    objects: list = field(default_factory=list)  # every K8sObject of the scan
     complete: bool = False  # the input is the whole cluster (--complete, audit)
-    _index: dict | None = None
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def option(self, check_id: str, name: str, default: Any = None) -> Any:
         return self.options.get(check_id, {}).get(name, default)
 
+    def memo(self, key: Hashable, fn: Callable[[], Any]) -> Any:
+        """``fn()``, computed once per context (one scan) and kept with it, so
+        nothing outlives the scan. Keys are module-qualified strings or
+        tuples (``"reliability.hpa_index"``)."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = fn()
+            return value
+
+
+@dataclass
+class CrossContext(Context):
+    """The context of a :class:`CrossCheck`: also every object of the scan."""
+
+    objects: list = field(default_factory=list)  # every K8sObject of the scan
+
     def by_kind(self, kind: str) -> list:
-        """Objects of ``kind`` (built once per scan)."""
-        if self._index is None:
-            idx: dict[str, list] = {}
-            for o in self.objects:
-                idx.setdefault(o.kind, []).append(o)
-            self._index = idx
-        return self._index.get(kind, [])
+        """Objects of ``kind`` (the index is built once per scan)."""
+        return self.memo("base.by_kind", self._kinds).get(kind, [])
+
+    def _kinds(self) -> dict[str, list]:
+        idx: dict[str, list] = {}
+        for o in self.objects:
+            idx.setdefault(o.kind, []).append(o)
+        return idx
+
+    def per_object(self) -> Context:
+        """The context per-object checks of the same scan get: no objects,
+        and a memo of its own."""
+        return Context(k8s_version=self.k8s_version, options=self.options,
+                       complete=self.complete)
 
 
 class BaseCheck:
@@ -189,7 +215,8 @@ class CrossCheck(BaseCheck):
     """A check over every object of the scan at once. Findings still point
     at the object (file, line) that must change."""
 
-    def check_all(self, objects: list[K8sObject], ctx: Context) -> Iterator[Finding]:  # pragma: no cover
+    def check_all(self, objects: list[K8sObject],
+                  ctx: CrossContext) -> Iterator[Finding]:  # pragma: no cover
         raise NotImplementedError
 
 
@@ -206,6 +233,6 @@ def describe_value(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-__all__ = ["BaseCheck", "Check", "CrossCheck", "Context", "Edit", "Finding", "FixSafety",
+__all__ = ["BaseCheck", "Check", "CrossCheck", "Context", "CrossContext", "Edit", "Finding", "FixSafety",
            "Severity", "K8sObject", "Path", "format_path", "registry", "describe_value",
            "DOC_SECTIONS", "DEFAULT_K8S_VERSION"]

@@ -26,7 +26,7 @@ class _NotIsolated(CrossCheck):
     directions: tuple[str, ...] = ()
 
     def check_all(self, objects, ctx):
-        a = net.analyse(objects)
+        a = net.of_context(ctx)
         for w in a.workloads:
             missing = [d for d in self.directions if not a.view(w, d).isolated]
             if not missing:
@@ -177,7 +177,7 @@ class NamespaceWithoutDefaultDeny(CrossCheck):
     remediation = "Add a default-deny NetworkPolicy (podSelector: {}) for ingress and egress."
 
     def check_all(self, objects, ctx):
-        a = net.analyse(objects)
+        a = net.of_context(ctx)
         for ns, workloads in sorted(a.by_namespace.items()):
             pols = a.policies_by_namespace.get(ns, [])
             missing = [d.lower() for d in (net.INGRESS, net.EGRESS)
@@ -235,7 +235,7 @@ class PolicySelectsNothing(CrossCheck):
     remediation = "Make spec.podSelector match the labels of the pods the policy is for."
 
     def check_all(self, objects, ctx):
-        a = net.analyse(objects)
+        a = net.of_context(ctx)
         for p in a.policies:
             if a.selected_by(p) or a.custom_owner_matches(
                     p.namespace, lambda labels, sel=p.pod_selector: selector_matches(sel, labels)):
@@ -294,7 +294,7 @@ class OneDirectionOnly(CrossCheck):
     remediation = "Restrict the other direction too, in this policy or another one."
 
     def check_all(self, objects, ctx):
-        a = net.analyse(objects)
+        a = net.of_context(ctx)
         for p in a.policies:
             if len(p.types & {net.INGRESS, net.EGRESS}) != 1:
                 continue
@@ -369,7 +369,7 @@ class ExposedAndPowerful(CrossCheck):
                    "hostPath, powerful ServiceAccount) or serve through an unprivileged proxy.")
 
     def check_all(self, objects, ctx):
-        a = net.analyse(objects)
+        a = net.of_context(ctx)
         model = esc = None
         for w in a.workloads:
             exp = a.exposed_outside(w)
@@ -377,7 +377,7 @@ class ExposedAndPowerful(CrossCheck):
                 continue
             risks = _host_risks(w.obj)
             if model is None:
-                model, esc = rbac.analyse(objects)
+                model, esc = rbac.of_context(ctx)
             ns, sa, sa_path = rbac.workload_service_account(w.obj)
             if rbac.token_mounted(w.obj, model.service_accounts.get((ns, sa))):
                 steps = esc.path(rbac.Subject("ServiceAccount", sa, ns))

@@ -53,7 +53,7 @@ class WorkloadCanEscalate(CrossCheck):
                    "needs, or do not mount its token (automountServiceAccountToken: false).")
 
     def check_all(self, objects, ctx):
-        model, esc = rbac.analyse(objects)
+        model, esc = rbac.of_context(ctx)
         for w in model.workloads:
             ns, sa, path = rbac.workload_service_account(w)
             if not rbac.token_mounted(w, model.service_accounts.get((ns, sa))):
@@ -106,7 +106,7 @@ class ServiceAccountUnbound(CrossCheck):
     remediation = "Remove unused ServiceAccounts, or bind them to the Role they need."
 
     def check_all(self, objects, ctx):
-        model, _ = rbac.analyse(objects)
+        model, _ = rbac.of_context(ctx)
         named: set[tuple[str, str]] = set()
         for b in model.bindings:
             for _, s in b.subjects:
@@ -157,7 +157,7 @@ class TooManyBindings(CrossCheck):
     remediation = "Consolidate the subject's permissions into fewer roles and bindings."
 
     def check_all(self, objects, ctx):
-        model, _ = rbac.analyse(objects)
+        model, _ = rbac.of_context(ctx)
         limit = int(ctx.option(self.id, "max_bindings", self.options["max_bindings"]))
         seen: dict[rbac.Subject, list[tuple[rbac.Binding, int]]] = {}
         for b in model.bindings:

@@ -1127,8 +1127,9 @@ class AllowPrivilegeEscalation(PSSCheck):
 
     ## Fix safety
     Safe: sets `allowPrivilegeEscalation: false`; only setuid programs stop
-    gaining privileges. No fix is offered for a privileged container or one
-    adding `SYS_ADMIN`, which the API would then reject.
+    gaining privileges. On a privileged container (or one adding
+    `SYS_ADMIN`) the API would reject it alone: `kubeward fix` holds it back
+    and applies it only together with PSS002's unsafe `privileged: false`.
     """
 
     id = "PSS014"
@@ -1159,10 +1160,9 @@ class AllowPrivilegeEscalation(PSSCheck):
             if v is False:
                 continue
             target = c.sc_path + ("allowPrivilegeEscalation",)
-            caps = _d(sc.get("capabilities"))
-            fixable = sc.get("privileged") is not True and \
-                "SYS_ADMIN" not in _l(caps.get("add"))
-            edits = [Edit("set", target, False)] if fixable else []
+            # a privileged container (or one adding SYS_ADMIN) cannot take this
+            # alone: kubeward.fix.validity holds the fix back and says why
+            edits = [Edit("set", target, False)]
             if v is None:
                 yield self.finding(obj, target,
                                    f"{_cname(c)} does not set "

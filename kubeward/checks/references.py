@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from kubeward.analysis import network as net
 from kubeward.analysis.rbac import BUILTIN_CLUSTER_ROLES
-from kubeward.analysis.rbac import analyse as rbac_analyse
+from kubeward.analysis import rbac
 from kubeward.analysis.selectors import as_list, map_selector_matches, selector_matches
 from kubeward.checks.base import CrossCheck, Severity
 
@@ -36,9 +36,7 @@ def _scope(ctx) -> str:
 
 
 class _Index:
-    """(kind, namespace) -> names, built once per object list."""
-
-    _cache: list = []
+    """(kind, namespace) -> names."""
 
     def __init__(self, objects):
         self.names: dict[tuple[str, str | None], set[str]] = {}
@@ -47,14 +45,9 @@ class _Index:
             self.names.setdefault((o.kind, ns), set()).add(o.name)
 
     @classmethod
-    def of(cls, objects) -> "_Index":
-        for objs, idx in cls._cache:
-            if objs is objects:
-                return idx
-        idx = cls(objects)
-        cls._cache.append((objects, idx))
-        del cls._cache[:-4]
-        return idx
+    def of(cls, ctx) -> "_Index":
+        """The index of a check context's objects, once per scan."""
+        return ctx.memo("references.index", lambda: cls(ctx.objects))
 
     def has(self, kind, ns, name) -> bool:
         return name in self.names.get((kind, ns), ())
@@ -99,7 +92,7 @@ class ServiceSelectsNothing(CrossCheck):
     remediation = "Make spec.selector match the pod template labels of the intended workload."
 
     def check_all(self, objects, ctx):
-        a = net.analyse(objects)
+        a = net.of_context(ctx)
         for s in a.services:
             spec = _spec(s)
             sel = spec.get("selector")
@@ -158,9 +151,9 @@ class IngressBackendMissing(CrossCheck):
     remediation = "Point the backend at an existing Service and one of its ports."
 
     def check_all(self, objects, ctx):
-        a = net.analyse(objects)
+        a = net.of_context(ctx)
         svcs = {(_ns(s), s.name): s for s in a.services}
-        idx = _Index.of(objects)
+        idx = _Index.of(ctx)
         for ing in a.ingresses:
             ns = _ns(ing)
             for name, port, where, path in net.ingress_backends(ing):
@@ -237,8 +230,8 @@ class TargetMissing(CrossCheck):
     remediation = "Point scaleTargetRef / selector at the intended workload."
 
     def check_all(self, objects, ctx):
-        a = net.analyse(objects)
-        idx = _Index.of(objects)
+        a = net.of_context(ctx)
+        idx = _Index.of(ctx)
         for o in objects:
             if o.kind == "HorizontalPodAutoscaler":
                 ref = _spec(o).get("scaleTargetRef")
@@ -258,7 +251,7 @@ class TargetMissing(CrossCheck):
                 if not ctx.complete and not a.by_namespace.get(ns):
                     continue
                 if isinstance(sel, dict) and (
-                        any(selector_matches(sel, w.labels) for w in a.by_namespace.get(ns, ()))
+                        a.workloads_selected(ns, sel)
                         or a.custom_owner_matches(
                             ns, lambda lb, sel=sel: selector_matches(sel, lb))):
                     continue
@@ -318,7 +311,7 @@ class PDBBlocksDisruption(CrossCheck):
     remediation = "Allow at least one pod to be evicted (maxUnavailable >= 1)."
 
     def check_all(self, objects, ctx):
-        a = net.analyse(objects)
+        a = net.of_context(ctx)
         hpa_targets = set()
         for o in objects:
             if o.kind == "HorizontalPodAutoscaler":
@@ -347,7 +340,7 @@ class PDBBlocksDisruption(CrossCheck):
             sel = spec.get("selector")
             if not isinstance(sel, dict):
                 continue
-            matched = [w for w in a.by_namespace.get(ns, ()) if selector_matches(sel, w.labels)]
+            matched = a.workloads_selected(ns, sel)
             reps = [_replicas(w, hpa_targets) for w in matched]
             if not matched or any(r is None for r in reps):
                 continue
@@ -399,8 +392,8 @@ class BindingRoleMissing(CrossCheck):
     remediation = "Create the referenced role, or remove the binding."
 
     def check_all(self, objects, ctx):
-        model, _ = rbac_analyse(objects)
-        idx = _Index.of(objects)
+        model, _ = rbac.of_context(ctx)
+        idx = _Index.of(ctx)
         for b, what in model.missing_roles():
             if b.role_kind == "ClusterRole":
                 if b.role_name in BUILTIN_CLUSTER_ROLES or b.role_name.startswith("system:"):
@@ -510,7 +503,7 @@ class WorkloadReferenceMissing(CrossCheck):
     def check_all(self, objects, ctx):
         if not (ctx.complete or ctx.option(self.id, "assume_complete", False)):
             return
-        idx = _Index.of(objects)
+        idx = _Index.of(ctx)
         # kinds the input holds none of were not read (kubeward audit never
         # reads Secrets): references to them cannot be judged
         present = {k for k, _ in idx.names}

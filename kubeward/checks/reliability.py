@@ -40,18 +40,16 @@ def is_batch(obj: K8sObject) -> bool:
 
 def _hpa_index(ctx) -> dict:
     """(namespace, kind, name) -> HPA object, built once per scan."""
-    idx = getattr(ctx, "_kw_hpa_index", None)
-    if idx is None:
-        idx = {}
-        for h in ctx.by_kind("HorizontalPodAutoscaler"):
-            spec = h.raw.get("spec")
-            ref = spec.get("scaleTargetRef") if isinstance(spec, dict) else None
-            if isinstance(ref, dict):
-                idx[(h.namespace, ref.get("kind"), ref.get("name"))] = h
-        try:
-            ctx._kw_hpa_index = idx
-        except AttributeError:  # pragma: no cover - Context without __dict__
-            pass
+    return ctx.memo("reliability.hpa_index", lambda: _build_hpa_index(ctx))
+
+
+def _build_hpa_index(ctx) -> dict:
+    idx: dict = {}
+    for h in ctx.by_kind("HorizontalPodAutoscaler"):
+        spec = h.raw.get("spec")
+        ref = spec.get("scaleTargetRef") if isinstance(spec, dict) else None
+        if isinstance(ref, dict):
+            idx[(h.namespace, ref.get("kind"), ref.get("name"))] = h
     return idx
 
 

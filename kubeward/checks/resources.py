@@ -39,9 +39,10 @@ def _keys(d) -> set:
 
 def limitrange_defaults(ctx) -> dict:
     """namespace -> {"limits": {resource...}, "requests": {resource...}}, once per scan."""
-    got = getattr(ctx, "_kw_limitrange_defaults", None)
-    if got is not None:
-        return got
+    return ctx.memo("resources.limitrange_defaults", lambda: _limitrange_defaults(ctx))
+
+
+def _limitrange_defaults(ctx) -> dict:
     out: dict = {}
     for lr in ctx.by_kind("LimitRange"):
         spec = lr.raw.get("spec")
@@ -55,10 +56,6 @@ def limitrange_defaults(ctx) -> dict:
             limits = _keys(item.get("default")) | _keys(item.get("max"))
             entry["limits"] |= limits
             entry["requests"] |= _keys(item.get("defaultRequest")) | limits | _keys(item.get("min"))
-    try:
-        ctx._kw_limitrange_defaults = out
-    except AttributeError:  # pragma: no cover
-        pass
     return out
 
 

@@ -23,7 +23,7 @@ import re
 from collections import Counter
 from typing import Iterator
 
-from kubeward.checks.base import Check, Context, CrossCheck, Edit, FixSafety, Severity
+from kubeward.checks.base import Check, CrossCheck, Edit, FixSafety, Severity
 
 REDACTED = "<redacted>"
 
@@ -648,21 +648,16 @@ class ConfigMapKnownToken(Check):
 # service account tokens
 
 
-class _SAIndex:
-    """ServiceAccounts of the scan by (namespace, name), built once per scan
-    and kept on the scan's Context (so nothing outlives the scan)."""
+def _sa_index(ctx) -> dict:
+    """ServiceAccounts of the scan by (namespace, name), built once per scan."""
+    return ctx.memo("secrets.sa_index", lambda: _build_sa_index(ctx))
 
-    KEY = "_kubeward_sa_index"
 
-    @classmethod
-    def get(cls, ctx: Context) -> dict:
-        index = ctx.__dict__.get(cls.KEY)
-        if index is None:
-            index = {}
-            for sa in ctx.by_kind("ServiceAccount"):
-                index.setdefault((sa.namespace, sa.name), sa)
-            ctx.__dict__[cls.KEY] = index
-        return index
+def _build_sa_index(ctx) -> dict:
+    index: dict = {}
+    for sa in ctx.by_kind("ServiceAccount"):
+        index.setdefault((sa.namespace, sa.name), sa)
+    return index
 
 
 def service_account_name(pod) -> tuple[str, tuple | None]:
@@ -749,7 +744,7 @@ class AutomountServiceAccountToken(CrossCheck):
                                f"so the token of ServiceAccount {sa_name!r} is mounted",
                                value=True, edits=fix, severity=Severity.LOW)
             return
-        sa = _SAIndex.get(ctx).get((obj.namespace, sa_name))
+        sa = _sa_index(ctx).get((obj.namespace, sa_name))
         if sa is None:
             msg = (f"the pod spec does not set automountServiceAccountToken and ServiceAccount "
                    f"{sa_name!r} is not in the input: Kubernetes mounts its token by default")

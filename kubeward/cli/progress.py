@@ -49,3 +49,50 @@ def progress(paths, enabled: bool = True, stream=None, min_files: int = MIN_FILE
             bar.update(task, advance=1, current=name[-40:])
 
         yield on_file
+
+
+class Phases:
+    """Progress of a run in phases (``kubeward fix``: scanning, fixing,
+    writing) on standard error. The bar appears only once the run has lasted
+    ``delay`` seconds and only on a terminal; until then an update costs a
+    clock read."""
+
+    def __init__(self, stream=None, delay: float = 1.0, enabled: bool = True):
+        import time
+
+        self._time = time.monotonic
+        self.stream = stream or sys.stderr
+        self.enabled = enabled and wanted(self.stream)
+        self.start = self._time()
+        self.delay = delay
+        self._bar = None
+        self._task = None
+        self._phase = None
+
+    def update(self, done: int, total: int, what: str = "", phase: str = "") -> None:
+        if not self.enabled:
+            return
+        if self._bar is None:
+            if self._time() - self.start < self.delay:
+                return
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeElapsedColumn)
+
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), TimeElapsedColumn(),
+                                 TextColumn("{task.fields[current]}"),
+                                 console=Console(file=self.stream), transient=True)
+            self._bar.start()
+        if phase != self._phase or self._task is None:
+            if self._task is not None:
+                self._bar.remove_task(self._task)
+            self._task = self._bar.add_task(phase or "working", total=total or None, current="")
+            self._phase = phase
+        name = os.path.basename(what.rstrip("/")) or what
+        self._bar.update(self._task, completed=done, total=total or None, current=name[-40:])
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None

@@ -12,8 +12,9 @@ from kubeward.cli.common import build_options, emit_report, report_options, with
 @click.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @report_options
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes for large scans.")
+@click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Worker processes. 0: automatic, one process below about 1.5 MB of "
+                   "manifests, else one per CPU core (at most 8). The report is the same.")
 @click.option("--complete", is_flag=True,
               help="The input is the whole cluster: report references to objects not in it.")
 @click.option("--values", "-f", "helm_values", multiple=True, metavar="FILE",
@@ -85,7 +86,7 @@ def scan(paths, outputs, config_path, frameworks, k8s_version, fail_on, checks, 
         if not options.context_paths:
             options.context = tuple(p for p in paths if p != "-")  # the whole picture
         paths = filter_changed(paths, changed, pre_errors, chart_inputs=helm_values)
-    with progress(paths, enabled=jobs == 1) as on_file:
+    with progress(paths, enabled=jobs in (0, 1)) as on_file:
         report = run_scan(paths, options, on_file=on_file) if paths else _empty(options)
     report.errors[:0] = pre_errors
     _warn_empty_inputs(paths, report)

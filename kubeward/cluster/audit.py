@@ -165,6 +165,34 @@ class State:
     def keys_of(self, res: Resource) -> set:
         return {k for k in self.entries if k[0] == res.group and k[1] == res.kind}
 
+    def fork(self, res: Resource) -> "State":
+        """A State holding this one's objects of ``res`` and a copy of its uid
+        tables: list ``res`` into it without holding a lock, then hand it to
+        :meth:`replace_resource`. Unchanged objects keep their entry (and so
+        their cached findings)."""
+        fresh = State()
+        fresh.owner_uids = set(self.owner_uids)
+        fresh.uids = dict(self.uids)
+        fresh.entries = {k: self.entries[k] for k in self.keys_of(res)}
+        return fresh
+
+    def replace_resource(self, res: Resource, fresh: "State", seen: set) -> None:
+        """Every object of ``res`` becomes what a fresh list read: the
+        entries of ``fresh`` (see :meth:`fork`) under the keys ``seen``;
+        objects of ``res`` not in ``seen`` are gone, with their uids."""
+        for key in self.keys_of(res) - seen:
+            e = self.entries.pop(key)
+            if e.uid:
+                self.uids.pop(e.uid, None)
+                self.owner_uids.discard(e.uid)
+        for key in seen:
+            e = fresh.entries[key]
+            self.entries[key] = e
+            if e.uid:
+                self.uids[e.uid] = key
+                if e.uid in fresh.owner_uids:
+                    self.owner_uids.add(e.uid)
+
     def visible(self) -> list[K8sObject]:
         """Objects to check: read in full, and not owned by another object
         that is present."""

@@ -126,27 +126,10 @@ class Auditor:
 
     def _relist(self, res: Resource) -> str:
         with self.lock:
-            before = self.state.keys_of(res)
-        fresh = State()
-        with self.lock:
-            fresh.owner_uids = set(self.state.owner_uids)
-            fresh.uids = dict(self.state.uids)
-            # unchanged objects keep their entry (and their cached findings)
-            fresh.entries = {k: self.state.entries[k] for k in before}
+            fresh = self.state.fork(res)
         rv, seen = list_into(self.client, res, self.namespace, fresh)
         with self.lock:
-            for key in before - seen:
-                e = self.state.entries.pop(key, None)
-                if e is not None and e.uid:
-                    self.state.uids.pop(e.uid, None)
-                    self.state.owner_uids.discard(e.uid)
-            for key in seen:
-                e = fresh.entries[key]
-                self.state.entries[key] = e
-                if e.uid:
-                    self.state.uids[e.uid] = key
-                    if e.uid in fresh.owner_uids:
-                        self.state.owner_uids.add(e.uid)
+            self.state.replace_resource(res, fresh, seen)
         with self._changed:
             self._all_dirty = True
             self._changed.notify_all()
@@ -241,7 +224,7 @@ class Auditor:
 
     def evaluate(self):
         """Re-run the checks over the current state; returns the new Report."""
-        from kubeward.checks.base import Context
+        from kubeward.checks.base import CrossContext
         from kubeward.engine import Report, apply_policy, run_checks
 
         t0 = time.perf_counter()
@@ -251,15 +234,17 @@ class Auditor:
             self._all_dirty = False
         with self.lock:
             objects = self.state.visible()
-        ctx = Context(k8s_version=self.options.version, options=self.options.config.options,
-                      objects=objects, complete=self.options.complete)
+        ctx = CrossContext(k8s_version=self.options.version,
+                           options=self.options.config.options, objects=objects,
+                           complete=self.options.complete)
+        octx = ctx.per_object()
         errors: list = []
         pairs: list = []
         cache: dict[int, tuple] = {}
         for obj in objects:
             hit = None if all_dirty else self._cache.get(id(obj))
             if hit is None or hit[0] is not obj:
-                hit = (obj, run_checks([obj], self.per_object, ctx, errors))
+                hit = (obj, run_checks([obj], self.per_object, octx, errors))
             cache[id(obj)] = hit
             pairs.extend(hit[1])
         self._cache = cache

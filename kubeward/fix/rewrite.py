@@ -258,11 +258,16 @@ class _Text:
     def __init__(self, text: str):
         self.text = text
         self.starts = [0]
-        for m in re.finditer(r"\r\n|\n|\r", text):
+        for m in re.finditer(r"\r\n|[\n\r\x85\u2028\u2029]", text):
             self.starts.append(m.end())
 
     def off(self, mark) -> int:
-        return self.starts[mark.line] + mark.column
+        if mark.line >= len(self.starts):  # libyaml's mark past a last line without a break
+            return len(self.text)
+        return min(self.starts[mark.line] + mark.column, len(self.text))
+
+    def line_start(self, line: int) -> int:
+        return self.starts[line] if line < len(self.starts) else len(self.text)
 
     def line_end(self, line: int) -> int:
         """Offset of the end of ``line``, before its line break."""
@@ -274,7 +279,7 @@ class _Text:
         return len(self.text)
 
     def line_text(self, line: int) -> str:
-        return self.text[self.starts[line]:self.line_end(line)]
+        return self.text[self.line_start(line):self.line_end(line)]
 
 
 def _key_matches(key_node, part) -> bool:
@@ -321,7 +326,7 @@ class Splicer:
             if node.style in ("|", ">"):
                 end = node.end_mark
                 line = end.line
-                if end.column == 0 or not self.t.text[self.t.starts[end.line]:self.t.off(end)].strip():
+                if end.column == 0 or not self.t.text[self.t.line_start(end.line):self.t.off(end)].strip():
                     line -= 1
                 while line > node.start_mark.line and not self.t.line_text(line).strip():
                     line -= 1
@@ -369,7 +374,7 @@ class Splicer:
 
     def _delete_lines(self, first: int, last: int) -> str:
         text = self.t.text
-        start = self.t.starts[first]
+        start = self.t.line_start(first)
         if last + 1 < len(self.t.starts):
             return text[:start] + text[self.t.starts[last + 1]:]
         # the last line of the file: also drop the break before it
@@ -387,7 +392,7 @@ class Splicer:
 
     def _only_blank_before(self, node) -> bool:
         m = node.start_mark
-        return not self.t.text[self.t.starts[m.line]:self.t.off(m)].strip()
+        return not self.t.text[self.t.line_start(m.line):self.t.off(m)].strip()
 
     def _in_flow(self, chain: list[_Step]) -> bool:
         return self.layout.json or any(
@@ -462,7 +467,7 @@ class Splicer:
             return text[:colon] + " " + empty + text[colon:]
         if isinstance(parent, yaml.SequenceNode):
             line = first_node.start_mark.line
-            before = self.t.text[self.t.starts[line]:self.t.off(first_node.start_mark)]
+            before = self.t.text[self.t.line_start(line):self.t.off(first_node.start_mark)]
             if before.strip() != "-":
                 raise FixError("list item shares its line with other content")
             return self._delete_lines(line, last)
@@ -537,7 +542,7 @@ class Splicer:
         else:
             lines = self._block_lines(value, step.key.start_mark.column)
         nl = layout.newline
-        start = self.t.starts[first]
+        start = self.t.line_start(first)
         end = self.t.line_end(last)
         return self._splice(start, end, nl.join(lines))
 
@@ -612,7 +617,7 @@ class Splicer:
 def _strip_line_end(text: str, line: int) -> str:
     """Remove trailing blanks of ``line`` (left where a ``null`` was)."""
     t = _Text(text)
-    s, e = t.starts[line], t.line_end(line)
+    s, e = t.line_start(line), t.line_end(line)
     content = text[s:e]
     return text[:s] + content.rstrip(" \t") + text[e:]
 
@@ -841,7 +846,7 @@ def document_spans(text: str) -> list:
             elif want_root and isinstance(ev, yaml.NodeEvent):
                 want_root = False
                 m = ev.start_mark
-                line_start = t.starts[m.line]
+                line_start = t.line_start(m.line)
                 if text[line_start:t.off(m)].strip():
                     spans[pending] = None
                 else:

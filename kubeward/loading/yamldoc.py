@@ -335,6 +335,119 @@ def _resume_after(text: str, line: int | None, start: int):
     return "\n" * lines_before + text[m.start():], lines_before + 1
 
 
+#: JSON files from this many characters are built from parser events when
+#: they can be (see ``_json_by_events``)
+EVENT_BUILD_MIN = 1_000_000
+
+
+class _NotPlain(Exception):
+    """The event builder met something only the composer path handles."""
+
+
+def _json_by_events(text: str) -> list | None:
+    """The documents of a large JSON file (one array or object), built
+    straight from libyaml's parser events instead of its node tree: the
+    composer holds a node object, with two marks, for every scalar of the
+    whole document before the first dict is built (a 16 MB ``kind: List``
+    took 600 MiB). The result, positions and duplicate-key problems included,
+    is what the composer path gives; None (use that path) for anything
+    else: syntax errors, anchors, aliases, tags, merge keys, several
+    documents, a scalar document, nesting deeper than MAX_DEPTH."""
+    loader = _FastLoader(text)
+    problems: list = []
+    positions: dict = {}
+    try:
+        get = loader.get_event
+        if get().__class__ is not yaml.StreamStartEvent \
+                or get().__class__ is not yaml.DocumentStartEvent:
+            return None
+        first = get()
+        if first.__class__ not in (yaml.MappingStartEvent, yaml.SequenceStartEvent):
+            return None
+        root = _event_build(first, get, positions, problems)
+        if get().__class__ is not yaml.DocumentEndEvent \
+                or get().__class__ is not yaml.StreamEndEvent:
+            return None
+    except (_NotPlain, yaml.YAMLError, ValueError, TypeError):
+        return None
+    finally:
+        loader.dispose()
+    for problem in problems:
+        problem.doc_index = 0  # type: ignore[attr-defined]
+    return [*problems, Document(root, 0, first.start_mark.line + 1, positions)]
+
+
+def _event_build(first, get, positions: dict, problems: list):
+    """Build the collection ``first`` opens, with an explicit stack."""
+    MapStart, SeqStart = yaml.MappingStartEvent, yaml.SequenceStartEvent
+    MapEnd, SeqEnd, Scalar = yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.ScalarEvent
+    # frame: [container, positions, is_map, key (None: a key comes next)]
+    stack: list = []
+    ev = first
+    while True:
+        cls = ev.__class__
+        if cls is Scalar:
+            if ev.tag is not None or ev.anchor is not None:
+                raise _NotPlain
+            value = ev.value
+            plain = ev.implicit[0]
+            frame = stack[-1]
+            if frame[2] and frame[3] is None:  # a mapping key
+                key = value
+                if plain:
+                    tag = _PLAIN_TAGS.get(key) or _plain_tag(key)
+                    if tag != _STR:
+                        if tag == _MERGE:
+                            raise _NotPlain
+                        key = _scalar(yaml.ScalarNode(slice(None, value, ev.implicit), value))
+                        if not isinstance(key, str):
+                            key = str(key) if not isinstance(key, bool) else str(key).lower()
+                m = ev.start_mark
+                pos = frame[1]
+                if key in pos:
+                    problems.append(DocumentError(
+                        f"duplicate key {key!r} (first defined on line {pos[key][0]}; "
+                        "the last value is used, as kubectl would refuse the file)",
+                        m.line + 1, m.column + 1))
+                pos[key] = (m.line + 1, m.column + 1)
+                frame[3] = key
+            else:
+                if plain and (_PLAIN_TAGS.get(value) or _plain_tag(value)) != _STR:
+                    value = _scalar(yaml.ScalarNode(slice(None, value, ev.implicit), value))
+                if frame[2]:
+                    frame[0][frame[3]] = value
+                    frame[3] = None
+                else:
+                    m = ev.start_mark
+                    frame[1].append((m.line + 1, m.column + 1))
+                    frame[0].append(value)
+        elif cls is MapStart or cls is SeqStart:
+            if ev.tag is not None or ev.anchor is not None or len(stack) >= MAX_DEPTH:
+                raise _NotPlain
+            new: dict | list = {} if cls is MapStart else []
+            pos: dict | list = {} if cls is MapStart else []
+            if stack:
+                frame = stack[-1]
+                if frame[2]:
+                    if frame[3] is None:  # a collection as a mapping key
+                        raise _NotPlain
+                    frame[0][frame[3]] = new
+                    frame[3] = None
+                else:
+                    m = ev.start_mark
+                    frame[1].append((m.line + 1, m.column + 1))
+                    frame[0].append(new)
+            positions[id(new)] = pos
+            stack.append([new, pos, cls is MapStart, None])
+        elif cls is MapEnd or cls is SeqEnd:
+            done = stack.pop()
+            if not stack:
+                return done[0]
+        else:  # aliases, anything unexpected
+            raise _NotPlain
+        ev = get()
+
+
 def parse_documents(text: str, is_json: bool = False, _index: int = 0, _start: int = 0):
     """Yield ``Document`` objects or ``DocumentError`` (for a document that
     failed to build). Later documents still come: after a syntax error,
@@ -343,6 +456,11 @@ def parse_documents(text: str, is_json: bool = False, _index: int = 0, _start: i
         # Raw tabs can only be whitespace in valid JSON; YAML forbids them
         # in some places. Same width, same positions.
         text = text.replace("\t", " ")
+    if is_json and _index == 0 and len(text) >= EVENT_BUILD_MIN:
+        built = _json_by_events(text)
+        if built is not None:
+            yield from built
+            return
     if _needs_depth_precheck(text):
         try:
             _check_depth_by_events(text)

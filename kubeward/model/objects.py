@@ -9,7 +9,7 @@ known path, custom resources by shape), found once when the object is made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kubeward.paths import Path
@@ -198,6 +198,23 @@ def _find_pod(raw: dict, kind: str, api_version: str) -> PodView | None:
     return None
 
 
+def _containers(raw: Any) -> list:
+    """Every mapping and list of ``raw``, each once, in a fixed walk order
+    (breadth first)."""
+    out = [raw]
+    seen = {id(raw)}
+    i = 0
+    while i < len(out):
+        v = out[i]
+        i += 1
+        for x in (v.values() if isinstance(v, dict) else v):
+            c = x.__class__
+            if (c is dict or c is list) and id(x) not in seen:
+                seen.add(id(x))
+                out.append(x)
+    return out
+
+
 class K8sObject:
     """One Kubernetes object with its source location."""
 
@@ -220,6 +237,24 @@ class K8sObject:
         #: unset (see ``model.validate.blank_invalid``)
         self.invalid: tuple[Path, ...] = ()
         self._ref = None
+
+    # -- pickling (``--jobs`` workers send their objects back) ---------------
+    # The position tables are keyed by the id() of each mapping and list of
+    # ``raw``, which unpickling does not keep: they travel in the order of a
+    # walk of ``raw`` and are keyed again by the new ids.
+    def __getstate__(self):
+        state = {k: getattr(self, k) for k in self.__slots__[:-1]}
+        positions = self.source.positions
+        state["source"] = replace(self.source, positions={})
+        state["tables"] = [positions.get(id(c)) for c in _containers(self.raw)]
+        return state
+
+    def __setstate__(self, state):
+        tables = state.pop("tables")
+        for k, v in state.items():
+            object.__setattr__(self, k, v)
+        self.source.positions = {id(c): t for c, t in zip(_containers(self.raw), tables)
+                                 if t is not None}
 
     # -- metadata helpers -------------------------------------------------
     @property

@@ -93,7 +93,7 @@ def test_suppressed_findings_are_not_mutated(client):
                                         "/spec/containers/0/securityContext/allowPrivilegeEscalation"]
 
 
-def test_mutate_safe_selects_every_check_with_a_safe_fix():
+def test_mutate_safe_selects_every_default_check_with_a_safe_fix():
     from kubeward.admission.policy import AdmissionPolicy
     from kubeward.checks.base import registry
     from kubeward.config import Config
@@ -101,8 +101,14 @@ def test_mutate_safe_selects_every_check_with_a_safe_fix():
     from kubeward.fix.jsonpatch import apply_edits  # noqa: F401  (the fix module is present)
 
     policy = AdmissionPolicy(ScanOptions(config=Config(admission={"mutate": ["safe"]})))
-    safe = {cid for cid, cls in registry().items() if cls.fix_safety == "safe"}
+    safe = {cid for cid, cls in registry().items() if cls.fix_safety == "safe"
+            and cls.default_enabled}
     assert policy.mutate_ids == frozenset(safe)
+    # IMG004 and CTR015 are off by default in scan, so "safe" leaves them out
+    assert not {"IMG004", "CTR015"} & policy.mutate_ids
+    # named explicitly, they mutate
+    explicit = AdmissionPolicy(ScanOptions(config=Config(admission={"mutate": ["safe", "IMG004"]})))
+    assert "IMG004" in explicit.mutate_ids and explicit.mutate_explicit == {"IMG004"}
     obj = workload("Deployment", BASELINE_ONLY)
     d = policy.mutate(review(obj))
     fixed = jsonpatch.apply_patch(obj, json.loads(base64.b64decode(d.response["patch"])))

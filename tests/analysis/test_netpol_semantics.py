@@ -291,10 +291,15 @@ template:
     assert [e.kind for e in a.exposed_outside(d)] == ["NodePort"]
 
 
-def test_analysis_is_cached_per_object_list():
+def test_analysis_is_computed_once_per_scan_context():
+    from kubeward.analysis.network import of_context
+    from kubeward.checks.base import CrossContext
+
     objects = load("netpol.yaml")
-    assert analyse(objects) is analyse(objects)
-    assert analyse(list(objects)) is not analyse(objects)
+    ctx = CrossContext(objects=objects)
+    assert of_context(ctx) is of_context(ctx)
+    assert of_context(CrossContext(objects=objects)) is not of_context(ctx)
+    assert analyse(objects) is not analyse(objects)  # no module-level cache keeps scans alive
 
 
 def test_large_inputs_list_pairs_only_where_policies_restrict(monkeypatch):

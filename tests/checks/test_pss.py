@@ -123,7 +123,7 @@ def test_malformed_specs_never_crash(version):
     objects = [K8sObject(doc.data, Source("odd.yaml", doc.index, doc.line, doc.positions))
                for doc in parse_documents(MALFORMED)]
     assert [o.kind for o in objects] == ["Pod", "Namespace"] and objects[0].pod is not None
-    ctx = Context(k8s_version=version, objects=objects)
+    ctx = Context(k8s_version=version)
     seen = set()
     for cls in (*pss.PSS_CHECKS, registry()["PSA001"]):
         check = cls()

@@ -55,6 +55,12 @@ def test_diff_writes_nothing(deploy):
     assert code == 1  # PSS014 remains: the container is privileged (unsafe fix not applied)
     assert deploy.read_text() == DEPLOY and deploy.stat().st_mtime_ns == before.st_mtime_ns
     assert out == ""  # nothing PSS014 can fix while privileged: true stays
+    assert err.splitlines() == [
+        f"{deploy}:17: not fixed PSS014 {SC}.allowPrivilegeEscalation: held back: the API server rejects "
+        "allowPrivilegeEscalation: false together with privileged: true "
+        f"(at {SC}.privileged)",
+        "kubeward: would fix 0 findings in 0 files; 1 held back (the result would be invalid)",
+    ]
     code, out, err = invoke(str(deploy), "--diff", "--check", "PSS014", "--check", "PSS002",
                             "--unsafe-fixes")
     assert code == 0
@@ -68,7 +74,7 @@ def test_diff_writes_nothing(deploy):
         "+          allowPrivilegeEscalation: false",
     ]
     assert deploy.read_text() == DEPLOY
-    assert f"would fix PSS002 {SC}.privileged (unsafe)" in err
+    assert err.splitlines()[-1] == "kubeward: would fix 2 findings in 1 file"
 
 
 def test_safe_fixes_in_place_keep_mode_and_report(deploy, tmp_path):
@@ -76,22 +82,33 @@ def test_safe_fixes_in_place_keep_mode_and_report(deploy, tmp_path):
     clean = tmp_path / "clean.yaml"
     clean.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
     clean_stat = clean.stat()
-    # CTR002 is a retired id: it selects PSS018, which reports (and fixes) its problem
-    code, out, err = invoke(str(tmp_path), "--check", "PSS002", "--check", "CTR002")
+    # CTR013 is a retired id: it selects PSS014, which reports (and fixes) its problem
+    code, out, err = invoke(str(tmp_path), "--check", "PSS002", "--check", "CTR013")
     assert code == 1  # PSS002 (unsafe) remains
-    text = deploy.read_text()
-    assert text == DEPLOY + "          capabilities:\n            drop:\n            - ALL\n"
-    assert stat.S_IMODE(deploy.stat().st_mode) == 0o640
+    # allowPrivilegeEscalation: false beside privileged: true is invalid: held back
+    assert deploy.read_text() == DEPLOY
     assert clean.stat().st_mtime_ns == clean_stat.st_mtime_ns
-    assert sorted(os.listdir(tmp_path)) == ["clean.yaml", "deploy.yaml"]  # no temp files left
-    assert f"fixed PSS018 {SC}.capabilities.drop (safe)" in err
-    assert f"unsafe fix not applied PSS002 {SC}.privileged (use --unsafe-fixes)" in err
+    lines = [ln for ln in err.splitlines() if not ln.startswith("kubeward: note: ")]
+    assert lines == [
+        f"{deploy}:17: not fixed PSS014 {SC}.allowPrivilegeEscalation: held back: the API server rejects "
+        "allowPrivilegeEscalation: false together with privileged: true "
+        f"(at {SC}.privileged); valid together with PSS002's unsafe fix (--unsafe-fixes)",
+        "kubeward: unsafe fixes not applied (use --unsafe-fixes): PSS002",
+        "kubeward: fixed 0 findings in 0 files; 1 held back (the result would be invalid), "
+        "1 unsafe fix not applied (--unsafe-fixes)",
+    ]
+    assert err.splitlines()[-1].startswith("kubeward: fixed ")  # the summary is last
     assert "PSS002" in out  # the report of what remains
-    code, out, err = invoke(str(tmp_path), "--check", "PSS002", "--check", "CTR002",
+    code, out, err = invoke(str(tmp_path), "--check", "PSS002", "--check", "CTR013",
                             "--unsafe-fixes")
     assert code == 0
-    assert "privileged: false" in deploy.read_text()
-    code, _out, err = invoke(str(tmp_path), "--check", "PSS002", "--check", "CTR002",
+    assert deploy.read_text() == DEPLOY.replace(
+        "privileged: true\n", "privileged: false\n          allowPrivilegeEscalation: false\n")
+    assert stat.S_IMODE(deploy.stat().st_mode) == 0o640
+    assert sorted(os.listdir(tmp_path)) == ["clean.yaml", "deploy.yaml"]  # no temp files left
+    assert err.splitlines() == [f"{deploy}: fixed 2 findings (PSS002, PSS014)",
+                                "kubeward: fixed 2 findings in 1 file"]
+    code, _out, err = invoke(str(tmp_path), "--check", "PSS002", "--check", "CTR013",
                              "--unsafe-fixes")
     assert code == 0 and "fixed 0 findings in 0 files" in err
 
@@ -193,8 +210,10 @@ def test_display_only_and_generic_remove(tmp_path, test_checks):
     code, out, err = invoke(str(p), "--check", "TST001", "--check", "TST002")
     assert code == 1  # TST001 remains: display-only
     assert p.read_text() == text.replace("    example.com/insecure: \"true\"   # remove me\n", "")
-    assert f"{p}:3: suggestion TST001 metadata: Add a ResourceQuota to the namespace." in err
-    assert f"{p}:6: fixed TST002 metadata.annotations[\"example.com/insecure\"] (safe)" in err
+    assert err.splitlines() == [
+        f"{p}: fixed 1 finding (TST002)",
+        "kubeward: fixed 1 finding in 1 file; 1 suggestion in the report (display-only)"]
+    assert "TST001" in out and "Add a ResourceQuota to the namespace." in out
 
 
 def test_test_checks_do_not_leak():
@@ -232,11 +251,18 @@ def test_diff_never_shows_secret_values(tmp_path):
 
 def test_symlink_target_is_written_and_read_only_mode_kept(tmp_path):
     real = tmp_path / "real.yaml"
-    real.write_text(DEPLOY.replace("privileged: true", "privileged: false"))
+    text = DEPLOY.replace("privileged: true", "privileged: false")
+    real.write_text(text)
     os.chmod(real, 0o444)
     link = tmp_path / "link.yaml"
     link.symlink_to(real)
+    # a read-only file is refused by default: exit 2, one line naming it
     code, _out, err = invoke(str(link), "--check", "CTR013")
+    assert code == 2 and real.read_text() == text
+    assert f"{link}: read-only file; not written (--force-write replaces it)" in err.splitlines()
+    assert err.splitlines()[-1] == "kubeward: fixed 0 findings in 0 files; 1 could not be fixed, " \
+        "1 file left unchanged (errors above)"
+    code, _out, err = invoke(str(link), "--check", "CTR013", "--force-write")
     assert code == 0, err
     assert link.is_symlink() and "allowPrivilegeEscalation: false" in real.read_text()
     assert stat.S_IMODE(real.stat().st_mode) == 0o444

@@ -1,9 +1,16 @@
 """Property-based tests: generated manifests in many layouts (indent 2/3/4,
 dash offsets, compact or spaced list items, flow and block collections,
 comments, quoting, block scalars, CRLF, several documents, List objects)
-are fixed with every check's fixes (``--unsafe-fixes``), and then
+are fixed with every check's fixes (``--unsafe-fixes``), inside varied
+document structure (separators at the end of the file with and without a
+line break, ``...`` end markers, ``%YAML`` directives, comments before the
+first ``---``, a byte order mark, CRLF, tabs in flow style, empty
+documents, a last line without a line break, very long lines), and then
 
 * every fix applies (nothing reported as "could not fix");
+* every object of the result is valid against the target version's OpenAPI
+  schema and adds no violation of the encoded API rules
+  (:mod:`kubeward.fix.validity`);
 * the file parses, equals the original with exactly the applied edits (as
   data) and differs only in the lines of the edited paths;
 * scanning again reports none of the fixed findings;
@@ -18,13 +25,16 @@ import random
 import re
 import tempfile
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubeward.engine import ScanOptions
 from kubeward.fix.rewrite import parse_data
 from kubeward.fix.run import fix_paths
+from kubeward.fix.validity import violations
 from tests.fix.oracle import applied_edits, expected_data, line_violations
+from tests.schema_check import schema_errors
 
 
 class Style:
@@ -124,6 +134,8 @@ def pod_spec(r: random.Random) -> dict:
     for f in ("hostPID", "hostNetwork", "automountServiceAccountToken"):
         if r.random() < 0.3:
             spec[f] = True
+    if r.random() < 0.15:
+        spec["os"] = {"name": r.choice(["linux", "windows"])}
     psc = r.choice(["absent", {}, {"runAsUser": 0}, {"seccompProfile": {"type": "Unconfined"}}])
     if psc != "absent":
         spec["securityContext"] = psc
@@ -165,20 +177,50 @@ def document(r: random.Random, n: int) -> dict:
                       for i in range(r.randint(1, 2))]}
 
 
-def manifest_text(seed: int) -> str:
+#: document-structure variations the splicer must survive (issue 12)
+STRUCTURES = ("directive", "comment-first", "bom", "trailing-sep", "trailing-sep-nl",
+              "end-marker", "empty-docs", "tab-flow", "long-line")
+
+
+def manifest_text(seed: int, structures: tuple = ()) -> str:
+    """A generated manifest; ``structures`` forces variations of
+    :data:`STRUCTURES` (otherwise each is drawn at random)."""
     r = random.Random(seed)
     s = Style(r)
+    want = set(structures) or {x for x in STRUCTURES if r.random() < 0.15}
     parts = []
     for n in range(r.randint(1, 3)):
         out: list = []
-        emit_map(document(r, n), 0, out, s)
+        doc = document(r, n)
+        if "long-line" in want and n == 0:
+            doc.setdefault("metadata", {}).setdefault("annotations", {})["long"] = "x" * 20000
+        emit_map(doc, 0, out, s)
         parts.append("\n".join(out))
+    if "tab-flow" in want:
+        parts.append("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tabs,\tlabels: "
+                     "{a: b,\tc: d}}\ndata: {k: v,\tk2: v2}")
     sep = r.choice(["---", "--- # next", "---\n# next object", "...\n---", "\n---\n"])
+    if "empty-docs" in want:
+        sep = "---\n---\n# nothing here\n---"
+    if "end-marker" in want:
+        sep = "...\n---"
     text = ("---\n" if r.random() < 0.3 else "") + f"\n{sep}\n".join(parts)
-    if r.random() < 0.8:
+    if "comment-first" in want:
+        text = "# generated\n# by a tool\n---\n" + text.removeprefix("---\n")
+    if "directive" in want:
+        text = "%YAML 1.1\n---\n" + text.removeprefix("---\n")
+    if r.random() < 0.8 or "end-marker" in want:
         text += "\n"
+    if "end-marker" in want:
+        text += "...\n"
+    if "trailing-sep" in want:
+        text = text.rstrip("\n") + "\n---"
+    elif "trailing-sep-nl" in want:
+        text = text.rstrip("\n") + "\n---\n"
     if r.random() < 0.2:
         text = text.replace("\n", "\r\n")
+    if "bom" in want:
+        text = "\ufeff" + text
     return text
 
 
@@ -203,10 +245,11 @@ def check_fix(text: str) -> None:
             problems = [p for p in problems
                         if not re.search(r"[|>]-?\s*(#.*)?'$", p)]
         assert problems == []
+        check_objects_valid(text, new)
         fixed_keys = {(f.check_id, f.doc_index, f.object.name, f.path) for f in run.applied}
         assert not [f for f in run.after.findings
                     if (f.check_id, f.doc_index, f.object.name, f.path) in fixed_keys]
-        assert text.endswith("\n") == new.endswith("\n")
+        assert text.endswith(("\n", "---")) == new.endswith(("\n", "---"))
         assert ("\r\n" in text) == ("\r\n" in new)
         again = fix_paths([path], ScanOptions(), unsafe=True)
         assert not again.applied and not again.failed
@@ -214,10 +257,53 @@ def check_fix(text: str) -> None:
             assert fh.read() == new
 
 
+def _objects(docs: list) -> list:
+    out = []
+    for d in docs:
+        if isinstance(d, dict) and d.get("kind") == "List":
+            out += [i for i in d.get("items") or [] if isinstance(i, dict)]
+        elif isinstance(d, dict):
+            out.append(d)
+    return out
+
+
+def check_objects_valid(old: str, new: str, is_json: bool = False) -> None:
+    """Every object of ``new`` is schema-valid (1.35) when its original
+    was, and adds no violation of the encoded API rules."""
+    before = _objects(parse_data(old.lstrip("\ufeff"), is_json))
+    after = _objects(parse_data(new.lstrip("\ufeff"), is_json))
+    assert len(before) == len(after)
+    for a, b in zip(before, after):
+        if schema_errors(a) == []:
+            assert schema_errors(b) == [], (b.get("kind"), schema_errors(b))
+        added = [v for v in violations(b, (1, 35)) if v not in set(violations(a, (1, 35)))]
+        assert added == [], added
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 2**32 - 1))
 def test_fix_generated_manifests(seed):
     check_fix(manifest_text(seed))
+
+
+@pytest.mark.parametrize("structure", STRUCTURES)
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_fix_every_document_structure(structure, seed):
+    check_fix(manifest_text(seed, (structure,)))
+
+
+def test_generator_makes_each_structure():
+    got = {x: manifest_text(7, (x,)) for x in STRUCTURES}
+    assert got["directive"].lstrip("\ufeff").startswith("%YAML 1.1\n---\n")
+    assert got["comment-first"].startswith("# generated\n")
+    assert got["bom"].startswith("\ufeff")
+    assert got["trailing-sep"].endswith("\n---") and got["trailing-sep-nl"].endswith("\n---\n")
+    assert "\n...\n---" in got["end-marker"].replace("\r\n", "\n") or \
+        got["end-marker"].replace("\r\n", "\n").endswith("...\n")
+    assert "---\n---\n# nothing here" in got["empty-docs"].replace("\r\n", "\n")
+    assert ",\tlabels:" in got["tab-flow"]
+    assert "x" * 20000 in got["long-line"]
 
 
 def test_generator_covers_layouts():
@@ -254,6 +340,7 @@ def check_fix_json(seed: int) -> None:
             new = fh.read()
         edits = applied_edits(run).get(path, {})
         assert json.loads(new) == expected_data(text, edits, True)[0]
+        check_objects_valid(text, new, True)
         if edits and indent is not None:  # pretty JSON stays pretty, with its indent
             want = json.dumps(json.loads(new), indent=indent) + ("\n" if text.endswith("\n") else "")
             assert new == want

@@ -1,0 +1,107 @@
+"""Service time of the admission webhook's cross-resource checks
+(``--cluster --cross-checks``), in process: a cluster view of the objects
+the webhook watches (RBAC, ServiceAccounts, Services, NetworkPolicies,
+Ingresses, LimitRanges, quotas, PDBs, HPAs) taken from the realistic corpus
+(``bench/realistic.py``), then AdmissionReviews of the corpus's Deployments
+(UPDATE, so each replaces its stored version) answered one after the other.
+Prints the per-review time percentiles, with and without cross checks.
+
+    python bench/admission_cross_bench.py --docs 20000 --view 10000 --reviews 2000
+
+This is the time one server worker spends per review, not the latency an
+API server sees at a given rate (``bench/admission_bench.py --rate`` measures
+that, without a cluster view): at R reviews/s over W workers, queueing stays
+small while R/W times this service time is well below one second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from realistic import generate  # noqa: E402
+
+
+class View:
+    """The part of ``WatchedNamespaces`` the policy reads: labels and the
+    context objects of a namespace plus the cluster-scoped ones."""
+
+    has_context = True
+    source = "benchmark"
+
+    def __init__(self, objects):
+        self.by_ns: dict = {}
+        for o in objects:
+            self.by_ns.setdefault(o.namespace, []).append(o)
+        self.version = 1
+
+    def labels(self, name):
+        return {}
+
+    def ready(self):
+        return True
+
+    def context(self, namespace):
+        return [*self.by_ns.get(None, ()), *(self.by_ns.get(namespace, ()) if namespace else ())]
+
+
+def percentile(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * p))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--docs", type=int, default=20000, help="corpus size")
+    ap.add_argument("--view", type=int, default=10000, help="objects in the cluster view")
+    ap.add_argument("--reviews", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    from kubeward.admission.namespaces import CONTEXT_KINDS
+    from kubeward.admission.policy import AdmissionPolicy
+    from kubeward.loading.files import load_paths
+
+    folder = os.path.join(tempfile.gettempdir(), f"kubeward-realistic-{args.docs}-{args.seed}")
+    if not os.path.isdir(folder):
+        generate(folder, args.docs, args.seed)
+    objects = load_paths([folder]).objects
+    kinds = {k for _, k in CONTEXT_KINDS}
+    view_objs = [o for o in objects if o.kind in kinds][:args.view]
+    deployments = [o for o in objects if o.kind == "Deployment"]
+    result = {"corpusDocuments": args.docs, "viewObjects": len(view_objs),
+              "reviews": args.reviews}
+    for cross in (False, True):
+        policy = AdmissionPolicy()
+        if cross:
+            policy.set_namespaces(View(view_objs))
+        times = []
+        denied = 0
+        for i in range(args.reviews):
+            d = deployments[i % len(deployments)]
+            review = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                      "request": {"uid": str(i), "operation": "UPDATE",
+                                  "namespace": d.namespace, "name": d.name,
+                                  "kind": {"group": "apps", "version": "v1",
+                                           "kind": "Deployment"},
+                                  "userInfo": {"username": "alice"},
+                                  "object": json.loads(json.dumps(d.raw))}}
+            t = time.perf_counter()
+            out = policy.validate(review)
+            times.append(time.perf_counter() - t)
+            denied += not out.response["allowed"]
+        key = "crossChecks" if cross else "perObjectOnly"
+        result[key] = {"p50Ms": round(percentile(times, 0.5) * 1000, 2),
+                       "p99Ms": round(percentile(times, 0.99) * 1000, 2),
+                       "maxMs": round(max(times) * 1000, 2), "denied": denied}
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
