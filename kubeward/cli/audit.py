@@ -34,6 +34,14 @@ from kubeward.cli.common import (build_options, display_options, emit_report, fa
               help="Objects per list request (limit/continue paging).")
 @click.option("--watch-timeout", type=click.IntRange(1, 3600), default=300, show_default=True,
               help="Seconds before a watch stream is renewed (timeoutSeconds).")
+@click.option("--attack-paths", "attack_paths", is_flag=True,
+              help="Add the attack-path summary (text, JSON, HTML).")
+@click.option("--history", "history_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Record the findings in a SQLite history file (with --watch: one record "
+                   "per --history-interval).")
+@click.option("--history-interval", type=click.FloatRange(0.1, None), default=300.0,
+              show_default=True, metavar="SECONDS",
+              help="With --watch and --history: seconds between two records.")
 @click.option("--duration", type=float, default=None, hidden=True,
               help="Stop watching after this many seconds (for tests and demos).")
 @click.option("--admission-policies", "admission_policies", multiple=True, metavar="PATH",
@@ -46,7 +54,8 @@ from kubeward.cli.common import (build_options, display_options, emit_report, fa
 def audit(ctx, kubeconfig, kube_context, namespace, all_namespaces, outputs, config_path,
           frameworks, k8s_version, fail_on, checks, skip_checks, show_suppressed, color, severity,
           group_by, rules, watch, metrics_address, metrics_port, policy_reports, page_size,
-          watch_timeout, duration, admission_policies):
+          watch_timeout, attack_paths, history_path, history_interval, duration,
+          admission_policies):
     """Audit the objects of a live cluster with the same checks as scan.
 
     Reads every kind the checks need (list with limit/continue), reports a Pod
@@ -77,6 +86,12 @@ def audit(ctx, kubeconfig, kube_context, namespace, all_namespaces, outputs, con
         from kubeward.loading.files import load_paths
         loaded = load_paths(list(admission_policies), {})
         extra, extra_errors = loaded.objects, extra_errors + loaded.errors
+    if history_path:
+        from kubeward.history import HistoryError, check
+        try:
+            check(history_path)
+        except HistoryError as e:
+            fail(str(e))
     if watch or policy_reports:
         _need_prometheus(watch)
     try:
@@ -99,10 +114,62 @@ def audit(ctx, kubeconfig, kube_context, namespace, all_namespaces, outputs, con
         click.echo(f"kubeward: warning: {w}", err=True)
     emit = dict(fail_on=fail_on, show_suppressed=show_suppressed, color=color,
                 config=options.config, severity=severity, group_by=group_by)
+    views = _Views(options, outputs, attack_paths, history_path, history_interval,
+                   kube_context or "current context")
     if not watch:
-        sys.exit(emit_report(report, outputs, **emit))
+        sys.exit(emit_report(report, outputs, **emit, extra=views.extra(report, record=True)))
     _watch(client, snap, options, namespace, outputs, emit, metrics_address, metrics_port,
-           policy_reports, watch_timeout, duration)
+           policy_reports, watch_timeout, duration, views)
+
+
+class _Views:
+    """Compliance, attack paths and history for the reports of ``audit``."""
+
+    def __init__(self, options, outputs, attack_paths, history, interval, context):
+        self.options, self.outputs = options, outputs
+        self.attack_paths, self.history, self.interval = attack_paths, history, interval
+        self.inputs = [f"cluster ({context})"]
+        self.last_run: int | None = None
+
+    def extra(self, report, record: bool, outputs=None) -> dict:
+        from kubeward.cli.common import add_views
+
+        extra: dict = {}
+        if report.frameworks:
+            from kubeward.compliance import summarize
+            extra["compliance"] = summarize(report)
+        history = self.history if record else None
+        add_views(report, self.options, outputs or self.outputs, extra,
+                  attack_paths=self.attack_paths, history=history, command="audit",
+                  inputs=self.inputs)
+        if record and self.history:
+            self.last_run = extra["history"]["run"]
+        elif self.history and self.last_run is not None:
+            from kubeward.history import view
+            extra["history"] = view(self.history, self.last_run)
+        return extra
+
+    def record(self, report) -> None:
+        from kubeward.history import record
+
+        compliance = None
+        if report.frameworks:
+            from kubeward.compliance import summarize
+            compliance = summarize(report)
+        self.last_run = record(self.history, report, command="audit", inputs=self.inputs,
+                               compliance=compliance)
+
+
+def record_every(interval: float, latest, stop, record) -> int:
+    """Call ``record(latest())`` every ``interval`` seconds until ``stop`` (an
+    Event) is set; returns how many records were made."""
+    n = 0
+    while not stop.wait(interval):
+        report = latest()
+        if report is not None:
+            record(report)
+            n += 1
+    return n
 
 
 def _need_prometheus(watch: bool) -> None:
@@ -122,7 +189,7 @@ def _parse_version(git_version: str):
 
 
 def _watch(client, snap, options, namespace, outputs, emit, metrics_address, metrics_port,
-           policy_reports, watch_timeout, duration):
+           policy_reports, watch_timeout, duration, views):
     import signal
     import threading
 
@@ -138,8 +205,9 @@ def _watch(client, snap, options, namespace, outputs, emit, metrics_address, met
     holder: dict = {}
 
     def publish(previous, report):
+        holder["latest"] = report
         if previous is None:
-            emit_report(report, outputs, **emit)
+            emit_report(report, outputs, **emit, extra=views.extra(report, record=True))
         else:
             new, resolved = diff(previous, report)
             for f in new:
@@ -148,7 +216,8 @@ def _watch(client, snap, options, namespace, outputs, emit, metrics_address, met
             for f in resolved:
                 click.echo(f"resolved: {f.check_id} {f.object.display()} {f.field_path}")
             if file_outputs:
-                emit_report(report, file_outputs, **emit)
+                emit_report(report, file_outputs, **emit,
+                            extra=views.extra(report, record=False, outputs=file_outputs))
             sys.stdout.flush()
         if writer is not None:
             auditor = holder.get("auditor")
@@ -172,6 +241,20 @@ def _watch(client, snap, options, namespace, outputs, emit, metrics_address, met
     def on_signal(signum, frame):
         stop.set()
 
+    recorder = None
+    if views.history:
+        from kubeward.history import HistoryError
+
+        def record_safely(report):
+            try:
+                views.record(report)
+            except HistoryError as e:
+                _log(f"history: {e}")
+
+        recorder = threading.Thread(
+            target=record_every, args=(views.interval, lambda: holder.get("latest"), stop,
+                                       record_safely), daemon=True, name="kubeward-history")
+
     previous_handlers = {}
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
@@ -180,8 +263,13 @@ def _watch(client, snap, options, namespace, outputs, emit, metrics_address, met
             pass
     try:
         auditor.start()
+        if recorder is not None:
+            recorder.start()
         stop.wait(duration)
     finally:
+        stop.set()
+        if recorder is not None:
+            recorder.join(5)
         for sig, handler in previous_handlers.items():
             signal.signal(sig, handler)
         auditor.stop()

@@ -267,3 +267,31 @@ def with_usage_errors(f):
         except UsageError as e:
             fail(str(e))
     return wrapper
+
+
+def wants_html(outputs) -> bool:
+    return any(fmt == "html" for fmt, _ in parse_outputs(outputs))
+
+
+def add_views(report, options, outputs, extra: dict, *, attack_paths: bool = False,
+              history: str | None = None, command: str = "scan", inputs=()) -> None:
+    """The views a report may carry besides its findings: the attack paths
+    (``--attack-paths``, and always for ``-o html``) and the history
+    (``--history FILE``: this run is recorded first, so the trend includes
+    it). They go into ``extra`` for the renderers."""
+    if attack_paths or wants_html(outputs):
+        if report.scanned or not report.objects:
+            from kubeward.cli.attack import attack_paths as build
+            extra["attackPaths"] = build(report.scanned, options)
+            extra["attackPathsShown"] = attack_paths
+        else:
+            report.notes.append("attack paths need every object in one process: not "
+                                "available with --jobs when no cross-object check runs")
+    if history:
+        from kubeward.history import HistoryError, record, view
+        try:
+            run_id = record(history, report, command=command, inputs=list(inputs),
+                            compliance=extra.get("compliance"))
+            extra["history"] = view(history, run_id)
+        except HistoryError as e:
+            fail(str(e))

@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "network": "kubeward.cli.network:network",
     "rbac": "kubeward.cli.rbac:rbac",
     "generate": "kubeward.cli.generate:generate",
+    "paths": "kubeward.cli.attack:paths",
+    "history": "kubeward.cli.history:history",
 }
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2

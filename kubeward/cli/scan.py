@@ -48,12 +48,19 @@ from kubeward.cli.common import (build_options, display_options, emit_report, re
 @click.option("-n", "--namespace", metavar="NS",
               help="Namespace of objects without metadata.namespace, as `kubectl apply -n NS` "
                    "and `helm install -n NS` place them (cluster-scoped kinds excepted).")
+@click.option("--attack-paths", "attack_paths", is_flag=True,
+              help="Add the attack-path summary (text, JSON, HTML); `kubeward paths` shows "
+                   "every step.")
+@click.option("--history", "history_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Record this run in a SQLite history file; the HTML report shows the "
+                   "trend and what was introduced or fixed since the previous run.")
 @click.pass_context
 @with_usage_errors
 def scan(cctx, paths, outputs, config_path, frameworks, k8s_version, fail_on, checks,
          skip_checks, show_suppressed, color, severity, group_by, rules, jobs, complete,
          helm_values, helm_set, allow_remote_bases, baseline_path, write_baseline_path,
-         changed_since, context_paths, namespace, admission_policies):
+         changed_since, context_paths, namespace, admission_policies, attack_paths,
+         history_path):
     """Scan manifests: files, directories (recursive *.yaml, *.yml, *.json) or - for stdin.
 
     A directory holding Chart.yaml is rendered with Helm, one holding
@@ -118,6 +125,9 @@ def scan(cctx, paths, outputs, config_path, frameworks, k8s_version, fail_on, ch
             summarize = None
         if summarize is not None:
             extra["compliance"] = summarize(report)
+    from kubeward.cli.common import add_views
+    add_views(report, options, outputs, extra, attack_paths=attack_paths,
+              history=history_path, command="scan", inputs=paths)
     if known is not None:
         from kubeward.baseline import filter_new
         report.findings, old = filter_new(report.findings, known)

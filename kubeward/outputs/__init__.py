@@ -16,6 +16,7 @@ FORMATS: dict[str, str] = {
     "markdown": "kubeward.outputs.markdown:render",
     "github": "kubeward.outputs.github:render",
     "codequality": "kubeward.outputs.codequality:render",
+    "html": "kubeward.outputs.html:render",
 }
 
 

@@ -40,6 +40,11 @@ def _skeleton(report, ctx) -> dict:
     compliance = ctx.extra.get("compliance")
     if compliance is not None:
         d["compliance"] = compliance
+    if ctx.extra.get("attackPathsShown"):
+        d["attackPaths"] = ctx.extra["attackPaths"]
+    history = ctx.extra.get("history")
+    if history is not None:
+        d["history"] = {k: history[k] for k in ("file", "run", "previous", "introduced", "fixed")}
     return d
 
 

@@ -14,6 +14,9 @@ from kubeward.wording import plural
 MAX_CHARS = 60_000
 
 
+ATTACK_PATHS = 5  # rows of the attack-path table
+
+
 def _cell(text: object) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
@@ -52,6 +55,15 @@ def markdown(report, ctx) -> str:
     hidden = (f"{s['hidden']} not shown (--severity); " if s.get("hidden") else "")
     head += ["", f"{plural(s['objectsScanned'], 'object')} in {plural(s['files'], 'file')}; "
              f"{hidden}{s['suppressed']} suppressed; {plural(s['errors'], 'error')}."]
+    paths = ctx.extra.get("attackPaths") if ctx.extra.get("attackPathsShown") else None
+    if paths is not None:  # scan --attack-paths: the top ones, never cut
+        head += ["", f"### Attack paths: {paths['count']}"]
+        if paths["paths"]:
+            head += ["", "| # | Score | Path | Cheapest cut |", "| ---: | ---: | --- | --- |"]
+            for p in paths["paths"][:ATTACK_PATHS]:
+                c = p["cheapestCut"]
+                head.append(f"| {p['rank']} | {p['score']} | {_cell(p['title'])} "
+                            f"| {_cell(c['object'])} {_code(c['field']).replace('|', chr(92) + '|')} |")
     body: list[str] = []
     if report.errors:
         body += ["", "### Errors", ""]

@@ -172,6 +172,11 @@ def _render(report, out, ctx) -> None:
         for line in text_lines(ctx.extra["compliance"]):
             w.line(line)
         w.line("")
+    if ctx.extra.get("attackPathsShown"):
+        from kubeward.attackpaths import summary_lines
+        for line in summary_lines(ctx.extra["attackPaths"]):
+            w.line(line)
+        w.line("")
     for n in report.notes:
         w.line((f"note: {n}", "yellow"))
     _summary_table(w, report)
