@@ -116,11 +116,11 @@ def trend_svg(runs: list[dict]) -> str:
 
 
 def _groups(report, ctx) -> list[dict]:
-    from kubeward.outputs.text import _source_line, mask_line, sensitive_lines, MAX_SOURCE_LINE
+    from kubeward.outputs.text import shown_lines, source_snippet
     from kubeward.outputs.util import doc_anchor, rel_path, shown_findings
 
     findings = shown_findings(report, ctx)
-    secret = sensitive_lines(findings)
+    wanted = shown_lines(findings)
     cache: dict = {}
     groups: dict[tuple, dict] = {}
     for f in findings:
@@ -134,11 +134,7 @@ def _groups(report, ctx) -> list[dict]:
                                "file": rel_path(f.file, ctx.scan_root), "findings": [],
                                "worst": f.severity}
         g["worst"] = max(g["worst"], f.severity)
-        src = _source_line(cache, f.file, f.line)
-        if src is not None and len(src) > MAX_SOURCE_LINE:
-            src = None
-        if src is not None and (f.file, f.line) in secret:
-            src = mask_line(src)
+        src = None if f.file.startswith(("<", "cluster:")) else source_snippet(cache, f, wanted)
         g["findings"].append({
             "severity": f.severity.label, "checkId": f.check_id, "checkName": f.check_name,
             "line": f.line, "column": f.column, "field": f.field_path, "message": f.message,

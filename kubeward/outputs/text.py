@@ -144,6 +144,23 @@ def _summary_table(w: _Writer, report) -> None:
 MAX_SOURCE_LINE = 200
 
 
+def shown_lines(findings) -> dict:
+    """file -> the lines the findings show (only those need masking)."""
+    wanted: dict = {}
+    for f in findings:
+        wanted.setdefault(f.file, set()).add(f.line)
+    return wanted
+
+
+def source_snippet(cache: dict, f, wanted: dict) -> str | None:
+    """The source line a finding points at, as every output shows it: any
+    value that may hold a secret masked by what the line holds
+    (:mod:`kubeward.redact`), never by which findings are shown; None for a
+    line too long to show safely (minified JSON may hold anything)."""
+    src = _source_line(cache, f.file, f.line, wanted.get(f.file))
+    return None if src is not None and len(src) > MAX_SOURCE_LINE else src
+
+
 def render(report, out, ctx) -> None:
     from kubeward.gcpause import gc_paused
 
@@ -158,9 +175,7 @@ def _render(report, out, ctx) -> None:
     w = _Writer(out, bool(ctx.color))
     cache: dict = {}
     shown = shown_findings(report, ctx)
-    wanted: dict = {}  # file -> the lines shown from it (only those need masking)
-    for f in shown:
-        wanted.setdefault(f.file, set()).add(f.line)
+    wanted = shown_lines(shown)
     group_by = ctx.group_by or "file"
     for title, group in grouped(shown, group_by):
         w.line((title, "bold underline"))
@@ -204,11 +219,7 @@ def _finding(w: _Writer, f, cache: dict, wanted: dict, where: bool) -> None:
     w.line(f"  {pos}", (f"{sev.upper():8}", style), " ", (f.check_id, "bold"), f" {f.message}",
            (tag, "dim"))
     w.line(("      " + f"{f.object.display()}  field: {f.field_path}", "dim"))
-    # the snippet is masked by what the line holds (kubeward.redact), not by
-    # which findings are shown
-    src = None if live else _source_line(cache, f.file, f.line, wanted.get(f.file))
-    if src is not None and len(src) > MAX_SOURCE_LINE:
-        src = None  # minified JSON and the like: the line may hold anything
+    src = None if live else source_snippet(cache, f, wanted)
     if src is not None and src.strip():
         src = src.rstrip().expandtabs(1)
         gutter = f"{f.line:>4}"
