@@ -12,7 +12,6 @@ where an error is expected), the score, and compile and evaluation times of
 three typical policy expressions on a Deployment (the data converted on
 every call, as each library's simplest API does). Results: docs/policies.md.
 """
-import sys
 import time
 CASES = [
  # (expr, vars, expected)  expected: value or "ERR"
@@ -125,7 +124,10 @@ def norm(x):
     return x
 
 def main():
-    name = sys.argv[1]
+    import argparse
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("library", choices=sorted(LIBS), help="the CEL runtime to measure")
+    name = ap.parse_args().library
     compile_, run = LIBS[name]()
     ok = 0
     results = []

@@ -13,8 +13,8 @@ import yaml
 from kubeward.admission.manifests import ManifestOptions, render
 from kubeward.fix import jsonpatch
 
-from .conftest import start_server
-from .workloads import review, workload
+from kwtest.admission import start_server
+from kwtest.workloads import review, workload
 
 
 def _many(n: int) -> dict:
@@ -101,7 +101,7 @@ def test_healthz_answers_while_a_large_review_is_decided(pki, tmp_path):
     try:
         t.start()
         assert entered.wait(10)
-        from .conftest import Client
+        from kwtest.admission import Client
         other = Client(r.port, pki.client_context())
         try:
             assert other.request("GET", "/healthz")[:2] == (200, b"ok\n")  # not frozen
@@ -136,7 +136,7 @@ def test_inflight_reviews_are_bounded(pki, tmp_path):
     _blocking_policy(r, release, entered)
     big = review(workload("Pod", _many(200)))
     results: list = []
-    from .conftest import Client
+    from kwtest.admission import Client
 
     def one():
         c = Client(r.port, pki.client_context())
@@ -193,7 +193,7 @@ def test_network_policy_admits_the_api_server_only():
 
 
 def test_api_server_cidr_option(tmp_path):
-    from tests.kw_testlib import run
+    from kwtest.cli import run
 
     r = run(["admission", "manifests", "--cert-manager", "--api-server-cidr", "10.1.2.3/16"])
     assert r.exit_code == 0 and "cidr: 10.1.0.0/16" in r.output

@@ -13,7 +13,7 @@ import pytest
 
 from kubeward import attackpaths
 from kubeward.checks.base import registry
-from kw_testlib import run
+from kwtest.cli import run
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "attack-path"

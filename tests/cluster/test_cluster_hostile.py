@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fakeapi import _status
+from kwtest.fakeapi import _status
 from kubeward.cli.main import cli
 from kubeward.cluster import client as client_mod
 

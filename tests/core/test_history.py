@@ -10,7 +10,7 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
-from kw_testlib import run
+from kwtest.cli import run
 
 ROOT = Path(__file__).resolve().parents[2]
 INSECURE = ROOT / "examples" / "insecure-app"

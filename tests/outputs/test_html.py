@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kw_testlib import run
+from kwtest.cli import run
 
 ROOT = Path(__file__).resolve().parents[2]
 SEVERITIES = ["critical", "high", "medium", "low", "info"]

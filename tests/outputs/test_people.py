@@ -88,7 +88,8 @@ def test_text_default_exact_lines():
 
 
 def test_concise_exact_lines_most_severe_first_in_each_file():
-    r = run(["scan", "-o", "concise", *CHECKS, "--check", "RBAC001", "examples"])
+    r = run(["scan", "-o", "concise", *CHECKS, "--check", "RBAC001", "examples/insecure-app",
+             "examples/hardened-app"])
     assert r.exit_code == 1
     assert r.stdout.splitlines() == [
         PSS002, HOSTNET, HOSTPID, NET002, RBAC001,
@@ -111,7 +112,7 @@ def test_concise_on_the_hardened_example_is_one_line():
 ])
 def test_group_by_concise(group_by, expected):
     r = run(["scan", "-o", "concise", *CHECKS, "--check", "RBAC001", "--group-by", group_by,
-             "examples"])
+             "examples/insecure-app", "examples/hardened-app"])
     assert r.stdout.splitlines()[:-1] == expected
 
 

@@ -364,7 +364,7 @@ def test_webhook_enforces_a_rule(tmp_path):
     from kubeward.admission.policy import AdmissionPolicy
     from kubeward.config import Config
     from kubeward.engine import ScanOptions
-    from tests.admission.workloads import review
+    from kwtest.workloads import review
 
     _rules(tmp_path, """\
         rules:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.policy.vaplib import binding, deployment, messages, namespace, policy, verdicts
+from kwtest.vaplib import binding, deployment, messages, namespace, policy, verdicts
 
 DENY = "ValidatingAdmissionPolicy 'p' with binding 'b' denied request: "
 

@@ -15,7 +15,7 @@ from kubeward.engine import MAX_FINDINGS_PER_OBJECT, ScanOptions, scan
 from kubeward.fix.run import fix_paths
 from kubeward.loading.files import MAX_FILE_BYTES, load_paths
 from kubeward.loading.yamldoc import DocumentError, parse_documents
-from tests.kw_testlib import run
+from kwtest.cli import run
 
 POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {}\nspec:\n  containers:\n" \
       "    - name: a\n      image: nginx:1.27\n"

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from kubeward.loading import helm
-from tests.kw_testlib import run
+from kwtest.cli import run
 
 needs_sdk = pytest.mark.skipif(helm._sdk() is None, reason="helm-python-sdk not installed")
 TOKEN = "ci-token-Zq8Lm3Vr7Tx2"

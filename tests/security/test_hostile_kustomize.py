@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from kubeward.loading import kustomize
-from tests.kw_testlib import run
+from kwtest.cli import run
 
 pytestmark = pytest.mark.skipif(kustomize.builder() is None, reason="no kustomize builder")
 

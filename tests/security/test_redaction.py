@@ -13,7 +13,7 @@ from kubeward.engine import ScanOptions, scan
 from kubeward.fix.run import fix_paths
 from kubeward.outputs import FORMATS, RenderContext, get_renderer
 from kubeward.redact import REDACTED, mask_source, redact_text
-from tests.kw_testlib import run
+from kwtest.cli import run
 
 SECRETS = ("Env-Literal-4711", "Arg-Literal-9731", "Json-Literal-5555", "Merge-Literal-1212",
            "Ann-Literal-7070", "Flow-Literal-4242")
