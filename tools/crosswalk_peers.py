@@ -15,36 +15,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import yaml
+from kubeward.checks import crosswalk
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "checks"
 
 
-def _norm(rule: str) -> str:
-    """KSV-0001 and KSV001 are the same Trivy rule."""
-    m = re.fullmatch(r"KSV-?0*(\d+)", rule)
-    return f"KSV{int(m.group(1)):03d}" if m else rule
-
-
 def cases(tool: str) -> list[tuple[str, str, Path, bool]]:
     """(rule, check, fixture file, should fail) for the tool's equivalents."""
-    data = yaml.safe_load((ROOT / "kubeward" / "data" / "crosswalk.yaml").read_text())
     out = []
-    for rule, entry in (data.get(tool) or {}).items():
-        for m in entry["maps"]:
-            if m["relation"] != "equivalent":
-                continue
+    for m in crosswalk.for_tool(tool):
+        if m.relation == "equivalent":
             for kind, fail in (("pass", False), ("fail", True)):
-                out.append((rule, m["check"], FIXTURES / m["check"] / f"{kind}-xw-{m['fixture']}.yaml",
-                            fail))
+                out.append((m.rule, m.check, FIXTURES / m.check / f"{kind}-xw-{m.fixture}.yaml", fail))
     return out
 
 
@@ -79,7 +68,7 @@ def run_trivy(exe: str, files: list[Path]) -> dict[str, set[str]]:
         for r in json.loads(proc.stdout or "{}").get("Results") or []:
             for m in r.get("Misconfigurations") or []:
                 if m.get("Status") == "FAIL":
-                    failed.setdefault(str(names[Path(r["Target"]).name]), set()).add(_norm(m["ID"]))
+                    failed.setdefault(str(names[Path(r["Target"]).name]), set()).add(crosswalk.normalise_rule(m["ID"]))
     return failed
 
 
@@ -97,7 +86,7 @@ def main(argv=None) -> int:
         failed = runner(exe, sorted({c[2] for c in cs}))
         agree = 0
         for rule, check, f, should_fail in cs:
-            got = _norm(rule) in failed.get(str(f), set())
+            got = crosswalk.normalise_rule(rule) in failed.get(str(f), set())
             if got == should_fail:
                 agree += 1
             else:

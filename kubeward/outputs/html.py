@@ -134,7 +134,7 @@ def _groups(report, ctx) -> list[dict]:
                                "file": rel_path(f.file, ctx.scan_root), "findings": [],
                                "worst": f.severity}
         g["worst"] = max(g["worst"], f.severity)
-        src = None if f.file.startswith(("<", "cluster:")) else source_snippet(cache, f, wanted)
+        src = source_snippet(cache, f, wanted)
         g["findings"].append({
             "severity": f.severity.label, "checkId": f.check_id, "checkName": f.check_name,
             "line": f.line, "column": f.column, "field": f.field_path, "message": f.message,
