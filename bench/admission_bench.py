@@ -16,11 +16,27 @@ Two load shapes:
   answers do, spread over the connections - the latency at that rate (what
   an API server sees; a closed loop hides queueing).
 
+With ``--cluster-view N`` the server runs with ``--cluster --cross-checks``
+against a fake Kubernetes API server (``tests/kwtest/fakeapi.py``, in this
+process) holding the first N objects of the kinds the webhook watches
+(``CONTEXT_KINDS``) of the realistic corpus (``bench/realistic.py``, 2N
+documents, ``--seed``; cached in the temporary folder as
+``kubeward-realistic-2N-SEED``) plus their Namespaces; once ``/readyz``
+says every worker has listed the view, the reviews are UPDATEs of the
+corpus's Deployments in the namespaces of the view, in an order shuffled by
+the seed. ``--warmup S`` first sends S seconds of the same load and
+does not count it: without it the figures include the first review of each
+namespace in each worker (which builds the namespace's shared RBAC
+analysis: the *cold* figure); with it (long enough to reach every
+namespace) they are the *steady-state* figure.
+
 Bounded: at most ``--duration`` seconds (<= 120) and ``--requests`` reviews
 (<= 2,000,000). Example::
 
     python bench/admission_bench.py --workers 2 --connections 32 --duration 10
     python bench/admission_bench.py --workers 2 --rate 1000 --duration 10
+    python bench/admission_bench.py --workers 1 --rate 500 --duration 20 \\
+        --cluster-view 10000 --warmup 10
 """
 
 from __future__ import annotations
@@ -32,14 +48,21 @@ import datetime as dt
 import ipaddress
 import json
 import os
+import random
+import re
 import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from urllib.parse import urlsplit
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+#: a cross-resource check id in an answer (warning, deny message, audit key)
+CROSS_ID = re.compile(rb"\bX[A-Z]{2,5}[0-9]{3}\b")
 
 
 def make_cert(directory: str) -> tuple[str, str, str]:
@@ -140,7 +163,8 @@ def deployment(name: str, variant: str) -> dict:
 def review_template(obj: dict, operation: str) -> bytes:
     req = {"uid": "@@UID@@", "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
            "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
-           "name": obj["metadata"]["name"], "namespace": "shop", "operation": operation,
+           "name": obj["metadata"]["name"], "namespace": obj["metadata"]["namespace"],
+           "operation": operation,
            "userInfo": {"username": "system:serviceaccount:ci:deployer",
                         "groups": ["system:serviceaccounts", "system:authenticated"]},
            # an UPDATE that changes the spec (updates of metadata only are not judged)
@@ -165,6 +189,95 @@ def cpu_seconds(pids) -> float:
     return total
 
 
+class ClusterView:
+    """The fake API server holding the cluster view, and the reviews of the
+    Deployments of the view's namespaces (``--cluster-view``)."""
+
+    def __init__(self, size: int, seed: int, directory: str, operation: str = "UPDATE"):
+        # the test helpers package (the fake API server) and bench/realistic.py
+        for path in (os.path.join(ROOT, "tests"), HERE):
+            if path not in sys.path:
+                sys.path.insert(0, path)
+        from kwtest.fakeapi import FakeKubeAPI, write_kubeconfig
+        from realistic import cached
+
+        from kubeward.admission.namespaces import CONTEXT_KINDS, CONTEXT_RESOURCES
+        from kubeward.loading.files import load_paths
+
+        docs = 2 * size  # the corpus has about 0.7 context objects per document
+        self.corpus = cached(docs, seed)
+        objects = load_paths([self.corpus]).objects
+        kinds = {k for _, k in CONTEXT_KINDS}
+        view = [o for o in objects if o.kind in kinds][:size]
+        if len(view) < size:
+            raise SystemExit(f"the corpus of {docs} documents has only {len(view)} objects "
+                             f"of the watched kinds")
+        names = {o.namespace for o in view if o.namespace}
+        namespaces = [o for o in objects if o.kind == "Namespace" and o.name in names]
+        # plain JSON-shaped dicts, as the API server sends them
+        deployments = [json.loads(json.dumps(o.raw)) for o in objects
+                       if o.kind == "Deployment" and o.namespace in names]
+        random.Random(seed).shuffle(deployments)
+        self.view_objects = len(view)
+        self.namespaces = len(namespaces)
+        self.bodies = [review_template(d, operation) for d in deployments]
+        self.body_namespace = [d["metadata"]["namespace"] for d in deployments]
+        #: resources each server worker lists before it is ready
+        self.resources = 1 + len(CONTEXT_RESOURCES)
+        # a real API server sends a watch bookmark about once a minute; the
+        # fake one's default (5 a second per watch) would only add wake-ups
+        self.api = FakeKubeAPI(bookmark_interval=60.0)
+        self.api.load_objects([json.loads(json.dumps(o.raw)) for o in namespaces + view])
+        del objects, view, namespaces
+        self.api.start()
+        self.kubeconfig = str(write_kubeconfig(os.path.join(directory, "kubeconfig"),
+                                               self.api.url))
+
+    def stop(self) -> None:
+        self.api.stop()
+
+
+def _drain(proc: subprocess.Popen, events: dict) -> None:
+    """Read the server's standard error to its end (so it never blocks on a
+    full pipe), counting the JSON events by name; other lines are echoed."""
+    for line in proc.stderr:
+        try:
+            name = json.loads(line).get("event")
+        except (ValueError, AttributeError):
+            sys.stderr.write(line)
+            continue
+        with events["lock"]:
+            events[name] = events.get(name, 0) + 1
+
+
+def wait_ready(args, base: str, ca: str, events: dict, timeout: float = 180.0) -> float:
+    """Wait until every worker has listed the cluster view (its
+    ``cluster-listed`` events) and ``/readyz`` answers 200; seconds waited."""
+    import http.client
+
+    t0 = time.monotonic()
+    want = args.workers * args.view.resources
+    ctx = ssl.create_default_context(cafile=ca)
+    port = int(base.rsplit(":", 1)[1])
+    while time.monotonic() - t0 < timeout:
+        if args.server.poll() is not None:
+            raise SystemExit(f"the server exited with {args.server.returncode}")
+        with events["lock"]:
+            listed = events.get("cluster-listed", 0)
+        if listed >= want:
+            conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=5)
+            try:
+                conn.request("GET", "/readyz")
+                if conn.getresponse().status == 200:
+                    return time.monotonic() - t0
+            except OSError:
+                pass
+            finally:
+                conn.close()
+        time.sleep(0.1)
+    raise SystemExit(f"the server's cluster view was not ready within {timeout:g} s")
+
+
 def start_server(args, tmp: str) -> tuple[subprocess.Popen, int, str]:
     crt, key, ca = make_cert(tmp)
     cmd = [sys.executable, "-m", "kubeward", "admission", "serve", "--tls-cert", crt,
@@ -172,10 +285,15 @@ def start_server(args, tmp: str) -> tuple[subprocess.Popen, int, str]:
            "--shutdown-delay", "0", "--no-access-log"]
     if args.config:
         cmd += ["--config", args.config]
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    if args.view is not None:
+        cmd += ["--cluster", "--kubeconfig", args.view.kubeconfig, "--cross-checks"]
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
+    args.server = proc
     port = None
     listening = 0
     args.server_pids = [proc.pid]
+    args.events = events = {"lock": threading.Lock()}
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and listening < args.workers:
         line = proc.stderr.readline()
@@ -183,7 +301,12 @@ def start_server(args, tmp: str) -> tuple[subprocess.Popen, int, str]:
             if proc.poll() is not None:
                 raise SystemExit(f"the server exited with {proc.returncode}")
             continue
-        rec = json.loads(line)
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            sys.stderr.write(line)
+            continue
+        events[rec.get("event")] = events.get(rec.get("event"), 0) + 1
         if rec.get("event") == "listening":
             listening += 1
             port = port or rec["port"]
@@ -192,6 +315,7 @@ def start_server(args, tmp: str) -> tuple[subprocess.Popen, int, str]:
             args.server_pids = list(rec["pids"])
     if port is None:
         raise SystemExit("the server did not start")
+    threading.Thread(target=_drain, args=(proc, events), daemon=True).start()
     return proc, port, ca
 
 
@@ -228,16 +352,23 @@ async def run_load(url: str, ca: str, bodies: list[bytes], args) -> dict:
     ctx = ssl.create_default_context(cafile=ca)
     connector = aiohttp.TCPConnector(ssl=ctx, limit=args.connections, force_close=False,
                                      keepalive_timeout=60)
-    latencies: list[float] = []
-    errors = {"http": 0, "other": 0}
-    sent = 0
-    stop_at = time.perf_counter() + args.duration
+    body_ns = args.view.body_namespace if args.view is not None else None
+    st: dict = {}
+
+    def reset() -> None:
+        st.update(latencies=[], errors={"http": 0, "other": 0}, sent=0, denied=0, cross=0,
+                  namespaces=set())
+
+    reset()
+    seq = iter(range(2_000_000_000))
     headers = {"Content-Type": "application/json"}
     timeout = aiohttp.ClientTimeout(total=10)
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         async def one(i: int, scheduled: float | None = None) -> None:
             body = bodies[i % len(bodies)].replace(b"@@UID@@", f"bench-{i}".encode())
+            if body_ns is not None:
+                st["namespaces"].add(body_ns[i % len(bodies)])
             # open loop: latency counts from when the review was due, so a
             # late start (the previous answer on this connection was slow)
             # is not hidden ("coordinated omission")
@@ -246,80 +377,110 @@ async def run_load(url: str, ca: str, bodies: list[bytes], args) -> dict:
                 async with session.post(url, data=body, headers=headers) as resp:
                     data = await resp.read()
                     if resp.status != 200 or b'"uid":"bench-' not in data:
-                        errors["http"] += 1
+                        st["errors"]["http"] += 1
                         return
             except Exception:
-                errors["other"] += 1
+                st["errors"]["other"] += 1
                 return
-            latencies.append(time.perf_counter() - t0)
+            st["latencies"].append(time.perf_counter() - t0)
+            st["denied"] += b'"allowed":false' in data
+            st["cross"] += CROSS_ID.search(data) is not None
 
-        # warm-up: open the connections and fill the caches
-        await asyncio.gather(*(one(-1 - i) for i in range(args.connections)))
-        latencies.clear()
+        async def drive(seconds: float) -> float:
+            """The load for ``seconds``; returns the elapsed time."""
+            t_start = time.perf_counter()
+            stop_at = t_start + seconds
+            if args.rate:
+                # each connection paces itself at rate/connections, staggered, one
+                # review in flight per connection (as an API server's pool does
+                # over HTTP/1.1)
+                interval = args.connections / args.rate
+
+                async def paced(w: int) -> None:
+                    nxt = t_start + w * interval / args.connections
+                    while nxt < stop_at and st["sent"] < args.requests:
+                        now = time.perf_counter()
+                        if now < nxt:
+                            await asyncio.sleep(nxt - now)
+                        st["sent"] += 1
+                        await one(next(seq), scheduled=nxt)
+                        nxt += interval
+
+                await asyncio.gather(*(paced(w) for w in range(args.connections)))
+            else:
+                async def worker() -> None:
+                    while st["sent"] < args.requests:
+                        if time.perf_counter() >= stop_at:
+                            return
+                        st["sent"] += 1
+                        await one(next(seq))
+
+                await asyncio.gather(*(worker() for _ in range(args.connections)))
+            return time.perf_counter() - t_start
+
+        base = url.rsplit("/", 1)[0]
+        if args.view is None:
+            # open the connections and fill the caches
+            await asyncio.gather(*(one(-1 - i) for i in range(args.connections)))
+        else:
+            # open the connections without a review: no namespace's analysis
+            # is built before the measured (or warm-up) load
+
+            async def probe() -> None:
+                async with session.get(f"{base}/healthz") as resp:
+                    await resp.read()
+
+            await asyncio.gather(*(probe() for _ in range(args.connections)))
+        warmup: dict = {}
+        if args.warmup > 0:
+            warm_s = await drive(args.warmup)
+            warmup = {"warmup_seconds": round(warm_s, 2), "warmup_reviews": len(st["latencies"]),
+                      "warmup_p99_ms": _percentile(sorted(st["latencies"]), 99),
+                      "warmup_max_ms": _percentile(sorted(st["latencies"]), 100),
+                      "warmup_errors": dict(st["errors"]),
+                      "warmup_namespaces": len(st["namespaces"])}
+        warm_namespaces = set(st["namespaces"])
+        reset()
         # keep the load generator's own collector pauses out of the figures
         import gc
         gc.collect()
         gc.freeze()
         pids = getattr(args, "server_pids", [])
-        base = url.rsplit("/", 1)[0]
         hist0 = await scrape_histogram(session, base, args.endpoint)
         cpu0, own0 = cpu_seconds(pids), time.process_time()
-        t_start = time.perf_counter()
-        stop_at = t_start + args.duration
-        if args.rate:
-            # each connection paces itself at rate/connections, staggered, one
-            # review in flight per connection (as an API server's pool does
-            # over HTTP/1.1)
-            interval = args.connections / args.rate
-
-            async def paced(w: int) -> None:
-                nonlocal sent
-                nxt = t_start + w * interval / args.connections
-                i = w
-                while nxt < stop_at and sent < args.requests:
-                    now = time.perf_counter()
-                    if now < nxt:
-                        await asyncio.sleep(nxt - now)
-                    sent += 1
-                    await one(i, scheduled=nxt)
-                    i += args.connections
-                    nxt += interval
-
-            await asyncio.gather(*(paced(w) for w in range(args.connections)))
-        else:
-            counter = iter(range(args.requests))
-
-            async def worker() -> None:
-                nonlocal sent
-                for i in counter:
-                    if time.perf_counter() >= stop_at:
-                        return
-                    sent += 1
-                    await one(i)
-
-            await asyncio.gather(*(worker() for _ in range(args.connections)))
-        elapsed = time.perf_counter() - t_start
+        elapsed = await drive(args.duration)
         server_cpu = cpu_seconds(pids) - cpu0 if pids else None
         client_cpu = time.process_time() - own0
         hist1 = await scrape_histogram(session, base, args.endpoint)
-    lat = sorted(latencies)
+    lat = sorted(st["latencies"])
+    out = {"mode": f"open loop at {args.rate}/s" if args.rate else "closed loop",
+           "connections": args.connections, "sent": st["sent"], "ok": len(lat),
+           "errors": st["errors"], "seconds": round(elapsed, 2),
+           "throughput_per_s": round(len(lat) / elapsed, 1) if elapsed else 0.0,
+           "p50_ms": _percentile(lat, 50), "p90_ms": _percentile(lat, 90),
+           "p99_ms": _percentile(lat, 99), "max_ms": _percentile(lat, 100),
+           "denied": st["denied"], "with_cross_finding": st["cross"],
+           "server_cpu_ms_per_review": (round(server_cpu * 1000 / len(lat), 3)
+                                        if server_cpu is not None and lat else None),
+           "client_cpu_ms_per_review": round(client_cpu * 1000 / len(lat), 3) if lat else None,
+           # the server's own time per review (body read to response), from its
+           # histogram: the bucket bound that holds the quantile
+           "server_p50_ms_le": histogram_quantile(hist0, hist1, 0.50),
+           "server_p99_ms_le": histogram_quantile(hist0, hist1, 0.99)}
+    if args.view is not None:
+        # namespaces whose first review (per worker) fell in the measured load
+        out["figure"] = "steady state" if args.warmup > 0 else "cold"
+        out["namespaces_reviewed"] = len(st["namespaces"])
+        out["namespaces_first_reviewed_when_measured"] = len(st["namespaces"] - warm_namespaces)
+        out.update(warmup)
+    return out
 
-    def pct(p: float) -> float:
-        return round(lat[min(len(lat) - 1, int(p / 100 * len(lat)))] * 1000, 3) if lat else 0.0
 
-    return {"mode": f"open loop at {args.rate}/s" if args.rate else "closed loop",
-            "connections": args.connections, "sent": sent, "ok": len(lat),
-            "errors": errors, "seconds": round(elapsed, 2),
-            "throughput_per_s": round(len(lat) / elapsed, 1) if elapsed else 0.0,
-            "p50_ms": pct(50), "p90_ms": pct(90), "p99_ms": pct(99),
-            "max_ms": round(lat[-1] * 1000, 3) if lat else 0.0,
-            "server_cpu_ms_per_review": (round(server_cpu * 1000 / len(lat), 3)
-                                         if server_cpu is not None and lat else None),
-            "client_cpu_ms_per_review": round(client_cpu * 1000 / len(lat), 3) if lat else None,
-            # the server's own time per review (body read to response), from its
-            # histogram: the bucket bound that holds the quantile
-            "server_p50_ms_le": histogram_quantile(hist0, hist1, 0.50),
-            "server_p99_ms_le": histogram_quantile(hist0, hist1, 0.99)}
+def _percentile(lat: list[float], p: float) -> float:
+    """``p``-th percentile (ms) of sorted latencies (seconds); 100: the max."""
+    if not lat:
+        return 0.0
+    return round(lat[min(len(lat) - 1, int(p / 100 * len(lat)))] * 1000, 3)
 
 
 def decision_only(bodies: list[bytes], seconds: float) -> dict:
@@ -358,10 +519,22 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true", help="print the result as JSON only")
     ap.add_argument("--decision-only", action="store_true",
                     help="time the decision in this process only (no server, no HTTPS)")
+    ap.add_argument("--cluster-view", type=int, default=0, metavar="N",
+                    help="serve with --cluster --cross-checks against a fake API server "
+                         "holding N objects of the realistic corpus; review its Deployments")
+    ap.add_argument("--seed", type=int, default=1, help="seed of the realistic corpus")
+    ap.add_argument("--warmup", type=float, default=0.0, metavar="SECONDS",
+                    help="send the same load this long first, not counted")
     args = ap.parse_args(argv)
+    load_before = [round(x, 2) for x in os.getloadavg()]
     args.duration = min(max(args.duration, 1.0), 120.0)
+    args.warmup = min(max(args.warmup, 0.0), 120.0)
     args.requests = min(max(args.requests, 1), 2_000_000)
     args.connections = min(max(args.connections, 1), 1024)
+    args.cluster_view = min(max(args.cluster_view, 0), 200_000)
+    if args.cluster_view and (args.url or args.decision_only):
+        ap.error("--cluster-view starts its own server: not with --url or --decision-only")
+    args.view = None
     bodies = [review_template(deployment(f"api-{v}", v), args.operation)
               for v in ("hardened", "findings", "hardened", "denied")]
     if args.decision_only:
@@ -372,6 +545,11 @@ def main(argv=None) -> int:
         return 0
     proc = None
     with tempfile.TemporaryDirectory() as tmp:
+        if args.cluster_view:
+            t0 = time.monotonic()
+            args.view = ClusterView(args.cluster_view, args.seed, tmp, args.operation)
+            bodies = args.view.bodies
+            setup_s = time.monotonic() - t0
         if args.url:
             host = urlsplit(args.url).hostname or ""
             if host not in LOOPBACK:
@@ -379,18 +557,34 @@ def main(argv=None) -> int:
             if not args.ca_file:
                 ap.error("--url needs --ca-file")
             base, ca = args.url.rstrip("/"), args.ca_file
-        else:
-            proc, port, ca = start_server(args, tmp)
-            base = f"https://127.0.0.1:{port}"
         try:
+            if not args.url:
+                proc, port, ca = start_server(args, tmp)
+                base = f"https://127.0.0.1:{port}"
+                if args.view is not None:
+                    ready_s = wait_ready(args, base, ca, args.events)
             result = asyncio.run(run_load(f"{base}/{args.endpoint}", ca, bodies, args))
         finally:
             if proc is not None:
                 proc.terminate()
                 proc.wait(30)
+            if args.view is not None:
+                args.view.stop()
+    sizes = sorted(len(b) for b in bodies)
     result.update(endpoint=args.endpoint, operation=args.operation,
                   serverWorkers=None if args.url else args.workers,
-                  bodyBytes=[len(b) for b in bodies], cpus=os.cpu_count())
+                  bodyBytes=(sizes if len(sizes) <= 8 else
+                             {"min": sizes[0], "median": sizes[len(sizes) // 2],
+                              "max": sizes[-1]}),
+                  cpus=os.cpu_count(), loadAverageBefore=load_before,
+                  loadAverageAfter=[round(x, 2) for x in os.getloadavg()])
+    if args.view is not None:
+        result.update(clusterView={"objects": args.view.view_objects,
+                                   "namespaces": args.view.namespaces,
+                                   "deployments": len(bodies), "seed": args.seed,
+                                   "corpus": args.view.corpus,
+                                   "setupSeconds": round(setup_s, 1),
+                                   "readySeconds": round(ready_s, 1)})
     if args.json:
         print(json.dumps(result))
     else:
@@ -404,6 +598,22 @@ def main(argv=None) -> int:
               f"load generator {result['client_cpu_ms_per_review']} ms")
         print(f"  server-side time per review (histogram bucket): p50 <= "
               f"{result['server_p50_ms_le']} ms, p99 <= {result['server_p99_ms_le']} ms")
+        if args.view is not None:
+            cv = result["clusterView"]
+            print(f"  cluster view: {cv['objects']} objects, {cv['namespaces']} namespaces, "
+                  f"{cv['deployments']} Deployments reviewed in turn (seed {cv['seed']}); "
+                  f"ready {cv['readySeconds']} s after start")
+            print(f"  {result['figure']} figure: {result['namespaces_first_reviewed_when_measured']}"
+                  f" of {result['namespaces_reviewed']} namespaces first reviewed in the "
+                  f"measured load; {result['denied']} denied, {result['with_cross_finding']} "
+                  f"with a cross-check finding")
+            if args.warmup > 0:
+                print(f"  warm-up: {result['warmup_reviews']} reviews in "
+                      f"{result['warmup_seconds']} s (not counted), p99 "
+                      f"{result['warmup_p99_ms']} ms, max {result['warmup_max_ms']} ms, "
+                      f"errors {result['warmup_errors']}")
+        print(f"  load average (1, 5, 15 min) before {result['loadAverageBefore']}, "
+              f"after {result['loadAverageAfter']}")
     return 0 if result["ok"] and not any(result["errors"].values()) else 1
 
 

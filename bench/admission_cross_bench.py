@@ -20,12 +20,11 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from realistic import generate  # noqa: E402
+from realistic import cached  # noqa: E402
 
 
 class View:
@@ -67,10 +66,7 @@ def main() -> int:
     from kubeward.admission.policy import AdmissionPolicy
     from kubeward.loading.files import load_paths
 
-    folder = os.path.join(tempfile.gettempdir(), f"kubeward-realistic-{args.docs}-{args.seed}")
-    if not os.path.isdir(folder):
-        generate(folder, args.docs, args.seed)
-    objects = load_paths([folder]).objects
+    objects = load_paths([cached(args.docs, args.seed)]).objects
     kinds = {k for _, k in CONTEXT_KINDS}
     view_objs = [o for o in objects if o.kind in kinds][:args.view]
     deployments = [o for o in objects if o.kind == "Deployment"]

@@ -262,6 +262,29 @@ def generate(folder: str, docs: int, seed: int) -> int:
     return written
 
 
+def cached(docs: int, seed: int) -> str:
+    """The corpus of ``docs`` documents and ``seed`` in the temporary folder
+    (``kubeward-realistic-DOCS-SEED``), generated on first use (into a
+    scratch folder renamed at the end, so an interrupted run leaves no half
+    corpus behind); returns its path."""
+    import shutil
+    import tempfile
+
+    folder = os.path.join(tempfile.gettempdir(), f"kubeward-realistic-{docs}-{seed}")
+    if not os.path.isdir(folder):
+        scratch = tempfile.mkdtemp(prefix=f"kubeward-realistic-{docs}-{seed}.",
+                                   dir=tempfile.gettempdir())
+        try:
+            generate(scratch, docs, seed)
+            os.rename(scratch, folder)
+        except OSError:
+            if not os.path.isdir(folder):  # not a concurrent run that got there first
+                raise
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return folder
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder")
