@@ -189,6 +189,27 @@ def cpu_seconds(pids) -> float:
     return total
 
 
+def machine_ticks() -> tuple[int, int, int] | None:
+    """(busy, steal, total) clock ticks of all CPUs since boot (Linux
+    ``/proc/stat``): steal is time the hypervisor gave to other machines."""
+    try:
+        with open("/proc/stat") as fh:
+            f = [int(x) for x in fh.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    idle = f[3] + f[4]  # idle + iowait
+    return sum(f) - idle - f[7], f[7], sum(f)
+
+
+def machine_share(t0, t1) -> dict | None:
+    """Busy and steal share (percent of all CPUs) between two machine_ticks()."""
+    if t0 is None or t1 is None or t1[2] <= t0[2]:
+        return None
+    total = t1[2] - t0[2]
+    return {"busy_pct": round(100 * (t1[0] - t0[0]) / total, 1),
+            "steal_pct": round(100 * (t1[1] - t0[1]) / total, 1)}
+
+
 class ClusterView:
     """The fake API server holding the cluster view, and the reviews of the
     Deployments of the view's namespaces (``--cluster-view``)."""
@@ -357,7 +378,7 @@ async def run_load(url: str, ca: str, bodies: list[bytes], args) -> dict:
 
     def reset() -> None:
         st.update(latencies=[], errors={"http": 0, "other": 0}, sent=0, denied=0, cross=0,
-                  namespaces=set())
+                  namespaces=set(), trace=[])
 
     reset()
     seq = iter(range(2_000_000_000))
@@ -383,6 +404,7 @@ async def run_load(url: str, ca: str, bodies: list[bytes], args) -> dict:
                 st["errors"]["other"] += 1
                 return
             st["latencies"].append(time.perf_counter() - t0)
+            st["trace"].append((t0, st["latencies"][-1], i))
             st["denied"] += b'"allowed":false' in data
             st["cross"] += CROSS_ID.search(data) is not None
 
@@ -402,6 +424,8 @@ async def run_load(url: str, ca: str, bodies: list[bytes], args) -> dict:
                         now = time.perf_counter()
                         if now < nxt:
                             await asyncio.sleep(nxt - now)
+                            if st["sent"] >= args.requests:  # another connection got there
+                                break
                         st["sent"] += 1
                         await one(next(seq), scheduled=nxt)
                         nxt += interval
@@ -448,11 +472,40 @@ async def run_load(url: str, ca: str, bodies: list[bytes], args) -> dict:
         pids = getattr(args, "server_pids", [])
         hist0 = await scrape_histogram(session, base, args.endpoint)
         cpu0, own0 = cpu_seconds(pids), time.process_time()
+        wall0, perf0 = time.time(), time.perf_counter()
+        machine0 = machine_ticks()
+        samples: list = []
+        if args.trace:
+            # the machine's busy and steal share every 250 ms, to tell a slow
+            # server from a machine whose CPUs were taken by someone else
+            async def sample() -> None:
+                last = machine0
+                while True:
+                    await asyncio.sleep(0.25)
+                    now = machine_ticks()
+                    samples.append((time.perf_counter(), machine_share(last, now)))
+                    last = now
+
+            sampler = asyncio.ensure_future(sample())
         elapsed = await drive(args.duration)
+        if args.trace:
+            sampler.cancel()
+        machine = machine_share(machine0, machine_ticks())
+        measured = [round(wall0, 3), round(wall0 + elapsed, 3)]
         server_cpu = cpu_seconds(pids) - cpu0 if pids else None
         client_cpu = time.process_time() - own0
         hist1 = await scrape_histogram(session, base, args.endpoint)
     lat = sorted(st["latencies"])
+    if args.trace:
+        with open(args.trace, "w") as fh:
+            for t0, took, i in sorted(st["trace"]):
+                fh.write(json.dumps({"at_ms": round((t0 - perf0) * 1000, 3),
+                                     "ms": round(took * 1000, 3),
+                                     "namespace": body_ns[i % len(bodies)] if body_ns else None})
+                         + "\n")
+            for t, share in samples:
+                fh.write(json.dumps({"machine_at_ms": round((t - perf0) * 1000, 3), **(share or {})})
+                         + "\n")
     out = {"mode": f"open loop at {args.rate}/s" if args.rate else "closed loop",
            "connections": args.connections, "sent": st["sent"], "ok": len(lat),
            "errors": st["errors"], "seconds": round(elapsed, 2),
@@ -466,7 +519,12 @@ async def run_load(url: str, ca: str, bodies: list[bytes], args) -> dict:
            # the server's own time per review (body read to response), from its
            # histogram: the bucket bound that holds the quantile
            "server_p50_ms_le": histogram_quantile(hist0, hist1, 0.50),
-           "server_p99_ms_le": histogram_quantile(hist0, hist1, 0.99)}
+           "server_p99_ms_le": histogram_quantile(hist0, hist1, 0.99),
+           # wall-clock window of the measured load (to match server-side logs)
+           "measured_epoch": measured,
+           # all CPUs of the machine during the measured load: busy (every
+           # process, this benchmark's included) and stolen by the hypervisor
+           "machine": machine}
     if args.view is not None:
         # namespaces whose first review (per worker) fell in the measured load
         out["figure"] = "steady state" if args.warmup > 0 else "cold"
@@ -525,6 +583,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1, help="seed of the realistic corpus")
     ap.add_argument("--warmup", type=float, default=0.0, metavar="SECONDS",
                     help="send the same load this long first, not counted")
+    ap.add_argument("--trace", metavar="FILE",
+                    help="write each measured review (start in ms from the start of the "
+                         "measured load, latency in ms, namespace) as a JSON line")
     args = ap.parse_args(argv)
     load_before = [round(x, 2) for x in os.getloadavg()]
     args.duration = min(max(args.duration, 1.0), 120.0)
@@ -612,6 +673,9 @@ def main(argv=None) -> int:
                       f"{result['warmup_seconds']} s (not counted), p99 "
                       f"{result['warmup_p99_ms']} ms, max {result['warmup_max_ms']} ms, "
                       f"errors {result['warmup_errors']}")
+        if result.get("machine"):
+            print(f"  machine during the measured load: {result['machine']['busy_pct']}% of "
+                  f"the CPUs busy, {result['machine']['steal_pct']}% stolen by the hypervisor")
         print(f"  load average (1, 5, 15 min) before {result['loadAverageBefore']}, "
               f"after {result['loadAverageAfter']}")
     return 0 if result["ok"] and not any(result["errors"].values()) else 1
