@@ -32,7 +32,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubeward.checks.base import BaseCheck, Context, CrossCheck, CrossContext, registry
+from kubeward.checks.base import (BaseCheck, Context, CrossCheck, CrossContext, group_checks,
+                                  registry)
 from kubeward.engine import FRAMEWORK_ALIASES, Report, ScanOptions, UsageError, apply_policy, \
     known_frameworks, select_checks
 from kubeward.findings import Finding, FixSafety, Severity
@@ -238,7 +239,7 @@ class AdmissionPolicy:
             ids = frozenset().union(*(lv.ids for lv in levels))
             applies = [self.instances[cid] for cid in sorted(ids)
                        if self.instances[cid].applies_to(obj)]
-            got = ([c for c in applies if not isinstance(c, CrossCheck)],
+            got = (group_checks([c for c in applies if not isinstance(c, CrossCheck)]),
                    [c for c in applies if isinstance(c, CrossCheck)] if self.cross_enabled
                    else [])
             if len(self._dispatch) < 4096:

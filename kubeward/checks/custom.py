@@ -6,14 +6,15 @@ rule's id, so selection, suppression annotations, exemptions, severities,
 baselines, every output, ``kubeward checks`` and ``kubeward explain`` treat
 it like a built-in check. Rules are compiled once when loaded
 (kubeward/policy/rules.py). Simple rules (no variables, params or match
-conditions) that apply to the same kind are evaluated together, in one call
-of the CEL runtime per object; a rule whose expression errors is evaluated
-again on its own so that the error is reported for that rule only.
+conditions) that apply to the same kind run as one check (``batch_group``,
+see ``group_checks``): one call of the CEL runtime per object for all of
+them; a rule whose expression is false or errors is evaluated again on its
+own so that its messages, field paths and errors are its own.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Iterator
+from typing import ClassVar
 
 from kubeward.checks.base import Check, Context, Finding, K8sObject, Severity, registry, unregister
 from kubeward.policy.evaluate import CompiledPolicy, Violation, evaluate
@@ -27,54 +28,48 @@ class CelRuleCheck(Check):
 
     dynamic: ClassVar[bool] = True
     rule: ClassVar[Rule]
-    #: evaluated with the other simple rules of the kind (see _simple)
-    simple: ClassVar[bool] = False
 
-    def check(self, obj: K8sObject, ctx: Context):
-        # fast path: another rule already reported for every simple rule
-        # of this object (a plain function, no generator: called per rule)
-        b = _LAST[0]
-        if (b is not None and b.obj is obj and b.ctx is ctx and b.leader is not None
-                and b.leader != self.id and self.simple and ctx.selected is not None):
-            return ()
-        return list(self._check(obj, ctx))
-
-    def _check(self, obj: K8sObject, ctx: Context) -> Iterator[Finding]:
+    def check(self, obj: K8sObject, ctx: Context) -> list[Finding]:
+        """This rule alone (the engine runs the simple rules of a kind
+        together: see ``together``)."""
         rule = self.rule
-        if not self.simple:
-            if rule.match_constraints and not _matches(rule, obj, ctx):
-                return
-            for v in _violations(rule, obj, ctx):
-                yield self.finding(obj, v.path, v.message)
-            return
-        batch = _batch_for(obj, ctx)
-        selected = ctx.selected
-        if selected is None:  # only this rule is known to run
-            for v in _batch_violations(rule, batch):
-                yield self.finding(obj, v.path, v.message)
-            return
-        # the first selected simple rule of the kind reports for all of them
-        if batch.leader is None:
-            batch.leader = next((rid for rid, _vi in batch.slots if rid in selected), "")
-        if batch.leader != rule.id:
-            return
-        reg = registry()
-        for rid in [r for r in batch.failed if r in selected]:
-            cls = reg.get(rid)
-            if cls is None:
-                continue
-            for v in _batch_violations(cls.rule, batch):
-                yield _instance(cls).finding(obj, v.path, v.message)
+        if rule.match_constraints and not _matches(rule, obj, ctx):
+            return []
+        return [self.finding(obj, v.path, v.message) for v in _violations(rule, obj, ctx)]
+
+    @classmethod
+    def together(cls, members: list) -> "_RuleGroup":
+        return _RuleGroup(members)
 
 
-_INSTANCES: dict = {}
+class _RuleGroup:
+    """The simple rules that apply to one kind, run as one check: every
+    validation of every rule in one call of the CEL runtime per object; a
+    rule that is false (or errs) is then evaluated alone for its messages,
+    field paths and errors, and reported under its own id."""
 
+    __slots__ = ("id", "members", "slots", "key")
 
-def _instance(cls) -> "CelRuleCheck":
-    got = _INSTANCES.get(cls)
-    if got is None:
-        got = _INSTANCES[cls] = cls()
-    return got
+    def __init__(self, members: list):
+        self.members = {m.id: m for m in members}
+        self.id = members[0].id  # names the group in an internal error
+        self.slots = [(m.id, i) for m in members for i in range(len(m.rule.policy.validations))]
+        self.key = _KEYS.setdefault(tuple(self.slots), len(_KEYS))
+
+    def check(self, obj: K8sObject, ctx: Context) -> list[Finding]:
+        from kubeward.policy.evaluate import _Run
+
+        run = _Run(_data(obj, ctx), _positions(obj))
+        failed: dict = {}
+        _eval_range(run, self.key, self.slots, 0, len(self.slots), failed)
+        if not failed:
+            return []
+        out = []
+        for rid, m in self.members.items():
+            if rid in failed:
+                out += [m.finding(obj, v.path, v.message)
+                        for v in _batch_violations(m.rule, failed[rid], run)]
+        return out
 
 
 def _namespace_of(obj: K8sObject, ctx: Context):
@@ -130,54 +125,14 @@ def _violations(rule: Rule, obj: K8sObject, ctx: Context) -> list[Violation]:
     return out.violations if out.matched else []
 
 
-def _batch_violations(rule: Rule, batch) -> list[Violation]:
-    """``batch.failed``: rule id -> indexes of its false validations, or
-    None when the rule must be evaluated alone (an error, a non-bool);
-    absent: every validation holds."""
-    failed = batch.failed.get(rule.id, ())
+def _batch_violations(rule: Rule, failed, run) -> list[Violation]:
+    """``failed``: indexes of the rule's false validations, or None when the
+    rule must be evaluated alone (an error, a non-bool)."""
     if failed is None:
-        return evaluate(rule.policy, batch.run.data, batch.run).violations
-    if not failed:
-        return []
+        return evaluate(rule.policy, run.data, run).violations
     only = CompiledPolicy(rule.policy.name, rule.policy.failure_policy,
                           validations=[rule.policy.validations[i] for i in failed])
-    return evaluate(only, batch.run.data, batch.run).violations
-
-
-class _Batch:
-    """Results of every simple rule for one object: rule id -> indexes of
-    the validations that are false (absent: evaluate the rule alone)."""
-
-    __slots__ = ("obj", "ctx", "run", "failed", "slots", "leader")
-
-    def __init__(self, obj, ctx, run, failed, slots):
-        self.obj, self.ctx, self.run, self.failed = obj, ctx, run, failed
-        self.slots = slots
-        self.leader: str | None = None  # the rule that reports for all (ctx.selected)
-
-
-_LAST: list = [None]
-#: (kind, has pod) -> [(rule id, validation index)] of the simple rules for it
-_SLOTS: dict = {}
-#: (kind, has pod, first slot, end slot) -> the program of those slots, or None
-_PROGRAMS: dict = {}
-
-
-def _batch_for(obj: K8sObject, ctx: Context) -> _Batch:
-    from kubeward.policy.evaluate import _Run
-
-    last = _LAST[0]
-    if last is not None and last.obj is obj and last.ctx is ctx:
-        return last
-    key = (obj.kind, obj.pod is not None)
-    slots = _SLOTS.get(key)
-    if slots is None:
-        slots = _SLOTS[key] = _slots(obj)
-    run = _Run(_data(obj, ctx), _positions(obj))
-    failed: dict = {}
-    _eval_range(run, key, slots, 0, len(slots), failed)
-    batch = _LAST[0] = _Batch(obj, ctx, run, failed, slots)
-    return batch
+    return evaluate(only, run.data, run).violations
 
 
 def _positions(obj: K8sObject) -> dict | None:
@@ -186,14 +141,20 @@ def _positions(obj: K8sObject) -> dict | None:
     return src.positions if src.positions and not src.doc_path else None
 
 
-def _eval_range(run, key, slots, lo: int, hi: int, failed: dict) -> None:
+#: the slots of a rule group -> a small number naming them in _PROGRAMS
+_KEYS: dict = {}
+#: (group key, first slot, end slot) -> the program of those slots, or None
+_PROGRAMS: dict = {}
+
+
+def _eval_range(run, key: int, slots, lo: int, hi: int, failed: dict) -> None:
     """Evaluate slots[lo:hi] in one call; where that errs, each half apart
     (so one erring rule costs a few calls, not one per rule)."""
     from kubeward.policy.celenv import PER_CALL_LIMIT, EvalError
 
     if lo >= hi:
         return
-    pkey = (*key, lo, hi)
+    pkey = (key, lo, hi)
     prog = _PROGRAMS.get(pkey, False)
     if prog is False:
         prog = _PROGRAMS[pkey] = _compile_slots(slots[lo:hi])
@@ -224,20 +185,6 @@ def _eval_range(run, key, slots, lo: int, hi: int, failed: dict) -> None:
             failed[rid] = lst
         else:
             failed[rid] = None  # not a bool: the rule reports it alone
-
-
-def _slots(obj: K8sObject) -> list:
-    """(rule id, validation index) of every validation of every simple rule
-    that applies to ``obj``'s kind."""
-    slots = []
-    for cls in registry().values():
-        if not (isinstance(cls, type) and issubclass(cls, CelRuleCheck)) or not cls.applies_to(obj):
-            continue
-        rule = cls.rule
-        if not _simple(rule):
-            continue
-        slots += [(rule.id, i) for i in range(len(rule.policy.validations))]
-    return slots
 
 
 def _compile_slots(slots: list):
@@ -278,7 +225,8 @@ def register_rules(rules: list[Rule]) -> list[str]:
             "severity": Severity.parse(rule.severity), "kinds": rule.kinds,
             "frameworks": dict(rule.frameworks), "default_enabled": rule.default_enabled,
             "remediation": rule.remediation, "rule": rule, "source": f"{rule.file}:{rule.line}",
-            "simple": _simple(rule),
+            # simple rules of a kind run together (see _simple)
+            "batch_group": "custom.cel" if _simple(rule) else None,
         })
         ids.append(rule.id)
     return ids
@@ -290,6 +238,4 @@ def clear_rules() -> None:
         if getattr(cls, "dynamic", False):
             unregister(cid)
     _PROGRAMS.clear()
-    _SLOTS.clear()
-    _INSTANCES.clear()
-    _LAST[0] = None
+    _KEYS.clear()
