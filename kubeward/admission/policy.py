@@ -29,6 +29,8 @@ import base64
 import fnmatch
 import json
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +57,9 @@ LEVEL_ALIASES = {"baseline": "pss-baseline", "restricted": "pss-restricted"}
 MAX_LISTED = 30  # findings listed in a denial message; warnings sent
 MAX_WARNING_CHARS = 250  # kube-apiserver truncates longer warnings
 MAX_AUDIT_VALUE = 1000
+#: namespaces whose shared RBAC and network analyses are kept (least
+#: recently reviewed dropped first)
+MAX_SHARED_NAMESPACES = 1024
 SOURCE_FILE = "<admission>"
 
 
@@ -129,8 +134,10 @@ class AdmissionPolicy:
         reg = registry()
         self._cross = sorted(cid for cid, cls in reg.items() if issubclass(cls, CrossCheck))
         self._dispatch: dict[tuple, tuple[list, list]] = {}
-        #: (cluster view version, namespace) -> RBAC analysis of its context
-        self._rbac_bases: dict[tuple, tuple] = {}
+        #: (cluster view version, namespace) -> (RBAC analysis, network
+        #: analysis) of its context, least recently used first
+        self._bases: OrderedDict[tuple, tuple] = OrderedDict()
+        self._bases_lock = threading.Lock()
         self.set_namespaces(namespaces)
         # every per-object check instance, once
         self.instances: dict[str, BaseCheck] = {}
@@ -337,9 +344,11 @@ class AdmissionPolicy:
             xctx = CrossContext(k8s_version=opts.version, options=opts.config.options,
                                 objects=objects, complete=False)
             if obj.pod is not None:
-                shared = self._rbac_with(obj, objects)
-                if shared is not None:
-                    xctx.memo("analysis.rbac", lambda: shared)
+                shared_rbac, shared_net = self._shared_with(obj, objects)
+                if shared_rbac is not None:
+                    xctx.memo("analysis.rbac", lambda: shared_rbac)
+                if shared_net is not None:
+                    xctx.memo("analysis.network", lambda: shared_net)
             for check in cross:
                 try:
                     for f in check.check_all(objects, xctx):
@@ -354,26 +363,36 @@ class AdmissionPolicy:
         apply_policy(pairs, opts, report)
         return report.findings
 
-    def _rbac_with(self, obj: K8sObject, objects: list) -> tuple | None:
-        """The RBAC analysis of ``objects`` (the context of ``obj``'s
-        namespace plus ``obj``, a workload), sharing one escalation graph per
-        namespace and cluster-view version across reviews
-        (:func:`kubeward.analysis.rbac.with_workload`); None when it cannot."""
-        from kubeward.analysis import rbac
+    def _shared_with(self, obj: K8sObject, objects: list) -> tuple:
+        """The RBAC and network analyses of ``objects`` (the context of
+        ``obj``'s namespace plus ``obj``, a workload), each built once per
+        namespace and cluster-view version and shared across reviews
+        (:func:`kubeward.analysis.rbac.with_workload`,
+        :func:`kubeward.analysis.network.with_workload`); None for one
+        that cannot be shared (the checks then build it for this review)."""
+        from kubeward.analysis import network, rbac
 
         version = getattr(self.namespaces, "version", None)
         if version is None:
-            return None
+            return None, None
         key = (version, obj.namespace)
-        base = self._rbac_bases.get(key)
+        bases = self._bases
+        with self._bases_lock:  # a large review is decided in a worker thread
+            base = bases.get(key)
+            if base is not None:
+                bases.move_to_end(key)
         if base is None:
-            if any(k[0] != version for k in self._rbac_bases):
-                self._rbac_bases.clear()  # the view changed: start again
-            if len(self._rbac_bases) >= 256:
-                self._rbac_bases.clear()
-            base = self._rbac_bases[key] = rbac.analyse(
-                list(self.namespaces.context(obj.namespace)))
-        return rbac.with_workload(base, objects, obj)
+            context = list(self.namespaces.context(obj.namespace))
+            base = (rbac.analyse(context), network.analyse(context))
+            with self._bases_lock:
+                if bases and next(reversed(bases))[0] != version:
+                    for stale in [k for k in bases if k[0] != version]:
+                        del bases[stale]  # the view changed since they were built
+                bases[key] = base
+                while len(bases) > MAX_SHARED_NAMESPACES:
+                    bases.popitem(last=False)
+        return (rbac.with_workload(base[0], objects, obj),
+                network.with_workload(base[1], objects, obj))
 
     def validate(self, review: Any) -> Decision:
         """The /validate answer."""
