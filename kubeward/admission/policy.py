@@ -134,8 +134,8 @@ class AdmissionPolicy:
         reg = registry()
         self._cross = sorted(cid for cid, cls in reg.items() if issubclass(cls, CrossCheck))
         self._dispatch: dict[tuple, tuple[list, list]] = {}
-        #: (cluster view version, namespace) -> (RBAC analysis, network
-        #: analysis) of its context, least recently used first
+        #: namespace -> (version of its context in the cluster view, (RBAC
+        #: analysis, network analysis) of that context), least recently used first
         self._bases: OrderedDict[tuple, tuple] = OrderedDict()
         self._bases_lock = threading.Lock()
         self.set_namespaces(namespaces)
@@ -338,13 +338,14 @@ class AdmissionPolicy:
         if cross:
             # the object under review replaces its stored version in the context
             key = (obj.kind, obj.namespace, obj.name)
-            objects = [o for o in self.namespaces.context(obj.namespace)
-                       if (o.kind, o.namespace, o.name) != key]
+            version = self._view_version(obj.namespace)  # read before the context
+            context = self.namespaces.context(obj.namespace)
+            objects = [o for o in context if (o.kind, o.namespace, o.name) != key]
             objects.append(obj)
             xctx = CrossContext(k8s_version=opts.version, options=opts.config.options,
                                 objects=objects, complete=False)
             if obj.pod is not None:
-                shared_rbac, shared_net = self._shared_with(obj, objects)
+                shared_rbac, shared_net = self._shared_with(obj, objects, context, version)
                 if shared_rbac is not None:
                     xctx.memo("analysis.rbac", lambda: shared_rbac)
                 if shared_net is not None:
@@ -363,32 +364,39 @@ class AdmissionPolicy:
         apply_policy(pairs, opts, report)
         return report.findings
 
-    def _shared_with(self, obj: K8sObject, objects: list) -> tuple:
-        """The RBAC and network analyses of ``objects`` (the context of
-        ``obj``'s namespace plus ``obj``, a workload), each built once per
-        namespace and cluster-view version and shared across reviews
+    def _view_version(self, namespace: str | None):
+        """The version of ``namespace``'s context in the cluster view (None:
+        the view has no versions, nothing is shared)."""
+        view = self.namespaces
+        if hasattr(view, "scope_version"):
+            return view.scope_version(namespace)
+        return getattr(view, "version", None)  # a view without per-namespace versions
+
+    def _shared_with(self, obj: K8sObject, objects: list, context: list, version) -> tuple:
+        """The RBAC and network analyses of ``objects`` (``context``, the
+        view's objects of ``obj``'s namespace and the cluster-scoped ones at
+        ``version``, plus ``obj``, a workload), each built once per version
+        of the namespace's context (a change elsewhere in the cluster view
+        does not drop it) and shared across reviews
         (:func:`kubeward.analysis.rbac.with_workload`,
         :func:`kubeward.analysis.network.with_workload`); None for one
         that cannot be shared (the checks then build it for this review)."""
         from kubeward.analysis import network, rbac
 
-        version = getattr(self.namespaces, "version", None)
         if version is None:
             return None, None
-        key = (version, obj.namespace)
         bases = self._bases
         with self._bases_lock:  # a large review is decided in a worker thread
-            base = bases.get(key)
-            if base is not None:
-                bases.move_to_end(key)
-        if base is None:
-            context = list(self.namespaces.context(obj.namespace))
-            base = (rbac.analyse(context), network.analyse(context))
+            got = bases.get(obj.namespace)
+            if got is not None:
+                bases.move_to_end(obj.namespace)
+        if got is not None and got[0] == version:
+            base = got[1]
+        else:  # new, or the namespace's context changed since
+            base = (rbac.analyse(list(context)), network.analyse(list(context)))
             with self._bases_lock:
-                if bases and next(reversed(bases))[0] != version:
-                    for stale in [k for k in bases if k[0] != version]:
-                        del bases[stale]  # the view changed since they were built
-                bases[key] = base
+                bases[obj.namespace] = (version, base)
+                bases.move_to_end(obj.namespace)
                 while len(bases) > MAX_SHARED_NAMESPACES:
                     bases.popitem(last=False)
         return (rbac.with_workload(base[0], objects, obj),

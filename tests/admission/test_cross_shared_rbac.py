@@ -115,11 +115,10 @@ def _decisions(monkeypatch, share: bool):
     policy.set_namespaces(View(objects))
     calls = []
     if not share:
-        monkeypatch.setattr(policy, "_shared_with", lambda obj, objs: (None, None))
+        monkeypatch.setattr(policy, "_shared_with", lambda *args: (None, None))
     else:
         real = policy._shared_with
-        monkeypatch.setattr(policy, "_shared_with",
-                            lambda obj, objs: calls.append(1) or real(obj, objs))
+        monkeypatch.setattr(policy, "_shared_with", lambda *args: calls.append(1) or real(*args))
     reviews = [_review(0, "web", "web"), _review(1, "api", "api"), _review(2, "web2", "web"),
                _review(3, "other", "nobody"), _review(4, "api", "api"),
                _review(5, "elsewhere", "web", ns="new-ns")]
@@ -132,11 +131,12 @@ def test_shared_escalation_graph_gives_the_same_decisions(monkeypatch):
     shared, calls, policy = _decisions(monkeypatch, share=True)
     assert shared == fresh
     assert len(calls) == 6
-    assert list(policy._bases) == [(1, "shop"), (1, "new-ns")]
-    shop_esc = policy._bases[(1, "shop")][0][1]
+    assert list(policy._bases) == ["shop", "new-ns"]
+    assert [v for v, _ in policy._bases.values()] == [1, 1]
+    shop_esc = policy._bases["shop"][1][0][1]
     assert len(shop_esc._paths) >= 3  # the chains were searched on the shared graph
-    assert not policy._bases[(1, "new-ns")][0][1]._paths  # a namespace new to it: fresh
-    shop_net = policy._bases[(1, "shop")][1]
+    assert not policy._bases["new-ns"][1][0][1]._paths  # a namespace new to it: fresh
+    shop_net = policy._bases["shop"][1][1]
     assert [p.name for p in shop_net.policies] == ["web-ingress", "api-egress"]
     assert not shop_net.workloads and shop_net._pol_index is not None  # shared, indexed once
     assert "XRBAC001" in fresh[0] and "XRBAC001" in fresh[1]  # chains were checked
