@@ -246,9 +246,11 @@ class AdmissionPolicy:
             ids = frozenset().union(*(lv.ids for lv in levels))
             applies = [self.instances[cid] for cid in sorted(ids)
                        if self.instances[cid].applies_to(obj)]
-            got = (group_checks([c for c in applies if not isinstance(c, CrossCheck)]),
-                   [c for c in applies if isinstance(c, CrossCheck)] if self.cross_enabled
-                   else [])
+            alone = [c for c in applies
+                     if not isinstance(c, CrossCheck) or c.admission_per_object]
+            got = (group_checks(alone),
+                   [c for c in applies if isinstance(c, CrossCheck)
+                    and not c.admission_per_object] if self.cross_enabled else [])
             if len(self._dispatch) < 4096:
                 self._dispatch[ck] = got
         return got
@@ -326,7 +328,7 @@ class AdmissionPolicy:
             return []
         opts = self.options
         ctx = Context(k8s_version=opts.version, options=opts.config.options,
-                      admission_request=req)
+                      admission_request=req, namespace_labels=self._namespace_labels)
         pairs = []
         for check in checks:
             try:
@@ -525,6 +527,12 @@ class AdmissionPolicy:
         if warnings:
             d.response["warnings"] = warnings
         return d
+
+    def _namespace_labels(self, namespace: str) -> dict | None:
+        """The labels of ``namespace`` in the namespace view, or None."""
+        if self.namespaces is None or not namespace:
+            return None
+        return self.namespaces.labels(namespace)
 
     def _labels(self, obj: K8sObject, namespace: str) -> dict | None:
         if obj.kind == "Namespace" and obj.api_version == "v1":

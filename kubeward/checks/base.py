@@ -74,6 +74,9 @@ class Context:
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     #: the AdmissionRequest being reviewed (webhook only): operation, userInfo, oldObject
     admission_request: dict | None = None
+    #: namespace name -> its labels, or None when unknown (webhook only:
+    #: the labels of its namespace view)
+    namespace_labels: Callable[[str], dict | None] | None = None
 
     def option(self, check_id: str, name: str, default: Any = None) -> Any:
         return self.options.get(check_id, {}).get(name, default)
@@ -243,6 +246,12 @@ def group_checks(checks: list) -> list:
 class CrossCheck(BaseCheck):
     """A check over every object of the scan at once. Findings still point
     at the object (file, line) that must change."""
+
+    #: also a per-object check (``check(obj, ctx)``) that needs of the other
+    #: objects only what the webhook's Context gives (``namespace_labels``):
+    #: the webhook runs it on the object under review even without a
+    #: cluster view of other objects
+    admission_per_object: ClassVar[bool] = False
 
     def check_all(self, objects: list[K8sObject],
                   ctx: CrossContext) -> Iterator[Finding]:  # pragma: no cover

@@ -14,32 +14,55 @@ own so that its messages, field paths and errors are its own.
 
 from __future__ import annotations
 
-from typing import ClassVar
+import re
+from typing import ClassVar, Iterator
 
-from kubeward.checks.base import Check, Context, Finding, K8sObject, Severity, registry, unregister
+from kubeward.checks.base import (Check, Context, CrossCheck, Finding, K8sObject, Severity,
+                                  registry, unregister)
 from kubeward.policy.evaluate import CompiledPolicy, Violation, evaluate
 from kubeward.policy.rules import Rule
 
 _FIX_SAFETY_DOC = "No automatic fix: a custom rule reports, it does not change the manifest."
 
 
-class CelRuleCheck(Check):
-    """Base of the checks made from custom rules (never registered itself)."""
+class _RuleCheck:
+    """What every check made from a custom rule does (never registered)."""
 
     dynamic: ClassVar[bool] = True
     rule: ClassVar[Rule]
 
     def check(self, obj: K8sObject, ctx: Context) -> list[Finding]:
-        """This rule alone (the engine runs the simple rules of a kind
-        together: see ``together``)."""
+        """This rule alone on ``obj`` (the engine runs the simple rules of a
+        kind together: see ``CelRuleCheck.together``)."""
         rule = self.rule
         if rule.match_constraints and not _matches(rule, obj, ctx):
             return []
         return [self.finding(obj, v.path, v.message) for v in _violations(rule, obj, ctx)]
 
+
+class CelRuleCheck(_RuleCheck, Check):
+    """A custom rule that reads only the object under review (and the
+    request): a per-object check."""
+
     @classmethod
     def together(cls, members: list) -> "_RuleGroup":
         return _RuleGroup(members)
+
+
+class CelNamespaceRuleCheck(_RuleCheck, CrossCheck):
+    """A custom rule that reads the object's namespace (``namespaceObject``,
+    or a ``namespaceSelector`` on its labels): a cross check, so that it
+    sees the Namespace objects of the scan (under ``--jobs`` too, where a
+    worker holds only its own files), as the API server would. The webhook
+    runs it on the object under review with the labels of its namespace
+    view (``Context.namespace_labels``)."""
+
+    admission_per_object: ClassVar[bool] = True
+
+    def check_all(self, objects, ctx) -> Iterator[Finding]:
+        for obj in objects:
+            if self.applies_to(obj):
+                yield from self.check(obj, ctx)
 
 
 class _RuleGroup:
@@ -72,43 +95,73 @@ class _RuleGroup:
         return out
 
 
-def _namespace_of(obj: K8sObject, ctx: Context):
-    from kubeward.policy.vap import object_namespace
+def _namespace_of(obj: K8sObject, ctx: Context) -> tuple[str | None, dict | None]:
+    """(namespace of ``obj``, the ``namespaceObject`` of its evaluation): the
+    Namespace of the scan's objects (a cross-resource run), else the labels
+    of the webhook's namespace view, else the Namespace as the API server
+    would hold it without labels of its own (a per-object check sees no
+    other object). (None, None) for a cluster-scoped object."""
+    from kubeward.policy.vap import namespace_object, object_namespace
 
     ns = object_namespace(obj)
     if ns is None:
         return None, None
-    # a per-object check sees no other object (under --jobs a worker holds
-    # only its files): the Namespace is the one the API server would hold,
-    # unless the context carries the scan's objects (a cross-resource run)
     by_kind = getattr(ctx, "by_kind", None)
-    for n in by_kind("Namespace") if by_kind is not None else ():
-        if n.name == ns:
-            return ns, n
-    return ns, None
+    if by_kind is not None:
+        return ns, namespace_object(ns, ctx.memo("custom.namespaces", lambda: _by_name(
+            by_kind("Namespace"))).get(ns))
+    labels = ctx.namespace_labels(ns) if ctx.namespace_labels is not None else None
+    if labels is not None:
+        return ns, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": ns, "labels": {**labels, "kubernetes.io/metadata.name": ns}}}
+    return ns, namespace_object(ns, None)
+
+
+def _by_name(namespaces: list) -> dict:
+    out: dict = {}
+    for n in namespaces:
+        out.setdefault(n.name, n)  # the first of duplicates, as the API server keeps one
+    return out
 
 
 def _matches(rule: Rule, obj: K8sObject, ctx: Context) -> bool:
     from kubeward.policy.vap import matches_resources
 
-    ns, ns_obj = _namespace_of(obj, ctx)
-    labels = dict(ns_obj.labels) if ns_obj is not None else {}
-    if ns is not None:
-        labels["kubernetes.io/metadata.name"] = ns
+    _ns, ns_raw = _namespace_of(obj, ctx)
+    labels = ns_raw["metadata"]["labels"] if ns_raw is not None else {}
     return matches_resources(rule.match_constraints, obj, labels)
 
 
 def _data(obj: K8sObject, ctx: Context) -> dict:
-    from kubeward.policy.vap import namespace_object, request_for
+    from kubeward.policy.vap import request_for
 
-    ns, ns_obj = _namespace_of(obj, ctx)
+    ns, ns_raw = _namespace_of(obj, ctx)
     req = ctx.admission_request
     if req is not None:
         return {"object": obj.raw, "oldObject": req.get("oldObject"),
                 "request": {k: v for k, v in req.items() if k not in ("object", "oldObject")},
-                "namespaceObject": namespace_object(ns, ns_obj), "params": None}
+                "namespaceObject": ns_raw, "params": None}
     return {"object": obj.raw, "oldObject": None, "request": request_for(obj, ns),
-            "namespaceObject": namespace_object(ns, ns_obj), "params": None}
+            "namespaceObject": ns_raw, "params": None}
+
+
+_NAMESPACE_OBJECT = re.compile(r"\bnamespaceObject\b")
+
+
+def _reads_namespace(rule: Rule) -> bool:
+    """The rule reads its object's namespace: an expression names
+    ``namespaceObject``, or its match constraints select namespaces by
+    label."""
+    sel = (rule.match_constraints or {}).get("namespaceSelector")
+    if isinstance(sel, dict) and (sel.get("matchLabels") or sel.get("matchExpressions")):
+        return True
+    p = rule.policy
+    sources = [c.source for _n, c, _w in p.match_conditions + p.variables + p.audit_annotations]
+    for v in p.validations:
+        sources.append(v.expression.source)
+        if v.message_expression is not None:
+            sources.append(v.message_expression.source)
+    return any(_NAMESPACE_OBJECT.search(src) for src in sources)
 
 
 def _simple(rule: Rule) -> bool:
@@ -220,13 +273,14 @@ def register_rules(rules: list[Rule]) -> list[str]:
     for rule in rules:
         if rule.id in registry():
             continue  # a built-in id (prevented by the prefix rule) or a duplicate
-        type(f"Rule_{rule.id}", (CelRuleCheck,), {
+        reads_ns = _reads_namespace(rule)
+        type(f"Rule_{rule.id}", (CelNamespaceRuleCheck if reads_ns else CelRuleCheck,), {
             "__doc__": _doc(rule), "__module__": __name__, "id": rule.id, "name": rule.name,
             "severity": Severity.parse(rule.severity), "kinds": rule.kinds,
             "frameworks": dict(rule.frameworks), "default_enabled": rule.default_enabled,
             "remediation": rule.remediation, "rule": rule, "source": f"{rule.file}:{rule.line}",
             # simple rules of a kind run together (see _simple)
-            "batch_group": "custom.cel" if _simple(rule) else None,
+            "batch_group": "custom.cel" if _simple(rule) and not reads_ns else None,
         })
         ids.append(rule.id)
     return ids
