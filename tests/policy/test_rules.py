@@ -423,6 +423,21 @@ def test_expressions_are_checked_together_but_never_joined():
     assert not _balanced("a) || (b") and _balanced("'(' + \"]\" + '''x)'''")
 
 
+@pytest.mark.parametrize("source, balanced", [
+    ("(a[b]{c})", True),
+    ("'(' + \"]\" + '''x)'''", True),  # brackets inside literals do not count
+    ("'it\\'s (' == x", True),  # an escaped quote does not end the literal
+    ("'''a' + (b)", False),  # a triple quote that does not end
+    ('""""', False),
+    ("x == 'open", False),
+    ("a) || (b", False),
+    ("(a", False),
+])
+def test_brackets_are_counted_outside_literals(source, balanced):
+    from kubeward.policy.evaluate import _balanced
+    assert _balanced(source) is balanced
+
+
 NS_RULES = """\
     rules:
       - id: ORG010
