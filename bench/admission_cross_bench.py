@@ -7,6 +7,12 @@ Ingresses, LimitRanges, quotas, PDBs, HPAs) taken from the realistic corpus
 Prints the per-review time percentiles, with and without cross checks.
 
     python bench/admission_cross_bench.py --docs 20000 --view 10000 --reviews 2000
+    python bench/admission_cross_bench.py --compare   # shared analyses == fresh ones
+
+``--compare``: a CREATE review of every workload of the corpus, answered
+once with the analyses shared per namespace (what the webhook does) and
+once with fresh analyses per review; prints whether every answer is the
+same (exit 1 if not).
 
 This is the time one server worker spends per review, not the latency an
 API server sees at a given rate (``bench/admission_bench.py --rate`` measures
@@ -55,12 +61,43 @@ def percentile(xs, p):
     return xs[min(len(xs) - 1, int(len(xs) * p))]
 
 
+def review(i: int, obj, operation: str) -> dict:
+    return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"uid": str(i), "operation": operation,
+                        "namespace": obj.namespace, "name": obj.name,
+                        "kind": {"group": "apps", "version": "v1", "kind": obj.kind},
+                        "userInfo": {"username": "alice"},
+                        "object": json.loads(json.dumps(obj.raw))}}
+
+
+def compare(view_objs, workloads) -> int:
+    from kubeward.admission.policy import AdmissionPolicy
+
+    answers = []
+    for share in (True, False):
+        policy = AdmissionPolicy()
+        policy.set_namespaces(View(view_objs))
+        if not share:
+            policy._shared_with = lambda *args: (None, None)
+        answers.append([json.dumps(policy.validate(review(i, w, "CREATE")).review(),
+                                   sort_keys=True) for i, w in enumerate(workloads)])
+    shared, fresh = answers
+    differ = sum(a != b for a, b in zip(shared, fresh))
+    print(json.dumps({"workloads": len(workloads), "viewObjects": len(view_objs),
+                      "differ": differ,
+                      "withNetworkFindings": sum("XNET" in a for a in shared),
+                      "withRbacFindings": sum("XRBAC" in a for a in shared)}, indent=2))
+    return 1 if differ else 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=int, default=20000, help="corpus size")
     ap.add_argument("--view", type=int, default=10000, help="objects in the cluster view")
     ap.add_argument("--reviews", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--compare", action="store_true",
+                    help="compare shared and fresh analyses on every workload instead")
     args = ap.parse_args()
     from kubeward.admission.namespaces import CONTEXT_KINDS
     from kubeward.admission.policy import AdmissionPolicy
@@ -70,6 +107,8 @@ def main() -> int:
     kinds = {k for _, k in CONTEXT_KINDS}
     view_objs = [o for o in objects if o.kind in kinds][:args.view]
     deployments = [o for o in objects if o.kind == "Deployment"]
+    if args.compare:
+        return compare(view_objs, [o for o in objects if o.pod is not None])
     result = {"corpusDocuments": args.docs, "viewObjects": len(view_objs),
               "reviews": args.reviews}
     for cross in (False, True):
@@ -79,16 +118,9 @@ def main() -> int:
         times = []
         denied = 0
         for i in range(args.reviews):
-            d = deployments[i % len(deployments)]
-            review = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
-                      "request": {"uid": str(i), "operation": "UPDATE",
-                                  "namespace": d.namespace, "name": d.name,
-                                  "kind": {"group": "apps", "version": "v1",
-                                           "kind": "Deployment"},
-                                  "userInfo": {"username": "alice"},
-                                  "object": json.loads(json.dumps(d.raw))}}
+            body = review(i, deployments[i % len(deployments)], "UPDATE")
             t = time.perf_counter()
-            out = policy.validate(review)
+            out = policy.validate(body)
             times.append(time.perf_counter() - t)
             denied += not out.response["allowed"]
         key = "crossChecks" if cross else "perObjectOnly"

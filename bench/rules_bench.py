@@ -8,7 +8,7 @@ start-up and rule compilation included) without and with the rules, and
 prints the ratio (wall time, best of --repeat; and CPU time, which a busy
 machine disturbs less), rule findings and compile time.
 
-    python bench/rules_bench.py --docs 10000 --rules 1000 --seed 1 [--repeat 3]
+    python bench/rules_bench.py --docs 10000 --rules 1000 --seed 1 [--repeat 3] [--jobs 1]
 
 Target (docs/policies.md): 1,000 rules over 10,000 documents in under 2x the
 time of the same scan without rules.
@@ -68,6 +68,8 @@ def main() -> int:
     ap.add_argument("--rules", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--jobs", type=int, default=None,
+                    help="pass --jobs to both scans (1: one process); default: kubeward's own")
     args = ap.parse_args()
     folder = tempfile.mkdtemp(prefix="kubeward-rules-bench-")
     try:
@@ -85,7 +87,8 @@ def main() -> int:
             print("\n".join(e.one_line() for e in errors[:5]), file=sys.stderr)
             return 2
         register_rules(loaded)
-        base = [sys.executable, "-m", "kubeward", "scan", "-o", "json", docs]
+        jobs = ["--jobs", str(args.jobs)] if args.jobs is not None else []
+        base = [sys.executable, "-m", "kubeward", "scan", "-o", "json", *jobs, docs]
         with_rules = [*base[:-1], "--rules", rules, docs]
         plain_t, rules_t, plain_cpu, rules_cpu = [], [], [], []
         found = 0
@@ -102,7 +105,7 @@ def main() -> int:
             report = json.loads(p.stdout)
             found = sum(1 for f in report["findings"] if f["checkId"].startswith("B"))
         result = {
-            "documents": n, "rules": len(loaded), "ruleFindings": found,
+            "jobs": args.jobs if args.jobs is not None else "default", "documents": n, "rules": len(loaded), "ruleFindings": found,
             "ruleCompileSeconds": round(compile_s, 2),
             "scanSeconds": round(min(plain_t), 2), "scanWithRulesSeconds": round(min(rules_t), 2),
             "ratio": round(min(rules_t) / min(plain_t), 2),

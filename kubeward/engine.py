@@ -16,7 +16,7 @@ from typing import Iterable
 
 from kubeward.gcpause import gc_paused
 from kubeward.checks.aliases import canonical, canonical_ids
-from kubeward.checks.base import (DEFAULT_K8S_VERSION, BaseCheck, Context, CrossCheck,
+from kubeward.checks.base import (DEFAULT_K8S_VERSION, BaseCheck, Context, CrossCheck, group_checks,
                                   CrossContext, registry)
 from kubeward.config import Config
 from kubeward.findings import Finding, LoadError, Severity
@@ -180,7 +180,7 @@ class _Dispatcher:
         key = (obj.kind, obj.pod is not None)
         got = self.cache.get(key)
         if got is None:
-            got = [c for c in self.checks if c.applies_to(obj)]
+            got = group_checks([c for c in self.checks if c.applies_to(obj)])
             self.cache[key] = got
         return got
 
@@ -210,8 +210,6 @@ def run_checks(objects: list[K8sObject], checks: list[BaseCheck], ctx: Context,
     ``ctx``, which must then be a CrossContext holding both), keeping only
     findings on ``objects``."""
     out: list[tuple[Finding, K8sObject | None]] = []
-    if ctx.selected is None:
-        ctx.selected = frozenset(c.id for c in checks)
     dispatch = _Dispatcher(checks)
     cap = MAX_FINDINGS_PER_OBJECT
     octx = ctx.per_object() if isinstance(ctx, CrossContext) else ctx

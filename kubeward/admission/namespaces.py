@@ -111,7 +111,13 @@ class WatchedNamespaces:
         self._lock = threading.Lock()
         self._state = None  # kubeward.cluster.audit.State of the context objects
         self._version = 0  # bumped on every change of the context objects
-        self._index: tuple[int, dict] | None = None
+        #: per scope (a namespace; None: cluster-scoped objects): a counter
+        #: bumped on every change of its context objects, and the entries
+        #: of ``_state`` in it (in ``_state``'s order)
+        self._scopes: dict[str | None, int] = {}
+        self._by_scope: dict[str | None, dict] = {}
+        self._epoch = 0  # bumped by a relist (any scope may have changed)
+        self._contexts: dict[str | None, tuple] = {}  # namespace -> (version, objects)
         self._pending: set = set()  # resources not listed yet
         self._ready = threading.Event()
         self._stop = threading.Event()
@@ -168,24 +174,36 @@ class WatchedNamespaces:
         """Bumped on every change of the context objects."""
         return self._version
 
+    def scope_version(self, namespace: str | None) -> tuple:
+        """Changes when the context of ``namespace`` changes (its objects
+        or the cluster-scoped ones), not when another namespace's do: what
+        the webhook keys its shared analyses on. A namespaced object's
+        owner is in its namespace or cluster-scoped, so an object's
+        visibility (owned objects are hidden) changes with its scope only."""
+        scopes = self._scopes
+        return (self._epoch, scopes.get(None, 0), scopes.get(namespace, 0) if namespace else 0)
+
     @property
     def has_context(self) -> bool:
         return bool(self.context_kinds)
 
     def context(self, namespace: str | None) -> list:
         """The context objects of ``namespace`` plus the cluster-scoped ones
-        (K8sObjects; rebuilt only after a change)."""
-        idx = self._index
-        if idx is None or idx[0] != self._version:
-            with self._lock:
-                version = self._version
-                by_ns: dict = {}
-                if self._state is not None:
-                    for obj in self._state.visible():
-                        by_ns.setdefault(obj.namespace, []).append(obj)
-                idx = self._index = (version, by_ns)
-        by_ns = idx[1]
-        return [*by_ns.get(None, ()), *(by_ns.get(namespace, ()) if namespace else ())]
+        (K8sObjects, in the order they were read; rebuilt only after a
+        change of that namespace or of a cluster-scoped object)."""
+        got = self._contexts.get(namespace)
+        if got is not None and got[0] == self.scope_version(namespace):
+            return list(got[1])
+        with self._lock:
+            version = self.scope_version(namespace)
+            objects: list = []
+            if self._state is not None:
+                uids = self._state.uids
+                for scope in ((None, namespace) if namespace else (None,)):
+                    objects += [e.obj for e in self._by_scope.get(scope, {}).values()
+                                if e.obj is not None and (e.owner is None or e.owner not in uids)]
+            self._contexts[namespace] = (version, objects)
+        return list(objects)
 
     def start(self) -> "WatchedNamespaces":
         t = threading.Thread(target=self._main, name="kubeward-cluster-view", daemon=True)
@@ -254,10 +272,20 @@ class WatchedNamespaces:
         if self._state is not None and etype in ("ADDED", "MODIFIED", "DELETED"):
             with self._lock:
                 if etype == "DELETED":
-                    self._state.remove(res, obj)
-                else:
-                    self._state.upsert(res, obj)
-                self._version += 1
+                    key = self._state.remove(res, obj)
+                    changed = key is not None
+                else:  # unchanged: e.g. a status update (HPAs, LoadBalancer Services)
+                    key, changed = self._state.upsert(res, obj)
+                if changed:
+                    scope = key[2] or None
+                    entries = self._by_scope.setdefault(scope, {})
+                    entry = self._state.entries.get(key)
+                    if entry is None:
+                        entries.pop(key, None)
+                    else:
+                        entries[key] = entry
+                    self._scopes[scope] = self._scopes.get(scope, 0) + 1
+                    self._version += 1
 
     def _relist(self, res) -> str:
         fresh: list[dict] = []
@@ -276,6 +304,11 @@ class WatchedNamespaces:
             seen = {staged.upsert(res, item)[0] for item in fresh}
             with self._lock:
                 self._state.replace_resource(res, staged, seen)
+                by_scope: dict = {}
+                for key, entry in self._state.entries.items():
+                    by_scope.setdefault(key[2] or None, {})[key] = entry
+                self._by_scope = by_scope
+                self._epoch += 1
                 self._version += 1
         self.relists += 1
         self._mark_listed(res)

@@ -29,10 +29,13 @@ import base64
 import fnmatch
 import json
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubeward.checks.base import BaseCheck, Context, CrossCheck, CrossContext, registry
+from kubeward.checks.base import (BaseCheck, Context, CrossCheck, CrossContext, group_checks,
+                                  registry)
 from kubeward.engine import FRAMEWORK_ALIASES, Report, ScanOptions, UsageError, apply_policy, \
     known_frameworks, select_checks
 from kubeward.findings import Finding, FixSafety, Severity
@@ -54,6 +57,9 @@ LEVEL_ALIASES = {"baseline": "pss-baseline", "restricted": "pss-restricted"}
 MAX_LISTED = 30  # findings listed in a denial message; warnings sent
 MAX_WARNING_CHARS = 250  # kube-apiserver truncates longer warnings
 MAX_AUDIT_VALUE = 1000
+#: namespaces whose shared RBAC and network analyses are kept (least
+#: recently reviewed dropped first)
+MAX_SHARED_NAMESPACES = 1024
 SOURCE_FILE = "<admission>"
 
 
@@ -128,8 +134,10 @@ class AdmissionPolicy:
         reg = registry()
         self._cross = sorted(cid for cid, cls in reg.items() if issubclass(cls, CrossCheck))
         self._dispatch: dict[tuple, tuple[list, list]] = {}
-        #: (cluster view version, namespace) -> RBAC analysis of its context
-        self._rbac_bases: dict[tuple, tuple] = {}
+        #: namespace -> (version of its context in the cluster view, (RBAC
+        #: analysis, network analysis) of that context), least recently used first
+        self._bases: OrderedDict[tuple, tuple] = OrderedDict()
+        self._bases_lock = threading.Lock()
         self.set_namespaces(namespaces)
         # every per-object check instance, once
         self.instances: dict[str, BaseCheck] = {}
@@ -238,9 +246,11 @@ class AdmissionPolicy:
             ids = frozenset().union(*(lv.ids for lv in levels))
             applies = [self.instances[cid] for cid in sorted(ids)
                        if self.instances[cid].applies_to(obj)]
-            got = ([c for c in applies if not isinstance(c, CrossCheck)],
-                   [c for c in applies if isinstance(c, CrossCheck)] if self.cross_enabled
-                   else [])
+            alone = [c for c in applies
+                     if not isinstance(c, CrossCheck) or c.admission_per_object]
+            got = (group_checks(alone),
+                   [c for c in applies if isinstance(c, CrossCheck)
+                    and not c.admission_per_object] if self.cross_enabled else [])
             if len(self._dispatch) < 4096:
                 self._dispatch[ck] = got
         return got
@@ -318,7 +328,7 @@ class AdmissionPolicy:
             return []
         opts = self.options
         ctx = Context(k8s_version=opts.version, options=opts.config.options,
-                      admission_request=req)
+                      admission_request=req, namespace_labels=self._namespace_labels)
         pairs = []
         for check in checks:
             try:
@@ -330,15 +340,18 @@ class AdmissionPolicy:
         if cross:
             # the object under review replaces its stored version in the context
             key = (obj.kind, obj.namespace, obj.name)
-            objects = [o for o in self.namespaces.context(obj.namespace)
-                       if (o.kind, o.namespace, o.name) != key]
+            version = self._view_version(obj.namespace)  # read before the context
+            context = self.namespaces.context(obj.namespace)
+            objects = [o for o in context if (o.kind, o.namespace, o.name) != key]
             objects.append(obj)
             xctx = CrossContext(k8s_version=opts.version, options=opts.config.options,
                                 objects=objects, complete=False)
             if obj.pod is not None:
-                shared = self._rbac_with(obj, objects)
-                if shared is not None:
-                    xctx.memo("analysis.rbac", lambda: shared)
+                shared_rbac, shared_net = self._shared_with(obj, objects, context, version)
+                if shared_rbac is not None:
+                    xctx.memo("analysis.rbac", lambda: shared_rbac)
+                if shared_net is not None:
+                    xctx.memo("analysis.network", lambda: shared_net)
             for check in cross:
                 try:
                     for f in check.check_all(objects, xctx):
@@ -353,26 +366,43 @@ class AdmissionPolicy:
         apply_policy(pairs, opts, report)
         return report.findings
 
-    def _rbac_with(self, obj: K8sObject, objects: list) -> tuple | None:
-        """The RBAC analysis of ``objects`` (the context of ``obj``'s
-        namespace plus ``obj``, a workload), sharing one escalation graph per
-        namespace and cluster-view version across reviews
-        (:func:`kubeward.analysis.rbac.with_workload`); None when it cannot."""
-        from kubeward.analysis import rbac
+    def _view_version(self, namespace: str | None):
+        """The version of ``namespace``'s context in the cluster view (None:
+        the view has no versions, nothing is shared)."""
+        view = self.namespaces
+        if hasattr(view, "scope_version"):
+            return view.scope_version(namespace)
+        return getattr(view, "version", None)  # a view without per-namespace versions
 
-        version = getattr(self.namespaces, "version", None)
+    def _shared_with(self, obj: K8sObject, objects: list, context: list, version) -> tuple:
+        """The RBAC and network analyses of ``objects`` (``context``, the
+        view's objects of ``obj``'s namespace and the cluster-scoped ones at
+        ``version``, plus ``obj``, a workload), each built once per version
+        of the namespace's context (a change elsewhere in the cluster view
+        does not drop it) and shared across reviews
+        (:func:`kubeward.analysis.rbac.with_workload`,
+        :func:`kubeward.analysis.network.with_workload`); None for one
+        that cannot be shared (the checks then build it for this review)."""
+        from kubeward.analysis import network, rbac
+
         if version is None:
-            return None
-        key = (version, obj.namespace)
-        base = self._rbac_bases.get(key)
-        if base is None:
-            if any(k[0] != version for k in self._rbac_bases):
-                self._rbac_bases.clear()  # the view changed: start again
-            if len(self._rbac_bases) >= 256:
-                self._rbac_bases.clear()
-            base = self._rbac_bases[key] = rbac.analyse(
-                list(self.namespaces.context(obj.namespace)))
-        return rbac.with_workload(base, objects, obj)
+            return None, None
+        bases = self._bases
+        with self._bases_lock:  # a large review is decided in a worker thread
+            got = bases.get(obj.namespace)
+            if got is not None:
+                bases.move_to_end(obj.namespace)
+        if got is not None and got[0] == version:
+            base = got[1]
+        else:  # new, or the namespace's context changed since
+            base = (rbac.analyse(list(context)), network.analyse(list(context)))
+            with self._bases_lock:
+                bases[obj.namespace] = (version, base)
+                bases.move_to_end(obj.namespace)
+                while len(bases) > MAX_SHARED_NAMESPACES:
+                    bases.popitem(last=False)
+        return (rbac.with_workload(base[0], objects, obj),
+                network.with_workload(base[1], objects, obj))
 
     def validate(self, review: Any) -> Decision:
         """The /validate answer."""
@@ -497,6 +527,12 @@ class AdmissionPolicy:
         if warnings:
             d.response["warnings"] = warnings
         return d
+
+    def _namespace_labels(self, namespace: str) -> dict | None:
+        """The labels of ``namespace`` in the namespace view, or None."""
+        if self.namespaces is None or not namespace:
+            return None
+        return self.namespaces.labels(namespace)
 
     def _labels(self, obj: K8sObject, namespace: str) -> dict | None:
         if obj.kind == "Namespace" and obj.api_version == "v1":

@@ -853,6 +853,32 @@ def analyse(objects: list[K8sObject]) -> NetworkAnalysis:
     return NetworkAnalysis(objects)
 
 
+def with_workload(base: NetworkAnalysis, objects: list[K8sObject],
+                  workload: K8sObject) -> NetworkAnalysis | None:
+    """The analysis of ``objects``, which are the objects ``base`` was built
+    from plus ``workload``, sharing what does not depend on workloads: the
+    parsed policies and their index, namespaces, Services, Ingresses and
+    operator labels (the admission webhook builds ``base`` once per
+    namespace and cluster-view version, not once per review). None when
+    ``base`` holds workloads or ``workload`` is not one. The result is the
+    analysis a fresh ``analyse(objects)`` gives: ``workload`` is its only
+    workload, and the caches that depend on workloads start empty."""
+    if base.workloads or workload.pod is None or workload.kind in NOT_RUNNING:
+        return None
+    if base._pol_index is None:
+        base._pol_index = base._index_policies()
+    import copy
+
+    a = copy.copy(base)
+    a.objects = objects
+    w = Workload(workload, 0)
+    a.workloads = [w]
+    a.by_namespace = {w.namespace: [w]}
+    a._label_index = {(w.namespace, k, v): {0} for k, v in w.labels.items()}
+    a._views, a._policies_for, a._selected, a._exposure = {}, {}, {}, None
+    return a
+
+
 def of_context(ctx) -> NetworkAnalysis:
     """``analyse`` of a check context's objects, once per scan (checks share it)."""
     return ctx.memo("analysis.network", lambda: analyse(ctx.objects))

@@ -6,114 +6,162 @@ rule's id, so selection, suppression annotations, exemptions, severities,
 baselines, every output, ``kubeward checks`` and ``kubeward explain`` treat
 it like a built-in check. Rules are compiled once when loaded
 (kubeward/policy/rules.py). Simple rules (no variables, params or match
-conditions) that apply to the same kind are evaluated together, in one call
-of the CEL runtime per object; a rule whose expression errors is evaluated
-again on its own so that the error is reported for that rule only.
+conditions) that apply to the same kind run as one check (``batch_group``,
+see ``group_checks``): one call of the CEL runtime per object for all of
+them; a rule whose expression is false or errors is evaluated again on its
+own so that its messages, field paths and errors are its own.
 """
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar, Iterator
 
-from kubeward.checks.base import Check, Context, Finding, K8sObject, Severity, registry, unregister
+from kubeward.checks.base import (Check, Context, CrossCheck, Finding, K8sObject, Severity,
+                                  registry, unregister)
 from kubeward.policy.evaluate import CompiledPolicy, Violation, evaluate
 from kubeward.policy.rules import Rule
 
 _FIX_SAFETY_DOC = "No automatic fix: a custom rule reports, it does not change the manifest."
 
 
-class CelRuleCheck(Check):
-    """Base of the checks made from custom rules (never registered itself)."""
+class _RuleCheck:
+    """What every check made from a custom rule does (never registered)."""
 
     dynamic: ClassVar[bool] = True
     rule: ClassVar[Rule]
-    #: evaluated with the other simple rules of the kind (see _simple)
-    simple: ClassVar[bool] = False
 
-    def check(self, obj: K8sObject, ctx: Context):
-        # fast path: another rule already reported for every simple rule
-        # of this object (a plain function, no generator: called per rule)
-        b = _LAST[0]
-        if (b is not None and b.obj is obj and b.ctx is ctx and b.leader is not None
-                and b.leader != self.id and self.simple and ctx.selected is not None):
-            return ()
-        return list(self._check(obj, ctx))
-
-    def _check(self, obj: K8sObject, ctx: Context) -> Iterator[Finding]:
+    def check(self, obj: K8sObject, ctx: Context) -> list[Finding]:
+        """This rule alone on ``obj`` (the engine runs the simple rules of a
+        kind together: see ``CelRuleCheck.together``)."""
         rule = self.rule
-        if not self.simple:
-            if rule.match_constraints and not _matches(rule, obj, ctx):
-                return
-            for v in _violations(rule, obj, ctx):
-                yield self.finding(obj, v.path, v.message)
-            return
-        batch = _batch_for(obj, ctx)
-        selected = ctx.selected
-        if selected is None:  # only this rule is known to run
-            for v in _batch_violations(rule, batch):
-                yield self.finding(obj, v.path, v.message)
-            return
-        # the first selected simple rule of the kind reports for all of them
-        if batch.leader is None:
-            batch.leader = next((rid for rid, _vi in batch.slots if rid in selected), "")
-        if batch.leader != rule.id:
-            return
-        reg = registry()
-        for rid in [r for r in batch.failed if r in selected]:
-            cls = reg.get(rid)
-            if cls is None:
-                continue
-            for v in _batch_violations(cls.rule, batch):
-                yield _instance(cls).finding(obj, v.path, v.message)
+        if rule.match_constraints and not _matches(rule, obj, ctx):
+            return []
+        return [self.finding(obj, v.path, v.message) for v in _violations(rule, obj, ctx)]
 
 
-_INSTANCES: dict = {}
+class CelRuleCheck(_RuleCheck, Check):
+    """A custom rule that reads only the object under review (and the
+    request): a per-object check."""
+
+    @classmethod
+    def together(cls, members: list) -> "_RuleGroup":
+        return _RuleGroup(members)
 
 
-def _instance(cls) -> "CelRuleCheck":
-    got = _INSTANCES.get(cls)
-    if got is None:
-        got = _INSTANCES[cls] = cls()
-    return got
+class CelNamespaceRuleCheck(_RuleCheck, CrossCheck):
+    """A custom rule that reads the object's namespace (``namespaceObject``,
+    or a ``namespaceSelector`` on its labels): a cross check, so that it
+    sees the Namespace objects of the scan (under ``--jobs`` too, where a
+    worker holds only its own files), as the API server would. The webhook
+    runs it on the object under review with the labels of its namespace
+    view (``Context.namespace_labels``)."""
+
+    admission_per_object: ClassVar[bool] = True
+
+    def check_all(self, objects, ctx) -> Iterator[Finding]:
+        for obj in objects:
+            if self.applies_to(obj):
+                yield from self.check(obj, ctx)
 
 
-def _namespace_of(obj: K8sObject, ctx: Context):
-    from kubeward.policy.vap import object_namespace
+class _RuleGroup:
+    """The simple rules that apply to one kind, run as one check: every
+    validation of every rule in one call of the CEL runtime per object; a
+    rule that is false (or errs) is then evaluated alone for its messages,
+    field paths and errors, and reported under its own id."""
+
+    __slots__ = ("id", "members", "slots", "key")
+
+    def __init__(self, members: list):
+        self.members = {m.id: m for m in members}
+        self.id = members[0].id  # names the group in an internal error
+        self.slots = [(m.id, i) for m in members for i in range(len(m.rule.policy.validations))]
+        self.key = _KEYS.setdefault(tuple(self.slots), len(_KEYS))
+
+    def check(self, obj: K8sObject, ctx: Context) -> list[Finding]:
+        from kubeward.policy.evaluate import _Run
+
+        run = _Run(_data(obj, ctx), _positions(obj))
+        failed: dict = {}
+        _eval_range(run, self.key, self.slots, 0, len(self.slots), failed)
+        if not failed:
+            return []
+        out = []
+        for rid, m in self.members.items():
+            if rid in failed:
+                out += [m.finding(obj, v.path, v.message)
+                        for v in _batch_violations(m.rule, failed[rid], run)]
+        return out
+
+
+def _namespace_of(obj: K8sObject, ctx: Context) -> tuple[str | None, dict | None]:
+    """(namespace of ``obj``, the ``namespaceObject`` of its evaluation): the
+    Namespace of the scan's objects (a cross-resource run), else the labels
+    of the webhook's namespace view, else the Namespace as the API server
+    would hold it without labels of its own (a per-object check sees no
+    other object). (None, None) for a cluster-scoped object."""
+    from kubeward.policy.vap import namespace_object, object_namespace
 
     ns = object_namespace(obj)
     if ns is None:
         return None, None
-    # a per-object check sees no other object (under --jobs a worker holds
-    # only its files): the Namespace is the one the API server would hold,
-    # unless the context carries the scan's objects (a cross-resource run)
     by_kind = getattr(ctx, "by_kind", None)
-    for n in by_kind("Namespace") if by_kind is not None else ():
-        if n.name == ns:
-            return ns, n
-    return ns, None
+    if by_kind is not None:
+        return ns, namespace_object(ns, ctx.memo("custom.namespaces", lambda: _by_name(
+            by_kind("Namespace"))).get(ns))
+    labels = ctx.namespace_labels(ns) if ctx.namespace_labels is not None else None
+    if labels is not None:
+        return ns, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": ns, "labels": {**labels, "kubernetes.io/metadata.name": ns}}}
+    return ns, namespace_object(ns, None)
+
+
+def _by_name(namespaces: list) -> dict:
+    out: dict = {}
+    for n in namespaces:
+        out.setdefault(n.name, n)  # the first of duplicates, as the API server keeps one
+    return out
 
 
 def _matches(rule: Rule, obj: K8sObject, ctx: Context) -> bool:
     from kubeward.policy.vap import matches_resources
 
-    ns, ns_obj = _namespace_of(obj, ctx)
-    labels = dict(ns_obj.labels) if ns_obj is not None else {}
-    if ns is not None:
-        labels["kubernetes.io/metadata.name"] = ns
+    _ns, ns_raw = _namespace_of(obj, ctx)
+    labels = ns_raw["metadata"]["labels"] if ns_raw is not None else {}
     return matches_resources(rule.match_constraints, obj, labels)
 
 
 def _data(obj: K8sObject, ctx: Context) -> dict:
-    from kubeward.policy.vap import namespace_object, request_for
+    from kubeward.policy.vap import request_for
 
-    ns, ns_obj = _namespace_of(obj, ctx)
+    ns, ns_raw = _namespace_of(obj, ctx)
     req = ctx.admission_request
     if req is not None:
         return {"object": obj.raw, "oldObject": req.get("oldObject"),
                 "request": {k: v for k, v in req.items() if k not in ("object", "oldObject")},
-                "namespaceObject": namespace_object(ns, ns_obj), "params": None}
+                "namespaceObject": ns_raw, "params": None}
     return {"object": obj.raw, "oldObject": None, "request": request_for(obj, ns),
-            "namespaceObject": namespace_object(ns, ns_obj), "params": None}
+            "namespaceObject": ns_raw, "params": None}
+
+
+_NAMESPACE_OBJECT = re.compile(r"\bnamespaceObject\b")
+
+
+def _reads_namespace(rule: Rule) -> bool:
+    """The rule reads its object's namespace: an expression names
+    ``namespaceObject``, or its match constraints select namespaces by
+    label."""
+    sel = (rule.match_constraints or {}).get("namespaceSelector")
+    if isinstance(sel, dict) and (sel.get("matchLabels") or sel.get("matchExpressions")):
+        return True
+    p = rule.policy
+    sources = [c.source for _n, c, _w in p.match_conditions + p.variables + p.audit_annotations]
+    for v in p.validations:
+        sources.append(v.expression.source)
+        if v.message_expression is not None:
+            sources.append(v.message_expression.source)
+    return any(_NAMESPACE_OBJECT.search(src) for src in sources)
 
 
 def _simple(rule: Rule) -> bool:
@@ -130,54 +178,14 @@ def _violations(rule: Rule, obj: K8sObject, ctx: Context) -> list[Violation]:
     return out.violations if out.matched else []
 
 
-def _batch_violations(rule: Rule, batch) -> list[Violation]:
-    """``batch.failed``: rule id -> indexes of its false validations, or
-    None when the rule must be evaluated alone (an error, a non-bool);
-    absent: every validation holds."""
-    failed = batch.failed.get(rule.id, ())
+def _batch_violations(rule: Rule, failed, run) -> list[Violation]:
+    """``failed``: indexes of the rule's false validations, or None when the
+    rule must be evaluated alone (an error, a non-bool)."""
     if failed is None:
-        return evaluate(rule.policy, batch.run.data, batch.run).violations
-    if not failed:
-        return []
+        return evaluate(rule.policy, run.data, run).violations
     only = CompiledPolicy(rule.policy.name, rule.policy.failure_policy,
                           validations=[rule.policy.validations[i] for i in failed])
-    return evaluate(only, batch.run.data, batch.run).violations
-
-
-class _Batch:
-    """Results of every simple rule for one object: rule id -> indexes of
-    the validations that are false (absent: evaluate the rule alone)."""
-
-    __slots__ = ("obj", "ctx", "run", "failed", "slots", "leader")
-
-    def __init__(self, obj, ctx, run, failed, slots):
-        self.obj, self.ctx, self.run, self.failed = obj, ctx, run, failed
-        self.slots = slots
-        self.leader: str | None = None  # the rule that reports for all (ctx.selected)
-
-
-_LAST: list = [None]
-#: (kind, has pod) -> [(rule id, validation index)] of the simple rules for it
-_SLOTS: dict = {}
-#: (kind, has pod, first slot, end slot) -> the program of those slots, or None
-_PROGRAMS: dict = {}
-
-
-def _batch_for(obj: K8sObject, ctx: Context) -> _Batch:
-    from kubeward.policy.evaluate import _Run
-
-    last = _LAST[0]
-    if last is not None and last.obj is obj and last.ctx is ctx:
-        return last
-    key = (obj.kind, obj.pod is not None)
-    slots = _SLOTS.get(key)
-    if slots is None:
-        slots = _SLOTS[key] = _slots(obj)
-    run = _Run(_data(obj, ctx), _positions(obj))
-    failed: dict = {}
-    _eval_range(run, key, slots, 0, len(slots), failed)
-    batch = _LAST[0] = _Batch(obj, ctx, run, failed, slots)
-    return batch
+    return evaluate(only, run.data, run).violations
 
 
 def _positions(obj: K8sObject) -> dict | None:
@@ -186,14 +194,20 @@ def _positions(obj: K8sObject) -> dict | None:
     return src.positions if src.positions and not src.doc_path else None
 
 
-def _eval_range(run, key, slots, lo: int, hi: int, failed: dict) -> None:
+#: the slots of a rule group -> a small number naming them in _PROGRAMS
+_KEYS: dict = {}
+#: (group key, first slot, end slot) -> the program of those slots, or None
+_PROGRAMS: dict = {}
+
+
+def _eval_range(run, key: int, slots, lo: int, hi: int, failed: dict) -> None:
     """Evaluate slots[lo:hi] in one call; where that errs, each half apart
     (so one erring rule costs a few calls, not one per rule)."""
     from kubeward.policy.celenv import PER_CALL_LIMIT, EvalError
 
     if lo >= hi:
         return
-    pkey = (*key, lo, hi)
+    pkey = (key, lo, hi)
     prog = _PROGRAMS.get(pkey, False)
     if prog is False:
         prog = _PROGRAMS[pkey] = _compile_slots(slots[lo:hi])
@@ -224,20 +238,6 @@ def _eval_range(run, key, slots, lo: int, hi: int, failed: dict) -> None:
             failed[rid] = lst
         else:
             failed[rid] = None  # not a bool: the rule reports it alone
-
-
-def _slots(obj: K8sObject) -> list:
-    """(rule id, validation index) of every validation of every simple rule
-    that applies to ``obj``'s kind."""
-    slots = []
-    for cls in registry().values():
-        if not (isinstance(cls, type) and issubclass(cls, CelRuleCheck)) or not cls.applies_to(obj):
-            continue
-        rule = cls.rule
-        if not _simple(rule):
-            continue
-        slots += [(rule.id, i) for i in range(len(rule.policy.validations))]
-    return slots
 
 
 def _compile_slots(slots: list):
@@ -273,12 +273,14 @@ def register_rules(rules: list[Rule]) -> list[str]:
     for rule in rules:
         if rule.id in registry():
             continue  # a built-in id (prevented by the prefix rule) or a duplicate
-        type(f"Rule_{rule.id}", (CelRuleCheck,), {
+        reads_ns = _reads_namespace(rule)
+        type(f"Rule_{rule.id}", (CelNamespaceRuleCheck if reads_ns else CelRuleCheck,), {
             "__doc__": _doc(rule), "__module__": __name__, "id": rule.id, "name": rule.name,
             "severity": Severity.parse(rule.severity), "kinds": rule.kinds,
             "frameworks": dict(rule.frameworks), "default_enabled": rule.default_enabled,
             "remediation": rule.remediation, "rule": rule, "source": f"{rule.file}:{rule.line}",
-            "simple": _simple(rule),
+            # simple rules of a kind run together (see _simple)
+            "batch_group": "custom.cel" if _simple(rule) and not reads_ns else None,
         })
         ids.append(rule.id)
     return ids
@@ -290,6 +292,4 @@ def clear_rules() -> None:
         if getattr(cls, "dynamic", False):
             unregister(cid)
     _PROGRAMS.clear()
-    _SLOTS.clear()
-    _INSTANCES.clear()
-    _LAST[0] = None
+    _KEYS.clear()

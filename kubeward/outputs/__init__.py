@@ -52,11 +52,20 @@ def redact_report(report) -> None:
         return
     from kubeward.redact import redact_text
 
+    # texts repeat (a check's remediation, a rule's message): each once
+    done: dict = {}
+
+    def redact(text):
+        got = done.get(text)
+        if got is None:
+            got = done[text] = redact_text(text)
+        return got
+
     for f in (*report.findings, *report.suppressed):
-        f.message = redact_text(f.message)
-        f.remediation = redact_text(f.remediation)
+        f.message = redact(f.message)
+        f.remediation = redact(f.remediation)
         if isinstance(f.value, str):
-            f.value = redact_text(f.value)
+            f.value = redact(f.value)
     for e in report.errors:
         e.message = redact_text(e.message)
     report.notes[:] = [redact_text(n) for n in report.notes]

@@ -310,11 +310,22 @@ def compile_expression(source: str, locate: bool = True) -> Program:
     got = _CACHE.get(source)
     if got is not None:
         return got
+    compiled = _compile(source)
+    root = celast.decode(compiled.serialize())
+    celast.annotate(root)
+    prog = Program(source, compiled, root, celast.size(root), _depth(root),
+                   object_chains(root) if locate else [], _resolvable(root), _max_literal(root))
+    _CACHE[source] = prog
+    return prog
+
+
+def _compile(source: str):
+    """The runtime's compiled expression; raises CompileError."""
     e = env()
     if not isinstance(source, str) or not source.strip():
         raise CompileError("expression is empty")
     try:
-        compiled = e.compile(source)
+        return e.compile(source)
     except RuntimeError as exc:
         message = _clean(str(exc))
         # cel-go (Kubernetes) types `cond ? 'text' : null` as dyn; the C++
@@ -323,15 +334,15 @@ def compile_expression(source: str, locate: bool = True) -> Program:
         if "no matching overload for '_?_:_'" not in message or "null_type" not in message:
             raise CompileError(message) from None
         try:
-            compiled = e.compile(source, disable_check=True)
+            return e.compile(source, disable_check=True)
         except RuntimeError:
             raise CompileError(message) from None
-    root = celast.decode(compiled.serialize())
-    celast.annotate(root)
-    prog = Program(source, compiled, root, celast.size(root), _depth(root),
-                   object_chains(root) if locate else [], _resolvable(root), _max_literal(root))
-    _CACHE[source] = prog
-    return prog
+
+
+def check_compiles(source: str) -> None:
+    """Raise CompileError when ``source`` does not compile (nothing is kept:
+    a validity check, e.g. of many rules joined in one expression)."""
+    _compile(source)
 
 
 def activation(data: dict):

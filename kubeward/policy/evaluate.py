@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubeward.policy.celenv import (PER_CALL_LIMIT, POLICY_BUDGET, CompileError, EvalError,
-                                    Program, activation, compile_expression, data_size,
-                                    longest_collection, plain_data)
+                                    Program, activation, check_compiles, compile_expression,
+                                    data_size, longest_collection, plain_data)
 
 _PATH_TOKEN = re.compile(r"\.?([A-Za-z_$][\w$-]*)|\[(\d+)\]|\[\s*'((?:[^'\\]|\\.)*)'\s*\]"
                          r"|\[\s*\"((?:[^\"\\]|\\.)*)\"\s*\]")
@@ -81,31 +81,33 @@ def compile_one(source: Any, known_good=frozenset()) -> Compiled:
         return Compiled(source, error=f"compilation failed: {str(e).splitlines()[0]}")
 
 
-_QUOTES = ("'''", '"""', "'", '"')
+#: a string literal of CEL (triple-quoted first; a backslash escapes the
+#: next character), else the opening quote of a literal that does not end
+#: (group "open"), else a bracket (group "bracket")
+_LITERAL_OR_BRACKET = re.compile(
+    r"'''(?:\\.|[^\\])*?'''" r'|"\"\"(?:\\.|[^\\])*?"\"\"'
+    r"|(?P<open>'''|\"\"\")"
+    r"|'(?:\\.|[^\\'])*'" r'|"(?:\\.|[^\\"])*"'
+    r"|(?P<bracket>[()[\]{}])|(?P<open1>['\"])", re.S)
 
 
 def _balanced(source: str) -> bool:
     """Brackets balance outside string literals, so that wrapping the
-    expression in parentheses cannot join it with its neighbours."""
-    depth, i, n = 0, 0, len(source)
-    while i < n:
-        quote = next((q for q in _QUOTES if source.startswith(q, i)), None)
-        if quote is not None:
-            i += len(quote)
-            while i < n and not source.startswith(quote, i):
-                i += 2 if source[i] == "\\" else 1
-            if i >= n:
-                return False
-            i += len(quote)
+    expression in parentheses cannot join it with its neighbours (an
+    unterminated literal: not balanced)."""
+    depth = 0
+    for m in _LITERAL_OR_BRACKET.finditer(source):
+        bracket = m.group("bracket")
+        if m.group("open") or m.group("open1"):
+            return False
+        if bracket is None:
             continue
-        ch = source[i]
-        if ch in "([{":
+        if bracket in "([{":
             depth += 1
-        elif ch in ")]}":
+        else:
             depth -= 1
             if depth < 0:
                 return False
-        i += 1
     return depth == 0
 
 
@@ -121,7 +123,7 @@ def compile_together(sources) -> set:
         if not part:
             continue
         try:
-            compile_expression("[" + ",\n".join(f"({s})" for s in part) + "]")
+            check_compiles("[" + ",\n".join(f"({s})" for s in part) + "]")
             good.update(part)
             continue
         except CompileError:

@@ -281,7 +281,10 @@ def q_sub(a, b) -> dict:
 
 def q_compare(a, b) -> int:
     x, y = _qv(a), _qv(b)
-    return (x > y) - (x < y)
+    # cross-multiplied integers: what Fraction's comparison does, without
+    # its dispatch (a rule may compare a quantity per container per object)
+    lhs, rhs = x.numerator * y.denominator, y.numerator * x.denominator
+    return (lhs > rhs) - (lhs < rhs)
 
 
 # -- IP and CIDR (k8s library.IP, library.CIDR) -----------------------------

@@ -214,3 +214,70 @@ def test_server_fetches_unknown_namespaces_before_deciding(pki, tmp_path):
     finally:
         r.client.close()
         r.thread.stop()
+
+
+def test_context_versions_are_per_namespace(fake_cluster):
+    """A change in one namespace leaves the other namespaces' context (and
+    so the webhook's shared analyses of it) as it was; a cluster-scoped
+    change reaches every namespace; a status-only update changes nothing."""
+    from kubeward.admission.namespaces import CONTEXT_KINDS, WatchedNamespaces
+
+    api, kubeconfig = fake_cluster
+    for name in ("shop", "other"):
+        api.add(_ns(name))
+        api.add({"apiVersion": "v1", "kind": "Service",
+                 "metadata": {"name": "web", "namespace": name},
+                 "spec": {"type": "LoadBalancer", "selector": {"app": "web"},
+                          "ports": [{"port": 80}]}})
+    api.add({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+             "metadata": {"name": "reader"}, "rules": []})
+    view = WatchedNamespaces.connect(kubeconfig, context_kinds=CONTEXT_KINDS, watch_timeout=5)
+    view.start()
+    try:
+        assert view.wait_ready(10)
+        shop, other = view.scope_version("shop"), view.scope_version("other")
+        shop_ctx = view.context("shop")
+        assert sorted((o.kind, o.namespace or "", o.name) for o in shop_ctx) == [
+            ("ClusterRole", "", "reader"), ("Namespace", "", "other"), ("Namespace", "", "shop"),
+            ("Service", "shop", "web")]
+
+        def applied(n):
+            return lambda: view.events >= n
+
+        # a status-only update (a LoadBalancer gets its address): nothing changes
+        svc = api.objects("services")[0]
+        assert svc["metadata"]["namespace"] == "shop"
+        svc = dict(svc, status={"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}})
+        events = view.events
+        api.modify(svc)
+        wait_for(applied(events + 1))
+        assert view.scope_version("shop") == shop and view.context("shop") == shop_ctx
+        # a NetworkPolicy in "other": "shop" keeps its version and its context objects
+        events = view.events
+        api.add({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                 "metadata": {"name": "deny", "namespace": "other"},
+                 "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}})
+        wait_for(applied(events + 1))
+        assert view.scope_version("other") != other
+        assert view.scope_version("shop") == shop
+        assert all(a is b for a, b in zip(view.context("shop"), shop_ctx))
+        assert [o.name for o in view.context("other") if o.kind == "NetworkPolicy"] == ["deny"]
+        # a cluster-scoped change reaches both
+        other = view.scope_version("other")
+        events = view.events
+        api.add({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                 "metadata": {"name": "writer"}, "rules": []})
+        wait_for(applied(events + 1))
+        assert view.scope_version("shop") != shop and view.scope_version("other") != other
+        assert [o.name for o in view.context("shop") if o.kind == "ClusterRole"] == [
+            "reader", "writer"]
+        # a deletion in "shop" takes its Service out of its context only
+        shop, other = view.scope_version("shop"), view.scope_version("other")
+        events = view.events
+        api.delete("v1", "Service", "web", "shop")
+        wait_for(applied(events + 1))
+        assert view.scope_version("shop") != shop and view.scope_version("other") == other
+        assert not [o for o in view.context("shop") if o.kind == "Service"]
+        assert [o.name for o in view.context("other") if o.kind == "Service"] == ["web"]
+    finally:
+        view.stop()

@@ -421,3 +421,143 @@ def test_expressions_are_checked_together_but_never_joined():
     broken = ["object.a ==", "nope(1)"]
     assert compile_together(good + joining + broken) == set(good)
     assert not _balanced("a) || (b") and _balanced("'(' + \"]\" + '''x)'''")
+
+
+@pytest.mark.parametrize("source, balanced", [
+    ("(a[b]{c})", True),
+    ("'(' + \"]\" + '''x)'''", True),  # brackets inside literals do not count
+    ("'it\\'s (' == x", True),  # an escaped quote does not end the literal
+    ("'''a' + (b)", False),  # a triple quote that does not end
+    ('""""', False),
+    ("x == 'open", False),
+    ("a) || (b", False),
+    ("(a", False),
+])
+def test_brackets_are_counted_outside_literals(source, balanced):
+    from kubeward.policy.evaluate import _balanced
+    assert _balanced(source) is balanced
+
+
+NS_RULES = """\
+    rules:
+      - id: ORG010
+        name: A Deployment's team label matches its namespace's
+        kinds: [Deployment]
+        validations:
+          - expression: "object.metadata.?labels.team.orValue('') == namespaceObject.metadata.?labels.team.orValue('')"
+            messageExpression: "'team ' + object.metadata.?labels.team.orValue('none') + ' in a namespace of team ' + namespaceObject.metadata.?labels.team.orValue('none')"
+      - id: ORG011
+        name: No LoadBalancer in production namespaces
+        matchConstraints:
+          resourceRules:
+            - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [services]}
+          namespaceSelector: {matchLabels: {env: prod}}
+        validations:
+          - expression: "object.spec.?type.orValue('ClusterIP') != 'LoadBalancer'"
+            message: no LoadBalancer in production
+    """
+
+NS_MANIFESTS = """\
+    apiVersion: v1
+    kind: Namespace
+    metadata: {name: shop, labels: {team: blue, env: prod}}
+    ---
+    apiVersion: v1
+    kind: Namespace
+    metadata: {name: lab, labels: {team: red}}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: ok, namespace: shop, labels: {team: blue}}
+    spec: {}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: wrong-team, namespace: lab, labels: {team: blue}}
+    spec: {}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: unknown-ns, namespace: elsewhere, labels: {team: blue}}
+    spec: {}
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: lb, namespace: shop}
+    spec: {type: LoadBalancer}
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: lb, namespace: lab}
+    spec: {type: LoadBalancer}
+    """
+
+NS_EXPECTED = [
+    ("ORG010", "unknown-ns", "metadata.labels.team",
+     "team blue in a namespace of team none"),
+    ("ORG010", "wrong-team", "metadata.labels.team", "team blue in a namespace of team red"),
+    ("ORG011", "lb", "spec.type", "no LoadBalancer in production")]
+
+
+def test_rules_see_the_namespace_objects_of_the_scan(tmp_path):
+    """namespaceObject and a namespaceSelector see the input's Namespace
+    with its labels, as the API server would hold it; a namespace not in
+    the input has only its name label."""
+    from kubeward.checks.base import CrossCheck, registry
+    ids = _rules(tmp_path, NS_RULES)
+    assert all(issubclass(registry()[i], CrossCheck) for i in ids)
+    got = sorted(_scan(tmp_path, ids, NS_MANIFESTS))
+    assert got == NS_EXPECTED
+    lb = [f for f in got if f[0] == "ORG011"]
+    assert len(lb) == 1  # the one in "shop" (env: prod), not the one in "lab"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_namespace_rules_under_jobs(tmp_path, monkeypatch, jobs):
+    """Under --jobs a worker holds only its own files: the rule still sees
+    a Namespace defined in another file."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rules.yaml").write_text("apiVersion: kubeward.io/v1alpha1\nkind: RuleSet\n"
+                                         + textwrap.dedent(NS_RULES))
+    docs = textwrap.dedent(NS_MANIFESTS).split("---\n")
+    for i, doc in enumerate(docs):
+        (tmp_path / f"m{i}.yaml").write_text(doc)
+    r = run(["scan", "-o", "json", "--jobs", jobs, "--rules", "rules.yaml",
+             "--check", "ORG010", "--check", "ORG011", *[f"m{i}.yaml" for i in range(len(docs))]])
+    rep = json.loads(r.output)
+    got = sorted((f["checkId"], f["object"]["name"], f["fieldPath"], f["message"])
+                 for f in rep["findings"])
+    assert got == NS_EXPECTED
+
+
+def test_webhook_gives_namespace_rules_the_namespace_labels(tmp_path):
+    """In the webhook (no cluster view of other objects needed) the rule
+    reads the labels of the namespace view."""
+    from kubeward.admission.namespaces import StaticNamespaces
+    from kubeward.admission.policy import AdmissionPolicy
+    from kubeward.config import Config
+    from kubeward.engine import ScanOptions
+    from kwtest.workloads import review
+
+    _rules(tmp_path, NS_RULES)
+    policy = AdmissionPolicy(ScanOptions(config=Config(admission={"enforce": "medium"})),
+                             namespaces=StaticNamespaces({"shop": {"team": "blue", "env": "prod"},
+                                                          "lab": {"team": "red"}}))
+    assert policy.cross_enabled is False
+
+    def denied(obj, ns):
+        obj = {**obj, "metadata": {**obj["metadata"], "namespace": ns}}
+        d = policy.validate(review(obj, namespace=ns))
+        return [(f.check_id, f.message) for f in d.by_mode["enforce"]
+                if f.check_id.startswith("ORG")]
+
+    dep = {"apiVersion": "apps/v1", "kind": "Deployment",
+           "metadata": {"name": "web", "labels": {"team": "blue"}},
+           "spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x"}]}}}}
+    assert denied(dep, "shop") == []
+    assert denied(dep, "lab") == [("ORG010", "team blue in a namespace of team red")]
+    assert denied(dep, "nowhere") == [("ORG010", "team blue in a namespace of team none")]
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb"},
+           "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]}}
+    assert denied(svc, "shop") == [("ORG011", "no LoadBalancer in production")]
+    assert denied(svc, "lab") == []
