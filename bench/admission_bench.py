@@ -241,6 +241,13 @@ class ClusterView:
         random.Random(seed).shuffle(deployments)
         self.view_objects = len(view)
         self.namespaces = len(namespaces)
+        # what --churn rewrites: HPAs get status updates (as their controller
+        # does every sync), RoleBindings a label (a change the checks may see)
+        self.hpas = [json.loads(json.dumps(o.raw)) for o in view
+                     if o.kind == "HorizontalPodAutoscaler"]
+        self.bindings = [json.loads(json.dumps(o.raw)) for o in view if o.kind == "RoleBinding"]
+        self.changes = {"status": 0, "spec": 0}
+        self._stop = threading.Event()
         self.bodies = [review_template(d, operation) for d in deployments]
         self.body_namespace = [d["metadata"]["namespace"] for d in deployments]
         #: resources each server worker lists before it is ready
@@ -249,12 +256,53 @@ class ClusterView:
         # fake one's default (5 a second per watch) would only add wake-ups
         self.api = FakeKubeAPI(bookmark_interval=60.0)
         self.api.load_objects([json.loads(json.dumps(o.raw)) for o in namespaces + view])
+        # forget the load's ADDED events: every watch thread of the fake server
+        # scans the event history on each wake-up, which for 10,000 events
+        # would cost the load generator's process milliseconds of GIL time
+        # per --churn batch (the server lists first, so it needs none of them)
+        self.api.compact()
         del objects, view, namespaces
         self.api.start()
         self.kubeconfig = str(write_kubeconfig(os.path.join(directory, "kubeconfig"),
                                                self.api.url))
 
+    def churn(self, status_rate: float, spec_rate: float) -> None:
+        """Change the view while the load runs, in batches every 250 ms (so
+        the fake API server's watch threads wake 4 times a second, not once
+        per change): ``status_rate`` HPA status updates per second (what
+        does not change what the checks see) and ``spec_rate`` RoleBinding
+        label changes per second (what does: that namespace's shared
+        analyses are rebuilt at its next review)."""
+        if (status_rate <= 0 or not self.hpas) and (spec_rate <= 0 or not self.bindings):
+            return
+
+        def run() -> None:
+            due = {"status": 0.0, "spec": 0.0}
+            rates = {"status": status_rate, "spec": spec_rate}
+            pools = {"status": self.hpas, "spec": self.bindings}
+            while not self._stop.wait(0.25):
+                for what, rate in rates.items():
+                    pool = pools[what]
+                    if rate <= 0 or not pool:
+                        continue
+                    due[what] += rate * 0.25
+                    while due[what] >= 1:
+                        due[what] -= 1
+                        n = self.changes[what]
+                        obj = pool[n % len(pool)]
+                        if what == "status":
+                            obj["status"] = {"currentReplicas": 2 + n % 3,
+                                             "desiredReplicas": 2 + (n + 1) % 3}
+                        else:
+                            obj["metadata"].setdefault("labels", {})[
+                                "bench.kubeward.io/revision"] = str(n)
+                        self.api.modify(obj)
+                        self.changes[what] = n + 1
+
+        threading.Thread(target=run, name="bench-churn", daemon=True).start()
+
     def stop(self) -> None:
+        self._stop.set()
         self.api.stop()
 
 
@@ -273,10 +321,11 @@ def _drain(proc: subprocess.Popen, events: dict) -> None:
 
 def wait_ready(args, base: str, ca: str, events: dict, timeout: float = 180.0) -> float:
     """Wait until every worker has listed the cluster view (its
-    ``cluster-listed`` events) and ``/readyz`` answers 200; seconds waited."""
+    ``cluster-listed`` events) and ``/readyz`` answers 200; seconds since
+    the server was started."""
     import http.client
 
-    t0 = time.monotonic()
+    t0 = args.server_started
     want = args.workers * args.view.resources
     ctx = ssl.create_default_context(cafile=ca)
     port = int(base.rsplit(":", 1)[1])
@@ -309,6 +358,7 @@ def start_server(args, tmp: str) -> tuple[subprocess.Popen, int, str]:
     if args.view is not None:
         cmd += ["--cluster", "--kubeconfig", args.view.kubeconfig, "--cross-checks"]
     env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    args.server_started = time.monotonic()
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
     args.server = proc
     port = None
@@ -455,6 +505,8 @@ async def run_load(url: str, ca: str, bodies: list[bytes], args) -> dict:
                     await resp.read()
 
             await asyncio.gather(*(probe() for _ in range(args.connections)))
+        if args.view is not None:
+            args.view.churn(args.churn, args.spec_churn)
         warmup: dict = {}
         if args.warmup > 0:
             warm_s = await drive(args.warmup)
@@ -530,6 +582,7 @@ async def run_load(url: str, ca: str, bodies: list[bytes], args) -> dict:
         out["figure"] = "steady state" if args.warmup > 0 else "cold"
         out["namespaces_reviewed"] = len(st["namespaces"])
         out["namespaces_first_reviewed_when_measured"] = len(st["namespaces"] - warm_namespaces)
+        out["view_changes"] = dict(args.view.changes)  # over warm-up and measured load
         out.update(warmup)
     return out
 
@@ -583,6 +636,10 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1, help="seed of the realistic corpus")
     ap.add_argument("--warmup", type=float, default=0.0, metavar="SECONDS",
                     help="send the same load this long first, not counted")
+    ap.add_argument("--churn", type=float, default=0.0, metavar="R",
+                    help="with --cluster-view: R HPA status updates a second during the load")
+    ap.add_argument("--spec-churn", type=float, default=0.0, metavar="R",
+                    help="with --cluster-view: R RoleBinding label changes a second")
     ap.add_argument("--trace", metavar="FILE",
                     help="write each measured review (start in ms from the start of the "
                          "measured load, latency in ms, namespace) as a JSON line")
@@ -664,6 +721,10 @@ def main(argv=None) -> int:
             print(f"  cluster view: {cv['objects']} objects, {cv['namespaces']} namespaces, "
                   f"{cv['deployments']} Deployments reviewed in turn (seed {cv['seed']}); "
                   f"ready {cv['readySeconds']} s after start")
+            if args.churn or args.spec_churn:
+                print(f"  view changed during warm-up and load: {result['view_changes']['status']} "
+                      f"HPA status updates, {result['view_changes']['spec']} RoleBinding "
+                      f"label changes")
             print(f"  {result['figure']} figure: {result['namespaces_first_reviewed_when_measured']}"
                   f" of {result['namespaces_reviewed']} namespaces first reviewed in the "
                   f"measured load; {result['denied']} denied, {result['with_cross_finding']} "
