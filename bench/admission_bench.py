@@ -26,9 +26,11 @@ says every worker has listed the view, the reviews are UPDATEs of the
 corpus's Deployments in the namespaces of the view, in an order shuffled by
 the seed. ``--warmup S`` first sends S seconds of the same load and
 does not count it: without it the figures include the first review of each
-namespace in each worker (which builds the namespace's shared RBAC
-analysis: the *cold* figure); with it (long enough to reach every
-namespace) they are the *steady-state* figure.
+namespace and ServiceAccount in each worker (which build the namespace's
+shared analyses and the account's escalation chain: the *cold* figure);
+with it (long enough to reach every Deployment) they are the
+*steady-state* figure. ``--churn R`` / ``--spec-churn R`` change the view
+during the load; ``--trace FILE`` writes a timeline of every review.
 
 Bounded: at most ``--duration`` seconds (<= 120) and ``--requests`` reviews
 (<= 2,000,000). Example::
