@@ -577,7 +577,9 @@ async def run_load(url: str, ca: str, bodies: list[bytes], args) -> dict:
            # wall-clock window of the measured load (to match server-side logs)
            "measured_epoch": measured,
            # all CPUs of the machine during the measured load: busy (every
-           # process, this benchmark's included) and stolen by the hypervisor
+           # process, this benchmark's included) and stolen by the hypervisor;
+           # /proc/stat is sampled at clock ticks and undercounts short bursts
+           # on a tickless VM: a sign of another job, not an exact figure
            "machine": machine}
     if args.view is not None:
         # namespaces whose first review (per worker) fell in the measured load
