@@ -187,6 +187,11 @@ class WatchedNamespaces:
     def has_context(self) -> bool:
         return bool(self.context_kinds)
 
+    def context_namespaces(self) -> list[str]:
+        """The namespaces that hold context objects, sorted."""
+        return sorted(ns for ns, entries in list(self._by_scope.items())
+                      if ns is not None and entries)
+
     def context(self, namespace: str | None) -> list:
         """The context objects of ``namespace`` plus the cluster-scoped ones
         (K8sObjects, in the order they were read; rebuilt only after a

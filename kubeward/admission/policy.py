@@ -395,14 +395,52 @@ class AdmissionPolicy:
         if got is not None and got[0] == version:
             base = got[1]
         else:  # new, or the namespace's context changed since
-            base = (rbac.analyse(list(context)), network.analyse(list(context)))
-            with self._bases_lock:
-                bases[obj.namespace] = (version, base)
-                bases.move_to_end(obj.namespace)
-                while len(bases) > MAX_SHARED_NAMESPACES:
-                    bases.popitem(last=False)
+            base = self._publish(obj.namespace, version, _analyse(context))
         return (rbac.with_workload(base[0], objects, obj),
                 network.with_workload(base[1], objects, obj))
+
+    def _publish(self, namespace: str | None, version, base: tuple) -> tuple:
+        """Keep ``base`` as the shared analyses of ``namespace`` at
+        ``version`` (unless a newer one is kept already); returns the kept one."""
+        bases = self._bases
+        with self._bases_lock:
+            got = bases.get(namespace)
+            if got is not None and got[0] == self._view_version(namespace) != version:
+                return got[1]  # built meanwhile from a newer view
+            bases[namespace] = (version, base)
+            bases.move_to_end(namespace)
+            while len(bases) > MAX_SHARED_NAMESPACES:
+                bases.popitem(last=False)
+        return base
+
+    def warm(self) -> int:
+        """Build the shared analyses of every namespace of the cluster view
+        that has context objects, where missing or out of date, and solve
+        the escalation chain of each of its ServiceAccounts, so that no
+        review waits for them: the server calls it once the view is synced
+        (before ``/readyz`` answers 200) and again after the view changes.
+        Each namespace's analyses are complete before reviews see them.
+        Returns how many namespaces were built."""
+        from kubeward.analysis.rbac import Subject
+
+        view = self.namespaces
+        if not self.cross_enabled or not hasattr(view, "context_namespaces"):
+            return 0
+        built = 0
+        for ns in view.context_namespaces()[:MAX_SHARED_NAMESPACES]:
+            version = self._view_version(ns)
+            with self._bases_lock:
+                got = self._bases.get(ns)
+            if got is not None and got[0] == version:
+                continue
+            base = _analyse(view.context(ns))
+            model, esc = base[0]
+            for sa_ns, sa in sorted({*model.service_accounts, (ns, "default")}):
+                if sa_ns == ns:
+                    esc.path(Subject("ServiceAccount", sa, ns))
+            self._publish(ns, version, base)
+            built += 1
+        return built
 
     def validate(self, review: Any) -> Decision:
         """The /validate answer."""
@@ -540,6 +578,13 @@ class AdmissionPolicy:
         if not namespace or self.namespaces is None:
             return None
         return self.namespaces.labels(namespace)
+
+
+def _analyse(context: list) -> tuple:
+    """(RBAC analysis, network analysis) of a namespace's context."""
+    from kubeward.analysis import network, rbac
+
+    return rbac.analyse(list(context)), network.analyse(list(context))
 
 
 def _metadata_only(new: dict, old: Any) -> bool:

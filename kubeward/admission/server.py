@@ -108,6 +108,8 @@ INLINE_BODY = 64 * 1024
 INLINE_CONTAINERS = 32
 #: reviews at least this large are followed by a malloc_trim
 TRIM_BODY = 1 * MiB
+#: seconds between checks for a changed cluster view to rebuild in the background
+WARM_INTERVAL = 1.0
 
 
 def count_containers(raw) -> int:
@@ -281,6 +283,13 @@ class AdmissionServer:
         self._last_cert_error: str | None = None
         self._inflight: asyncio.Semaphore | None = None
         self._executor = None
+        #: the shared analyses of the cluster view are built (see _warm_loop);
+        #: set at once when there is nothing to build
+        self.warmed = threading.Event()
+        self._warm_stop = threading.Event()
+        if not (namespaces is not None and policy.cross_enabled
+                and hasattr(namespaces, "wait_ready")):
+            self.warmed.set()
         #: most reviews being read or decided at once (tests read it)
         self.max_inflight_seen = 0
         self._inflight_now = 0
@@ -498,6 +507,8 @@ class AdmissionServer:
             return web.Response(text="shutting down\n", status=503)
         if self.namespaces is not None and not self.namespaces.ready():
             return web.Response(text="namespace labels not synced yet\n", status=503)
+        if not self.warmed.is_set():
+            return web.Response(text="building the analyses of the cluster view\n", status=503)
         return web.Response(text="ok\n")
 
     async def _metrics(self, request):
@@ -548,6 +559,8 @@ class AdmissionServer:
         self._poller = asyncio.ensure_future(self._cert_poller())
         self._watchdog = (asyncio.ensure_future(self._parent_watch())
                           if self.settings.parent_pid else None)
+        if not self.warmed.is_set():
+            threading.Thread(target=self._warm_loop, name="kubeward-warm", daemon=True).start()
         self.log.event("listening", host=sock.getsockname()[0], port=self.port,
                        checks=len(self.policy.instances),
                        modes={m: lv.name for m, lv in self.policy.defaults.items()},
@@ -555,6 +568,39 @@ class AdmissionServer:
                        namespaces=getattr(self.namespaces, "source", "config defaults only"))
         for note in self.policy.notes:
             self.log.event("note", message=note)
+
+    def _warm_loop(self) -> None:
+        """Once the cluster view is synced: build the shared RBAC and network
+        analyses of every namespace and solve its ServiceAccounts' chains
+        (``AdmissionPolicy.warm``) before ``/readyz`` answers 200, so that
+        no review waits for them; then move them out of the garbage
+        collector's sight (they live until the view changes). After a
+        change of the view, rebuild what changed in the background, within
+        ``WARM_INTERVAL`` seconds: the first review of a changed namespace
+        before that builds its own."""
+        view = self.namespaces
+        while not view.wait_ready(0.5):
+            if self._warm_stop.is_set():
+                return
+        start = time.monotonic()
+        version = view.version
+        try:
+            built = self.policy.warm()
+        except Exception as e:  # a bug here must not keep the server unready
+            self.log.event("warm-failed", error=f"{type(e).__name__}: {e}"[:300])
+            built = 0
+        _quiet_gc()
+        self.warmed.set()
+        self.log.event("warmed", namespaces=built,
+                       seconds=round(time.monotonic() - start, 3))
+        while not self._warm_stop.wait(WARM_INTERVAL):
+            if view.version == version:
+                continue
+            version = view.version
+            try:
+                self.policy.warm()
+            except Exception as e:
+                self.log.event("warm-failed", error=f"{type(e).__name__}: {e}"[:300])
 
     async def run(self, sock: socket.socket, install_signals: bool = True,
                   started: threading.Event | None = None) -> None:
@@ -570,6 +616,7 @@ class AdmissionServer:
 
     async def shutdown(self) -> None:
         self.shutting_down = True
+        self._warm_stop.set()
         self.log.event("shutting-down", delaySeconds=self.settings.shutdown_delay)
         if self.settings.shutdown_delay > 0:
             await asyncio.sleep(self.settings.shutdown_delay)

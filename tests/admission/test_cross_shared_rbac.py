@@ -5,6 +5,7 @@ those of a fresh analysis per review."""
 from __future__ import annotations
 
 import json
+import threading
 
 from kubeward.admission.policy import AdmissionPolicy
 from kubeward.loading.yamldoc import parse_documents
@@ -82,15 +83,26 @@ class View:
 
     def __init__(self, objects):
         self.objects = objects
+        self.synced = threading.Event()
+        self.synced.set()
 
     def labels(self, name):
         return {}
 
     def ready(self):
-        return True
+        return self.synced.is_set()
+
+    def wait_ready(self, timeout):
+        return self.synced.wait(timeout)
 
     def context(self, namespace):
         return [o for o in self.objects if o.namespace in (None, namespace)]
+
+    def context_namespaces(self):
+        return sorted({o.namespace for o in self.objects if o.namespace})
+
+    def scope_version(self, namespace):
+        return self.version
 
 
 def _review(i, name, sa, ns="shop"):
@@ -108,11 +120,17 @@ def _review(i, name, sa, ns="shop"):
                                                                          "image": "x:1"}]}}}}}}
 
 
-def _decisions(monkeypatch, share: bool):
-    objects = [K8sObject(d.data, Source("view.yaml", d.index, d.line, d.positions))
-               for d in parse_documents(VIEW)]
+def _view():
+    return View([K8sObject(d.data, Source("view.yaml", d.index, d.line, d.positions))
+                 for d in parse_documents(VIEW)])
+
+
+def _decisions(monkeypatch, share: bool, warm: bool = False):
     policy = AdmissionPolicy()
-    policy.set_namespaces(View(objects))
+    policy.set_namespaces(_view())
+    if warm:
+        assert policy.warm() == 1  # "shop", the one namespace with context objects
+        assert policy.warm() == 0  # nothing changed since
     calls = []
     if not share:
         monkeypatch.setattr(policy, "_shared_with", lambda *args: (None, None))
@@ -168,3 +186,67 @@ def test_shared_network_analysis_gives_the_same_findings(monkeypatch):
          "input selects its pods for ingress"],
         ["kubeward XNET001 (medium) spec.template.metadata.labels: Deployment new-ns/elsewhere: no NetworkPolicy in the "
          "input selects its pods for ingress or egress"]]
+
+
+def test_warm_up_solves_every_service_account_before_the_first_review(monkeypatch):
+    """``warm`` (run by the server before /readyz answers 200) builds the
+    shared analyses of each namespace and solves its ServiceAccounts'
+    chains; the decisions are those of a fresh analysis per review."""
+    fresh, _, _ = _decisions(monkeypatch, share=False)
+    policy = AdmissionPolicy()
+    policy.set_namespaces(_view())
+    assert policy.warm() == 1
+    (model, esc), net = policy._bases["shop"][1]
+    solved = {s[1].key: bool(steps) for s, steps in esc._paths.items()}
+    assert solved == {"ServiceAccount shop/api": True, "ServiceAccount shop/default": False,
+                      "ServiceAccount shop/web": True}
+    assert [p.name for p in net.policies] == ["web-ingress", "api-egress"]
+    warmed, calls, _ = _decisions(monkeypatch, share=True, warm=True)
+    assert warmed == fresh
+    # a change of the view: the next warm-up rebuilds the namespace
+    policy.namespaces.version = 2
+    assert policy.warm() == 1 and policy._bases["shop"][0] == 2
+
+
+def test_readyz_waits_for_the_warm_up(pki, tmp_path):
+    """The server answers /readyz 503 until the view is synced and its
+    analyses are built, logs the warm-up, and rebuilds after a change."""
+    import io
+
+    from kubeward.admission.server import AdmissionServer, JsonLog, Metrics, ServerThread, \
+        Settings
+    from kubeward.admission.tls import CertStore
+    from kwtest.admission import Client
+    from kwtest.wait import wait_for
+
+    view = _view()
+    view.synced.clear()
+    policy = AdmissionPolicy()
+    policy.set_namespaces(view)
+    gate, started = threading.Event(), threading.Event()
+    real = policy.warm
+    policy.warm = lambda: (started.set(), gate.wait(10))[1] and real()
+    log = io.StringIO()
+    server = AdmissionServer(policy, CertStore(str(pki.cert_file), str(pki.key_file)),
+                             Settings(shutdown_delay=0.0, shutdown_timeout=5.0),
+                             namespaces=view, log=JsonLog(log), metrics=Metrics())
+    thread = ServerThread(server).start()
+    client = Client(thread.port, pki.client_context())
+    try:
+        assert client.request("GET", "/readyz")[:2] == (503, b"namespace labels not synced yet\n")
+        view.synced.set()
+        assert started.wait(10)  # the warm-up has started and waits for the gate
+        assert client.request("GET", "/readyz")[:2] == (
+            503, b"building the analyses of the cluster view\n")
+        assert not policy._bases
+        gate.set()
+        wait_for(lambda: client.request("GET", "/readyz")[0] == 200, timeout=10)
+        assert list(policy._bases) == ["shop"]
+        events = [json.loads(line) for line in log.getvalue().splitlines()]
+        warmed = [e for e in events if e["event"] == "warmed"]
+        assert len(warmed) == 1 and warmed[0]["namespaces"] == 1
+        view.version = 2  # the view changed: rebuilt in the background
+        wait_for(lambda: policy._bases["shop"][0] == 2, timeout=10)
+    finally:
+        client.close()
+        thread.stop()
