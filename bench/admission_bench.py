@@ -25,11 +25,12 @@ documents, ``--seed``; cached in the temporary folder as
 says every worker has listed the view, the reviews are UPDATEs of the
 corpus's Deployments in the namespaces of the view, in an order shuffled by
 the seed. ``--warmup S`` first sends S seconds of the same load and
-does not count it: without it the figures include the first review of each
-namespace and ServiceAccount in each worker (which build the namespace's
-shared analyses and the account's escalation chain: the *cold* figure);
-with it (long enough to reach every Deployment) they are the
-*steady-state* figure. ``--churn R`` / ``--spec-churn R`` change the view
+does not count it: without it the figures start with the server's first
+review after ``/readyz`` (every worker's ``warmed`` event: its shared
+analyses are built), so they include the first review of each namespace,
+ServiceAccount and code path in each worker (the *cold* figure); with it
+(long enough to reach every Deployment) they are the *steady-state*
+figure. ``--churn R`` / ``--spec-churn R`` change the view
 during the load; ``--trace FILE`` writes a timeline of every review.
 
 Bounded: at most ``--duration`` seconds (<= 120) and ``--requests`` reviews
@@ -323,8 +324,8 @@ def _drain(proc: subprocess.Popen, events: dict) -> None:
 
 def wait_ready(args, base: str, ca: str, events: dict, timeout: float = 180.0) -> float:
     """Wait until every worker has listed the cluster view (its
-    ``cluster-listed`` events) and ``/readyz`` answers 200; seconds since
-    the server was started."""
+    ``cluster-listed`` events) and built its shared analyses (``warmed``),
+    and ``/readyz`` answers 200; seconds since the server was started."""
     import http.client
 
     t0 = args.server_started
@@ -336,7 +337,8 @@ def wait_ready(args, base: str, ca: str, events: dict, timeout: float = 180.0) -
             raise SystemExit(f"the server exited with {args.server.returncode}")
         with events["lock"]:
             listed = events.get("cluster-listed", 0)
-        if listed >= want:
+            warmed = events.get("warmed", 0) + events.get("warm-failed", 0)
+        if listed >= want and warmed >= args.workers:
             conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=5)
             try:
                 conn.request("GET", "/readyz")
