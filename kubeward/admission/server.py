@@ -266,7 +266,8 @@ class AdmissionServer:
     """One server process: the aiohttp app on one listening socket."""
 
     def __init__(self, policy: AdmissionPolicy, certs: CertStore, settings: Settings,
-                 namespaces=None, log: JsonLog | None = None, metrics: Metrics | None = None):
+                 namespaces=None, log: JsonLog | None = None, metrics: Metrics | None = None,
+                 workers_ready: tuple | None = None):
         from aiohttp import web
 
         self.policy = policy
@@ -290,6 +291,10 @@ class AdmissionServer:
         if not (namespaces is not None and policy.cross_enabled
                 and hasattr(namespaces, "wait_ready")):
             self.warmed.set()
+        #: (shared flags, this worker's index) with several worker processes:
+        #: /readyz answers 200 only when every worker is ready (a probe
+        #: reaches one worker; reviews reach all of them)
+        self.workers_ready = workers_ready
         #: most reviews being read or decided at once (tests read it)
         self.max_inflight_seen = 0
         self._inflight_now = 0
@@ -509,7 +514,26 @@ class AdmissionServer:
             return web.Response(text="namespace labels not synced yet\n", status=503)
         if not self.warmed.is_set():
             return web.Response(text="building the analyses of the cluster view\n", status=503)
+        if self.workers_ready is not None:
+            flags, index = self.workers_ready
+            flags[index] = 1
+            waiting = sum(1 for f in flags if not f)
+            if waiting:
+                return web.Response(text=f"{waiting} other worker process(es) not ready yet\n",
+                                    status=503)
         return web.Response(text="ok\n")
+
+    def _ready_here(self) -> bool:
+        return (not self.shutting_down and self.warmed.is_set()
+                and (self.namespaces is None or self.namespaces.ready()))
+
+    async def _publish_ready(self) -> None:
+        """With several workers: keep this worker's flag current, so that
+        the worker a probe reaches knows whether all are ready."""
+        flags, index = self.workers_ready
+        while True:
+            flags[index] = 1 if self._ready_here() else 0
+            await asyncio.sleep(0.2)
 
     async def _metrics(self, request):
         from aiohttp import web
@@ -561,6 +585,8 @@ class AdmissionServer:
                           if self.settings.parent_pid else None)
         if not self.warmed.is_set():
             threading.Thread(target=self._warm_loop, name="kubeward-warm", daemon=True).start()
+        self._ready_task = (asyncio.ensure_future(self._publish_ready())
+                            if self.workers_ready is not None else None)
         self.log.event("listening", host=sock.getsockname()[0], port=self.port,
                        checks=len(self.policy.instances),
                        modes={m: lv.name for m, lv in self.policy.defaults.items()},
@@ -617,10 +643,14 @@ class AdmissionServer:
     async def shutdown(self) -> None:
         self.shutting_down = True
         self._warm_stop.set()
+        if self.workers_ready is not None:
+            self.workers_ready[0][self.workers_ready[1]] = 0
         self.log.event("shutting-down", delaySeconds=self.settings.shutdown_delay)
         if self.settings.shutdown_delay > 0:
             await asyncio.sleep(self.settings.shutdown_delay)
         self._poller.cancel()
+        if self._ready_task is not None:
+            self._ready_task.cancel()
         if self._watchdog is not None:
             self._watchdog.cancel()
         if self._runner is not None:
@@ -687,7 +717,7 @@ class ServerThread:
 # -- the command's entry point -----------------------------------------------------
 
 def _serve_process(policy, cert_file, key_file, settings, make_namespaces, sock=None,
-                   multiprocess=False) -> int:
+                   multiprocess=False, workers_ready=None) -> int:
     """Run one server process until SIGTERM/SIGINT."""
     log = JsonLog(enabled=settings.access_log)
     certs = CertStore(cert_file, key_file)
@@ -695,7 +725,8 @@ def _serve_process(policy, cert_file, key_file, settings, make_namespaces, sock=
     if sock is None:
         sock = listen_socket(settings.host, settings.port, reuse_port=settings.workers > 1)
     server = AdmissionServer(policy, certs, settings, namespaces=namespaces, log=log,
-                             metrics=Metrics(multiprocess=multiprocess))
+                             metrics=Metrics(multiprocess=multiprocess),
+                             workers_ready=workers_ready)
     _quiet_gc()
     asyncio.run(server.run(sock))
     return 0
@@ -743,9 +774,14 @@ def _serve_workers(policy, cert_file, key_file, settings: Settings, make_namespa
     stopping = threading.Event()
     settings = Settings(**{**settings.__dict__, "parent_pid": os.getpid()})
 
+    # one readiness flag per worker, in shared memory (see AdmissionServer._readyz)
+    ready = ctx.Array("b", settings.workers, lock=False)
+
     def start_one(i: int):
+        ready[i] = 0
         p = ctx.Process(target=_worker_main, name=f"kubeward-admission-{i}",
-                        args=(policy, cert_file, key_file, settings, make_namespaces))
+                        args=(policy, cert_file, key_file, settings, make_namespaces,
+                              (ready, i)))
         p.start()
         return p
 
@@ -785,7 +821,8 @@ def _serve_workers(policy, cert_file, key_file, settings: Settings, make_namespa
     return 0
 
 
-def _worker_main(policy, cert_file, key_file, settings, make_namespaces) -> None:
+def _worker_main(policy, cert_file, key_file, settings, make_namespaces,
+                 workers_ready=None) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:  # Linux: SIGTERM (a graceful stop) as soon as the parent dies
@@ -797,6 +834,6 @@ def _worker_main(policy, cert_file, key_file, settings, make_namespaces) -> None
         sys.exit(0)
     try:
         sys.exit(_serve_process(policy, cert_file, key_file, settings, make_namespaces,
-                                multiprocess=True))
+                                multiprocess=True, workers_ready=workers_ready))
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(0)

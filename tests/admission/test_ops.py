@@ -179,6 +179,38 @@ def test_readyz_waits_for_the_namespace_view(pki, tmp_path):
         r.thread.stop()
 
 
+def test_readyz_with_several_workers_waits_for_every_worker(pki, tmp_path):
+    """A probe reaches one worker process, reviews reach all: /readyz
+    answers 200 only when every worker has marked itself ready in the
+    shared flags (each keeps its own flag current)."""
+    import ctypes
+    import multiprocessing
+
+    from kubeward.admission.policy import AdmissionPolicy
+    from kubeward.admission.server import AdmissionServer, JsonLog, Metrics, ServerThread, \
+        Settings
+    from kubeward.admission.tls import CertStore
+    from kwtest.admission import Client
+
+    flags = multiprocessing.get_context("fork").Array(ctypes.c_byte, 2, lock=False)
+    server = AdmissionServer(AdmissionPolicy(), CertStore(str(pki.cert_file), str(pki.key_file)),
+                             Settings(shutdown_delay=0.0, shutdown_timeout=5.0),
+                             log=JsonLog(enabled=False), metrics=Metrics(),
+                             workers_ready=(flags, 0))
+    thread = ServerThread(server).start()
+    client = Client(thread.port, pki.client_context())
+    try:
+        wait_for(lambda: flags[0] == 1, timeout=5, what="this worker's flag")
+        assert client.request("GET", "/readyz")[:2] == (
+            503, b"1 other worker process(es) not ready yet\n")
+        flags[1] = 1  # the other worker is ready
+        assert client.request("GET", "/readyz")[:2] == (200, b"ok\n")
+    finally:
+        client.close()
+        thread.stop()
+    assert flags[0] == 0  # a worker that stops is no longer ready
+
+
 @pytest.mark.parametrize("admission,error", [
     ({"enforce": "sometimes"}, "admission.enforce: unknown mode value 'sometimes' (expected a "
                                "framework, a severity or none)"),
