@@ -9,6 +9,7 @@ prints the ratio (wall time, best of --repeat; and CPU time, which a busy
 machine disturbs less), rule findings and compile time.
 
     python bench/rules_bench.py --docs 10000 --rules 1000 --seed 1 [--repeat 3] [--jobs 1]
+        [--failing 100]
 
 Target (docs/policies.md): 1,000 rules over 10,000 documents in under 2x the
 time of the same scan without rules.
@@ -47,14 +48,23 @@ TEMPLATES = {
 }
 
 
-def rules_yaml(n: int, seed: int) -> str:
+#: a rule that fails on almost every object (generated names are longer)
+FAILING = "object.metadata.name.size() <= 4 || object.metadata.name == 'x{i}'"
+
+
+def rules_yaml(n: int, seed: int, failing: int = 0) -> str:
+    """``n`` rules; every (n // failing)-th of them one that fails on almost
+    every object of its kind (``failing`` such rules; 0: none)."""
     rng = random.Random(seed)
     kinds = list(KINDS)
     out = ["apiVersion: kubeward.io/v1alpha1", "kind: RuleSet", "rules:"]
+    step = n // failing if failing else 0
     for i in range(n):
         kind = kinds[i % len(kinds)]
         family = "workload" if kind in WORKLOADS and rng.random() < 0.7 else "any"
         expr = rng.choice(TEMPLATES[family]).format(i=i + 2, port=20000 + i)
+        if step and i % step == 0 and i // step < failing:
+            expr = FAILING.format(i=i)
         prefix = "B" + "".join(chr(65 + (i // 26 ** k) % 26) for k in range(2))
         out += [f"  - id: {prefix}{i % 1000:03d}", f"    name: Bench rule {i}",
                 "    severity: low", f"    kinds: [{kind}]", "    validations:",
@@ -68,6 +78,9 @@ def main() -> int:
     ap.add_argument("--rules", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--failing", type=int, default=0,
+                    help="how many of the rules fail on almost every object of their kind "
+                         "(default 0: every rule holds, the usual case in CI)")
     ap.add_argument("--jobs", type=int, default=None,
                     help="pass --jobs to both scans (1: one process); default: kubeward's own")
     args = ap.parse_args()
@@ -77,7 +90,7 @@ def main() -> int:
         n = generate(docs, args.docs, args.seed)
         rules = os.path.join(folder, "rules.yaml")
         with open(rules, "w") as fh:
-            fh.write(rules_yaml(args.rules, args.seed))
+            fh.write(rules_yaml(args.rules, args.seed, args.failing))
         t0 = time.perf_counter()
         from kubeward.checks.custom import register_rules
         from kubeward.policy.rules import load_rules
@@ -105,7 +118,8 @@ def main() -> int:
             report = json.loads(p.stdout)
             found = sum(1 for f in report["findings"] if f["checkId"].startswith("B"))
         result = {
-            "jobs": args.jobs if args.jobs is not None else "default", "documents": n, "rules": len(loaded), "ruleFindings": found,
+            "jobs": args.jobs if args.jobs is not None else "default", "documents": n,
+            "failingRules": args.failing, "rules": len(loaded), "ruleFindings": found,
             "ruleCompileSeconds": round(compile_s, 2),
             "scanSeconds": round(min(plain_t), 2), "scanWithRulesSeconds": round(min(rules_t), 2),
             "ratio": round(min(rules_t) / min(plain_t), 2),

@@ -19,7 +19,7 @@ from typing import ClassVar, Iterator
 
 from kubeward.checks.base import (Check, Context, CrossCheck, Finding, K8sObject, Severity,
                                   registry, unregister)
-from kubeward.policy.evaluate import CompiledPolicy, Violation, evaluate
+from kubeward.policy.evaluate import CompiledPolicy, Violation, evaluate, known_false
 from kubeward.policy.rules import Rule
 
 _FIX_SAFETY_DOC = "No automatic fix: a custom rule reports, it does not change the manifest."
@@ -183,6 +183,9 @@ def _batch_violations(rule: Rule, failed, run) -> list[Violation]:
     rule must be evaluated alone (an error, a non-bool)."""
     if failed is None:
         return evaluate(rule.policy, run.data, run).violations
+    got = known_false(rule.policy, failed, run)
+    if got is not None:
+        return got
     only = CompiledPolicy(rule.policy.name, rule.policy.failure_policy,
                           validations=[rule.policy.validations[i] for i in failed])
     return evaluate(only, run.data, run).violations

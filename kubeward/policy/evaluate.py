@@ -320,6 +320,32 @@ def evaluate(policy: CompiledPolicy, data: dict, run: "_Run | None" = None) -> O
     return out
 
 
+def known_false(policy: CompiledPolicy, indexes: list, run: _Run) -> list | None:
+    """The violations of the validations ``indexes`` of ``policy`` (one
+    without match conditions or variables), already known to be false
+    for ``run``'s data (evaluated together with others): what ``evaluate``
+    gives, without evaluating them again; only their messages and field
+    paths are worked out. None when ``evaluate`` could answer otherwise
+    (an expression over its cost limit or the budget): evaluate then."""
+    out = []
+    run.spent = 0
+    for i in indexes:
+        v = policy.validations[i]
+        prog = v.expression.program
+        if prog is None or run.spent > POLICY_BUDGET:
+            return None
+        cost = (prog.cost(run.data, run.size, run.longest, PER_CALL_LIMIT) if prog.depth
+                else prog.static_cost)
+        if cost > PER_CALL_LIMIT:
+            return None
+        run.spent += cost
+        path = v.field_path
+        if path is None:
+            path = _culprit(run, prog)
+        out.append(Violation(_message(run, v), v.reason or "Invalid", path, False, i))
+    return out
+
+
 def _plain(run: _Run, prog: Program):
     v = run.eval(prog)
     if isinstance(v, (str, int, float, bool)) or v is None:
