@@ -396,8 +396,16 @@ class AdmissionPolicy:
             base = got[1]
         else:  # new, or the namespace's context changed since
             base = self._publish(obj.namespace, version, _analyse(context))
-        return (rbac.with_workload(base[0], objects, obj),
-                network.with_workload(base[1], objects, obj))
+        shared_rbac = rbac.with_workload(base[0], objects, obj)
+        if shared_rbac is not None:
+            # the checks ask for the chain of the workload's ServiceAccount;
+            # one not solved yet (not in the view) is solved here, under the
+            # lock, so that reviews decided in worker threads at the same
+            # time only read the shared graph
+            ns, sa, _path = rbac.workload_service_account(obj)
+            with self._bases_lock:
+                shared_rbac[1].path(rbac.Subject("ServiceAccount", sa, ns))
+        return shared_rbac, network.with_workload(base[1], objects, obj)
 
     def _publish(self, namespace: str | None, version, base: tuple) -> tuple:
         """Keep ``base`` as the shared analyses of ``namespace`` at
