@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from kubeward.checks import base
 from kubeward.cli.main import cli
+from kwtest.cli import deployment
 
 
 @pytest.fixture
@@ -53,24 +54,9 @@ def demo_check():
 
 
 def manifest(name="web", ns="shop", host_pid=True, annotations=None):
-    ann = ""
-    if annotations:
-        ann = "  annotations:\n" + "".join(f"    {k}: {json.dumps(v)}\n" for k, v in annotations.items())
-    return textwrap.dedent(f"""\
-        apiVersion: apps/v1
-        kind: Deployment
-        metadata:
-          name: {name}
-          namespace: {ns}
-        """) + ann + textwrap.dedent(f"""\
-        spec:
-          template:
-            spec:
-              hostPID: {str(host_pid).lower()}
-              containers:
-                - name: c
-                  image: busybox:1.36
-        """)
+    """A Deployment with hostPID (by default) and no securityContext."""
+    return deployment(name, ns, privileged=None, host_pid=host_pid, annotations=annotations,
+                      container="c")
 
 
 def run(args, input=None, cwd=None):

@@ -90,12 +90,15 @@ def run(args, input=None):
     return CliRunner().invoke(cli, args, input=input, catch_exceptions=False)
 
 
-def deployment(name="web", ns="shop", privileged=True, host_pid=False, annotations=None,
-               comment_lines=0) -> str:
+def deployment(name="web", ns="shop", privileged: bool | None = True, host_pid=False,
+               annotations=None, comment_lines=0, container="app") -> str:
+    """A Deployment's YAML text; ``privileged`` None: no securityContext."""
     ann = ""
     if annotations:
         ann = "  annotations:\n" + "".join(f"    {k}: {json.dumps(v)}\n"
                                            for k, v in annotations.items())
+    sc = "" if privileged is None else (
+        f"          securityContext:\n            privileged: {str(privileged).lower()}\n")
     return "# filler\n" * comment_lines + textwrap.dedent(f"""\
         apiVersion: apps/v1
         kind: Deployment
@@ -108,11 +111,9 @@ def deployment(name="web", ns="shop", privileged=True, host_pid=False, annotatio
             spec:
               hostPID: {str(host_pid).lower()}
               containers:
-                - name: app
+                - name: {container}
                   image: busybox:1.36
-                  securityContext:
-                    privileged: {str(privileged).lower()}
-        """)
+        """) + sc
 
 
 #: checks pinned in these tests, so new checks elsewhere do not change counts
