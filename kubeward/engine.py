@@ -16,8 +16,8 @@ from typing import Iterable
 
 from kubeward.gcpause import gc_paused
 from kubeward.checks.aliases import canonical, canonical_ids
-from kubeward.checks.base import (DEFAULT_K8S_VERSION, BaseCheck, Context, CrossCheck, group_checks,
-                                  CrossContext, registry)
+from kubeward.checks.base import (DEFAULT_K8S_VERSION, BaseCheck, Context, CrossCheck,
+                                  CrossContext, group_checks, registry)
 from kubeward.config import Config
 from kubeward.findings import Finding, LoadError, Severity
 from kubeward.model import K8sObject

@@ -136,7 +136,7 @@ class AdmissionPolicy:
         self._dispatch: dict[tuple, tuple[list, list]] = {}
         #: namespace -> (version of its context in the cluster view, (RBAC
         #: analysis, network analysis) of that context), least recently used first
-        self._bases: OrderedDict[tuple, tuple] = OrderedDict()
+        self._bases: OrderedDict[str | None, tuple] = OrderedDict()
         self._bases_lock = threading.Lock()
         self.set_namespaces(namespaces)
         # every per-object check instance, once

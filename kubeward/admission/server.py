@@ -610,23 +610,22 @@ class AdmissionServer:
                 return
         start = time.monotonic()
         version = view.version
-        try:
-            built = self.policy.warm()
-        except Exception as e:  # a bug here must not keep the server unready
-            self.log.event("warm-failed", error=f"{type(e).__name__}: {e}"[:300])
-            built = 0
+        built = self._warm_once()
         _quiet_gc()
         self.warmed.set()
         self.log.event("warmed", namespaces=built,
                        seconds=round(time.monotonic() - start, 3))
         while not self._warm_stop.wait(WARM_INTERVAL):
-            if view.version == version:
-                continue
-            version = view.version
-            try:
-                self.policy.warm()
-            except Exception as e:
-                self.log.event("warm-failed", error=f"{type(e).__name__}: {e}"[:300])
+            if view.version != version:
+                version = view.version
+                self._warm_once()
+
+    def _warm_once(self) -> int:
+        try:
+            return self.policy.warm()
+        except Exception as e:  # a bug here must not keep the server unready
+            self.log.event("warm-failed", error=f"{type(e).__name__}: {e}"[:300])
+            return 0
 
     async def run(self, sock: socket.socket, install_signals: bool = True,
                   started: threading.Event | None = None) -> None:

@@ -8,8 +8,9 @@ it like a built-in check. Rules are compiled once when loaded
 (kubeward/policy/rules.py). Simple rules (no variables, params or match
 conditions) that apply to the same kind run as one check (``batch_group``,
 see ``group_checks``): one call of the CEL runtime per object for all of
-them; a rule whose expression is false or errors is evaluated again on its
-own so that its messages, field paths and errors are its own.
+them. For a rule found false only its messages and field paths are worked
+out (``evaluate.known_false``); a rule whose expression errors is evaluated
+again on its own so that the error is its own.
 """
 
 from __future__ import annotations
@@ -67,9 +68,9 @@ class CelNamespaceRuleCheck(_RuleCheck, CrossCheck):
 
 class _RuleGroup:
     """The simple rules that apply to one kind, run as one check: every
-    validation of every rule in one call of the CEL runtime per object; a
-    rule that is false (or errs) is then evaluated alone for its messages,
-    field paths and errors, and reported under its own id."""
+    validation of every rule in one call of the CEL runtime per object;
+    then the messages and field paths of a rule found false, or the error
+    of a rule evaluated alone (it errs), reported under the rule's own id."""
 
     __slots__ = ("id", "members", "slots", "key")
 
@@ -111,10 +112,7 @@ def _namespace_of(obj: K8sObject, ctx: Context) -> tuple[str | None, dict | None
         return ns, namespace_object(ns, ctx.memo("custom.namespaces", lambda: _by_name(
             by_kind("Namespace"))).get(ns))
     labels = ctx.namespace_labels(ns) if ctx.namespace_labels is not None else None
-    if labels is not None:
-        return ns, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
-            "name": ns, "labels": {**labels, "kubernetes.io/metadata.name": ns}}}
-    return ns, namespace_object(ns, None)
+    return ns, namespace_object(ns, None, labels)
 
 
 def _by_name(namespaces: list) -> dict:

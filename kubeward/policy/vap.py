@@ -164,10 +164,12 @@ def _namespace_labels(name: str | None, namespaces: dict) -> dict:
     return labels
 
 
-def namespace_object(name: str | None, obj: K8sObject | None) -> dict | None:
-    """``namespaceObject``: the Namespace from the input, else the one the
-    API server would hold (no labels but the automatic name label); None
-    for cluster-scoped objects."""
+def namespace_object(name: str | None, obj: K8sObject | None,
+                     labels: dict | None = None) -> dict | None:
+    """``namespaceObject``: the Namespace from the input, else one with
+    ``labels`` (known without the object: the webhook's namespace view),
+    else the one the API server would hold (no labels but the automatic
+    name label); None for cluster-scoped objects."""
     if name is None:
         return None
     if obj is not None:  # the API server always sets the name label
@@ -178,7 +180,8 @@ def namespace_object(name: str | None, obj: K8sObject | None) -> dict | None:
         return {**obj.raw, "metadata": {**meta, "labels": {
             **labels, "kubernetes.io/metadata.name": name}}}
     return {"apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}}}
+            "metadata": {"name": name, "labels": {**(labels or {}),
+                                                  "kubernetes.io/metadata.name": name}}}
 
 
 def request_for(obj: K8sObject, ns: str | None) -> dict:
